@@ -1,3 +1,4 @@
 export * from './topics';
 export * from './schemas';
 export * from './codec';
+export * from './api';

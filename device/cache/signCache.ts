@@ -1,0 +1,200 @@
+/**
+ * The sign's offline memory in one SQLite file: its configuration, the stop's
+ * schedule, the last live arrivals and active announcements. A sign that boots
+ * without network still knows its stop and when the next buses are due.
+ * WAL with synchronous=FULL and one transaction per replace: a power cut leaves
+ * either the old data or the new, never half of it.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import {
+  announcementData,
+  arrivalsData,
+  deviceConfigData,
+  scheduleData,
+  type AnnouncementData,
+  type ArrivalsData,
+  type DeviceConfigData,
+  type ScheduleData,
+  type ScheduledDeparture,
+} from '../../shared';
+import type { z } from 'zod';
+
+/** Where an announcement came from; clearing a topic clears what it delivered. */
+export type AnnouncementSource = 'device' | `stop:${string}`;
+
+export type ScheduleInfo = Omit<ScheduleData, 'departures'> & { departureCount: number };
+
+export interface SignCacheOptions {
+  path: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS departures (
+    time INTEGER NOT NULL, trip_id TEXT NOT NULL, route_id TEXT NOT NULL, route TEXT NOT NULL,
+    headsign_en TEXT NOT NULL, headsign_zh TEXT
+  );
+  CREATE INDEX IF NOT EXISTS departures_by_time ON departures (time);
+  CREATE TABLE IF NOT EXISTS announcements (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, json TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, received_seq INTEGER NOT NULL
+  );
+`;
+
+interface DepartureRow {
+  time: number;
+  trip_id: string;
+  route_id: string;
+  route: string;
+  headsign_en: string;
+  headsign_zh: string | null;
+}
+
+export class SignCache {
+  private db: Database.Database | null = null;
+
+  constructor(private readonly options: SignCacheOptions) {}
+
+  open(): void {
+    if (this.db) return;
+    mkdirSync(path.dirname(this.options.path), { recursive: true });
+    const db = new Database(this.options.path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+    this.db = db;
+  }
+
+  close(): void {
+    this.db?.close();
+    this.db = null;
+  }
+
+  private get handle(): Database.Database {
+    if (!this.db) throw new Error('sign cache is not open');
+    return this.db;
+  }
+
+  private putJson(key: string, value: unknown): void {
+    this.handle
+      .prepare('INSERT OR REPLACE INTO kv (key, json) VALUES (?, ?)')
+      .run(key, JSON.stringify(value));
+  }
+
+  /** Reads back through the schema so a file written by an older firmware cannot smuggle in bad data. */
+  private getJson<S extends z.ZodType>(key: string, schema: S): z.output<S> | null {
+    const row = this.handle.prepare('SELECT json FROM kv WHERE key = ?').get(key) as
+      { json: string } | undefined;
+    if (!row) return null;
+    try {
+      const parsed = schema.safeParse(JSON.parse(row.json));
+      return parsed.success ? parsed.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  saveConfig(config: DeviceConfigData): void {
+    this.putJson('config', config);
+  }
+
+  config(): DeviceConfigData | null {
+    return this.getJson('config', deviceConfigData);
+  }
+
+  saveArrivals(arrivals: ArrivalsData): void {
+    this.putJson('arrivals', arrivals);
+  }
+
+  lastArrivals(): ArrivalsData | null {
+    return this.getJson('arrivals', arrivalsData);
+  }
+
+  /** Replaces the whole schedule slice in one transaction. */
+  replaceSchedule(schedule: ScheduleData): void {
+    const db = this.handle;
+    const insert = db.prepare(
+      `INSERT INTO departures (time, trip_id, route_id, route, headsign_en, headsign_zh)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    db.transaction(() => {
+      db.prepare('DELETE FROM departures').run();
+      for (const d of schedule.departures) {
+        insert.run(d.time, d.tripId, d.routeId, d.route, d.headsign.en, d.headsign.zh ?? null);
+      }
+      const { departures: _rows, ...info } = schedule;
+      this.putJson('schedule', { ...info, departures: [] });
+    })();
+  }
+
+  scheduleInfo(): ScheduleInfo | null {
+    const info = this.getJson('schedule', scheduleData);
+    if (!info) return null;
+    const { departures: _empty, ...rest } = info;
+    const row = this.handle.prepare('SELECT COUNT(*) AS n FROM departures').get() as { n: number };
+    return { ...rest, departureCount: row.n };
+  }
+
+  /** Departures at or after now (epoch seconds), soonest first. */
+  upcomingDepartures(now: number, limit: number): ScheduledDeparture[] {
+    const rows = this.handle
+      .prepare(
+        `SELECT time, trip_id, route_id, route, headsign_en, headsign_zh FROM departures
+         WHERE time >= ? ORDER BY time, rowid LIMIT ?`,
+      )
+      .all(now, limit) as DepartureRow[];
+    return rows.map((r) => ({
+      tripId: r.trip_id,
+      routeId: r.route_id,
+      route: r.route,
+      headsign:
+        r.headsign_zh === null ? { en: r.headsign_en } : { en: r.headsign_en, zh: r.headsign_zh },
+      time: r.time,
+    }));
+  }
+
+  /** Inserts or replaces by announcementId; a newer copy of the same id counts as newest. */
+  upsertAnnouncement(announcement: AnnouncementData, source: AnnouncementSource): void {
+    const db = this.handle;
+    db.transaction(() => {
+      const seq = db
+        .prepare('SELECT COALESCE(MAX(received_seq), 0) + 1 AS next FROM announcements')
+        .get() as {
+        next: number;
+      };
+      db.prepare(
+        `INSERT OR REPLACE INTO announcements (id, source, json, expires_at, received_seq)
+         VALUES (?, ?, ?, ?, ?)`,
+      ).run(
+        announcement.announcementId,
+        source,
+        JSON.stringify(announcement),
+        announcement.expiresAt,
+        seq.next,
+      );
+    })();
+  }
+
+  removeAnnouncementsFrom(source: AnnouncementSource): number {
+    return this.handle.prepare('DELETE FROM announcements WHERE source = ?').run(source).changes;
+  }
+
+  /** Not yet expired at now (epoch seconds), newest first. Start times are judged by the caller. */
+  activeAnnouncements(now: number): AnnouncementData[] {
+    const rows = this.handle
+      .prepare('SELECT json FROM announcements WHERE expires_at > ? ORDER BY received_seq DESC')
+      .all(now) as { json: string }[];
+    const out: AnnouncementData[] = [];
+    for (const row of rows) {
+      const parsed = announcementData.safeParse(JSON.parse(row.json));
+      if (parsed.success) out.push(parsed.data);
+    }
+    return out;
+  }
+
+  purgeExpiredAnnouncements(now: number): number {
+    return this.handle.prepare('DELETE FROM announcements WHERE expires_at <= ?').run(now).changes;
+  }
+}

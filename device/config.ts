@@ -1,0 +1,132 @@
+/**
+ * The sign's settings, read from the environment in this one place and
+ * validated together, so a misconfigured sign names every problem at once.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DEVICE_ID_PATTERN } from '../shared';
+import { MIN_HEIGHT, MIN_WIDTH } from './render/layout';
+
+export interface DeviceConfig {
+  deviceId: string;
+  brokerUrl: string;
+  dataDir: string;
+  /** SQLite file holding the offline cache. */
+  dbPath: string;
+  serialPath: string;
+  baudRate: number;
+  panelWidth: number;
+  panelHeight: number;
+  firmwareVersion: string;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  /** Live arrivals older than this fall back to the cached schedule. */
+  staleAfterSeconds: number;
+  statusIntervalSeconds: number;
+  frameUploadIntervalSeconds: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Values that bypass the environment, e.g. for tests and simulations. */
+export type DeviceConfigOverrides = Partial<Omit<DeviceConfig, 'dbPath'>>;
+
+export class DeviceConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid sign configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'DeviceConfigError';
+  }
+}
+
+const ENV_NAMES = {
+  deviceId: 'STOPSIGN_DEVICE_ID',
+  brokerUrl: 'STOPSIGN_BROKER_URL',
+  dataDir: 'STOPSIGN_DATA_DIR',
+  serialPath: 'STOPSIGN_SERIAL_PATH',
+  baudRate: 'STOPSIGN_BAUD_RATE',
+  panelWidth: 'STOPSIGN_PANEL_WIDTH',
+  panelHeight: 'STOPSIGN_PANEL_HEIGHT',
+  firmwareVersion: 'STOPSIGN_FIRMWARE_VERSION',
+  reconnectMinMs: 'STOPSIGN_RECONNECT_MIN_MS',
+  reconnectMaxMs: 'STOPSIGN_RECONNECT_MAX_MS',
+  staleAfterSeconds: 'STOPSIGN_STALE_AFTER_SECONDS',
+  statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
+  frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
+  logLevel: 'STOPSIGN_LOG_LEVEL',
+} as const satisfies Record<keyof DeviceConfigOverrides, string>;
+
+const required = {
+  error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : undefined),
+};
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const brokerUrl = z.string(required).refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'expected mqtt://host:port or mqtts://host:port');
+
+const schema = z
+  .object({
+    deviceId: z.string(required).regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
+    brokerUrl,
+    dataDir: z.string().min(1).default('var/device'),
+    serialPath: z.string(required).min(1),
+    baudRate: count(1200, 4_000_000).default(921_600),
+    panelWidth: count(MIN_WIDTH, 1024).default(192),
+    panelHeight: count(MIN_HEIGHT, 1024).default(64),
+    firmwareVersion: z.string().min(1).max(64),
+    reconnectMinMs: count(10, 3_600_000).default(1_000),
+    reconnectMaxMs: count(10, 3_600_000).default(60_000),
+    staleAfterSeconds: count(5, 86_400).default(120),
+    statusIntervalSeconds: count(1, 86_400).default(60),
+    frameUploadIntervalSeconds: count(1, 86_400).default(10),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
+  })
+  .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
+    message: 'reconnect minimum must not exceed the maximum',
+    path: ['reconnectMinMs'],
+  });
+
+function packageVersion(): string | undefined {
+  try {
+    const file = new URL('../package.json', import.meta.url);
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    const version = z.object({ version: z.string() }).safeParse(parsed);
+    return version.success ? version.data.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws DeviceConfigError listing every problem found. */
+export function loadDeviceConfig(
+  env: NodeJS.ProcessEnv,
+  overrides: DeviceConfigOverrides = {},
+): DeviceConfig {
+  const raw: Record<string, unknown> = { firmwareVersion: packageVersion() };
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name]?.trim();
+    // An empty variable means "unset", not zero or "".
+    if (value) raw[key] = value;
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DeviceConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
+        return `${name}: ${issue.message}`;
+      }),
+    );
+  }
+  return { ...parsed.data, dbPath: path.join(parsed.data.dataDir, 'sign.db') };
+}

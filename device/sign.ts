@@ -1,0 +1,315 @@
+/**
+ * The sign: keeps the cache current from the manager link, decides each second
+ * what the glass should show, and sends a frame only when the picture changed.
+ */
+import type { Logger } from 'pino';
+import type { DeviceConfigData } from '../shared';
+import { brightnessAt } from './board/brightness';
+import { chooseView, rowsThatFit } from './board/chooseView';
+import { pageLanguageAt } from './board/pageClock';
+import type { SignCache } from './cache/signCache';
+import type { DeviceConfig } from './config';
+import type { ConnectionEvent, ManagerLinkEvents, SignLink } from './link/managerLink';
+import type { Panel } from './panel/panel';
+import type { BoardView } from './render/boardView';
+import type { IndexedFrame } from './render/frame';
+import { cronScheduler, type ScheduledJob, type Scheduler } from './scheduler';
+import { FrameFlow, type FrameFlowCounters } from './frameFlow';
+import { SignKnowledge } from './signKnowledge';
+import { buildStatus } from './signStatus';
+
+export interface SignOptions {
+  config: DeviceConfig;
+  link: SignLink;
+  cache: SignCache;
+  panel: Panel;
+  render: (view: BoardView) => IndexedFrame;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  logger: Logger;
+  scheduler?: Scheduler;
+  /** Encodes frames for upload to the manager; without it no frames are uploaded. */
+  toPng?: (frame: IndexedFrame) => Buffer;
+  tickMs?: number;
+}
+
+export type SignMode = BoardView['mode'];
+
+export interface SignState {
+  mode: SignMode | null;
+  connected: boolean;
+  managerOnline: boolean;
+  view: BoardView | null;
+  /** The frame the panel last acknowledged. */
+  lastFrame: IndexedFrame | null;
+  brightness: number | null;
+  counters: FrameFlowCounters & { ticks: number; statusPublished: number };
+  rejected: Record<string, number>;
+  /** Milliseconds from start() until the panel acknowledged the first frame. */
+  firstFrameAfterMs: number | null;
+}
+
+export class Sign {
+  private started = false;
+  private connected = false;
+  private managerOnline = false;
+  private mode: SignMode | null = null;
+  private view: BoardView | null = null;
+  private brightness: number | null = null;
+  private brightnessTarget: number | null = null;
+  private ticks = 0;
+  private statusPublished = 0;
+  private startedAtMs = 0;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private statusTimer: NodeJS.Timeout | null = null;
+  private queuedTick: NodeJS.Immediate | null = null;
+  private minuteJob: ScheduledJob | null = null;
+  private renderError: string | null = null;
+  private readonly frames: FrameFlow;
+  private readonly known: SignKnowledge;
+  private readonly listeners: {
+    [K in keyof ManagerLinkEvents]: (...args: ManagerLinkEvents[K]) => void;
+  };
+
+  constructor(private readonly options: SignOptions) {
+    this.frames = new FrameFlow({
+      panel: options.panel,
+      link: options.link,
+      logger: options.logger,
+      toPng: options.toPng,
+      uploadIntervalMs: options.config.frameUploadIntervalSeconds * 1000,
+    });
+    const known = new SignKnowledge(options.cache, options.logger);
+    this.known = known;
+    this.listeners = {
+      config: (c) => this.update('config', () => this.onConfig(c)),
+      arrivals: (a) => this.update('arrivals', () => known.applyArrivals(a)),
+      schedule: (s) => this.update('schedule', () => known.applySchedule(s)),
+      announcement: (a, source) =>
+        this.update('announcement', () => known.applyAnnouncement(a, source)),
+      announcementCleared: (source) =>
+        this.update('announcement clear', () => known.clearAnnouncements(source)),
+      managerStatus: (m) =>
+        this.update('manager status', () => {
+          this.managerOnline = m.state === 'online';
+        }),
+      connection: (e) => this.update('connection', () => this.onConnection(e)),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const { cache, link, panel, config } = this.options;
+    this.startedAtMs = this.options.clock();
+    this.frames.markStarted(performance.now());
+    cache.open();
+    // A sign that boots without network still knows its stop and its timetable.
+    this.known.load();
+    this.started = true;
+    try {
+      for (const [event, listener] of Object.entries(this.listeners)) {
+        link.on(event as keyof ManagerLinkEvents, listener as never);
+      }
+      link.followStop(this.known.config?.stopId ?? null);
+      await link.start();
+      await panel.start();
+      await this.applyBrightness();
+      const scheduler = this.options.scheduler ?? cronScheduler;
+      this.minuteJob = scheduler.schedule(
+        '* * * * *',
+        () => void this.everyMinute(),
+        'sign-minute',
+      );
+      this.tickTimer = setInterval(() => this.tick(), this.options.tickMs ?? 1000);
+      this.statusTimer = setInterval(
+        () => this.publishStatus(),
+        config.statusIntervalSeconds * 1000,
+      );
+      this.tick();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    this.options.logger.info(
+      { deviceId: config.deviceId, stopId: this.known.config?.stopId ?? null },
+      'sign started',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    const { cache, link, panel, logger } = this.options;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
+    if (this.queuedTick) clearImmediate(this.queuedTick);
+    this.minuteJob?.stop();
+    this.tickTimer = this.statusTimer = this.queuedTick = this.minuteJob = null;
+    for (const [event, listener] of Object.entries(this.listeners)) {
+      link.off(event as keyof ManagerLinkEvents, listener as never);
+    }
+    const attempt = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, `stopping ${what} failed`);
+      }
+    };
+    await attempt('link', () => link.stop());
+    await attempt('panel', async () => {
+      await this.frames.idle();
+      await panel.stop();
+    });
+    await attempt('cache', () => cache.close());
+    logger.info('sign stopped');
+  }
+
+  state(): SignState {
+    return {
+      mode: this.mode,
+      connected: this.connected,
+      managerOnline: this.managerOnline,
+      view: this.view,
+      lastFrame: this.frames.lastShown(),
+      brightness: this.brightness,
+      counters: {
+        ...this.frames.counters(),
+        ticks: this.ticks,
+        statusPublished: this.statusPublished,
+      },
+      rejected: this.options.link.rejections(),
+      firstFrameAfterMs: this.frames.firstFrameAfterMs(),
+    };
+  }
+
+  /** Runs one render pass now; the loop calls it every second and after every update. */
+  tick(): void {
+    if (!this.started) return;
+    this.ticks += 1;
+    const { config, cache, clock, logger } = this.options;
+    const nowMs = clock();
+    const now = Math.floor(nowMs / 1000);
+    const deviceConfig = this.known.config;
+    const limit = rowsThatFit(config.panelWidth, config.panelHeight);
+    let view: BoardView;
+    try {
+      view = chooseView({
+        now,
+        config: deviceConfig,
+        connected: this.connected,
+        managerOnline: this.managerOnline,
+        lastArrivals: this.known.arrivals,
+        cachedDepartures: this.known.scheduleFits() ? cache.upcomingDepartures(now, limit) : [],
+        announcements: cache.activeAnnouncements(now),
+        language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
+        width: config.panelWidth,
+        height: config.panelHeight,
+        staleAfterSeconds: config.staleAfterSeconds,
+      });
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'choosing the view failed');
+      return;
+    }
+    this.view = view;
+    if (view.mode !== this.mode) {
+      logger.info(
+        { from: this.mode, to: view.mode, rows: view.rows.length },
+        'display mode changed',
+      );
+      this.mode = view.mode;
+      this.publishStatus();
+    }
+    let frame: IndexedFrame;
+    try {
+      frame = this.options.render(view);
+      this.renderError = null;
+    } catch (err) {
+      const message = (err as Error).message;
+      // Logged once per distinct failure, not once a second.
+      if (message !== this.renderError) logger.error({ err: message }, 'rendering failed');
+      this.renderError = message;
+      return;
+    }
+    this.frames.offer(frame, nowMs);
+  }
+
+  private requestTick(): void {
+    if (!this.started || this.queuedTick) return;
+    this.queuedTick = setImmediate(() => {
+      this.queuedTick = null;
+      this.tick();
+    });
+  }
+
+  /** Applies one link event; a failure (e.g. a full disk) is logged and the sign carries on. */
+  private update(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.logger.error({ err: (err as Error).message }, `handling ${what} failed`);
+    }
+    this.requestTick();
+  }
+
+  private onConfig(config: DeviceConfigData): void {
+    if (this.known.applyConfig(config)) this.options.link.followStop(config.stopId);
+    void this.applyBrightness();
+  }
+
+  private onConnection(event: ConnectionEvent): void {
+    this.connected = event.state === 'connected';
+    // What we knew of the manager ended with the session; its retained status is resent on subscribe.
+    if (!this.connected) this.managerOnline = false;
+    // The broker may have lost the retained frame; send the current one again.
+    if (this.connected) this.frames.forgetUpload();
+  }
+
+  private publishStatus(): void {
+    if (!this.started) return;
+    const status = buildStatus({
+      config: this.options.config,
+      stopId: this.known.config?.stopId,
+      mode: this.mode ?? 'none',
+      startedAtMs: this.startedAtMs,
+      rejected: this.options.link.rejections(),
+      panel: this.options.panel.stats(),
+    });
+    this.options.link.publishStatus(status).then(
+      (sent) => {
+        if (sent) this.statusPublished += 1;
+      },
+      (err: Error) => this.options.logger.warn({ err: err.message }, 'status publish failed'),
+    );
+  }
+
+  private async everyMinute(): Promise<void> {
+    try {
+      this.options.cache.purgeExpiredAnnouncements(Math.floor(this.options.clock() / 1000));
+    } catch (err) {
+      this.options.logger.warn({ err: (err as Error).message }, 'purging announcements failed');
+    }
+    await this.applyBrightness();
+  }
+
+  private async applyBrightness(): Promise<void> {
+    const config = this.known.config;
+    // Unconfigured signs keep the panel's own default rather than guess a time zone.
+    if (!config || !this.started) return;
+    const percent = brightnessAt(this.options.clock(), config.brightness, config.timezone);
+    // Compared with the value being set, so overlapping calls do not send it twice.
+    if (percent === this.brightnessTarget) return;
+    this.brightnessTarget = percent;
+    try {
+      await this.options.panel.setBrightness(percent);
+      this.options.logger.info({ from: this.brightness, to: percent }, 'brightness set');
+      this.brightness = percent;
+    } catch (err) {
+      // Forgotten so the next minute tries again.
+      if (this.brightnessTarget === percent) this.brightnessTarget = null;
+      this.options.logger.warn(
+        { err: (err as Error).message, percent },
+        'setting brightness failed',
+      );
+    }
+  }
+}

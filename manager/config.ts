@@ -1,0 +1,80 @@
+/**
+ * The manager's configuration: the one place that reads the environment.
+ * The broker and database are switched here, not in code: "embedded" runs
+ * aedes in-process on a laptop; "external" points at a clustered broker.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const managerConfigSchema = z
+  .object({
+    httpHost: z.string().min(1).default('127.0.0.1'),
+    httpPort: port.default(8080),
+    brokerMode: z.enum(['embedded', 'external']).default('embedded'),
+    /** Where the embedded broker listens. */
+    brokerHost: z.string().min(1).default('127.0.0.1'),
+    brokerPort: port.default(1883),
+    /** Broker the manager connects to in external mode, e.g. mqtt://broker.internal:1883. */
+    brokerUrl: z.string().url().optional(),
+    dataDir: z.string().min(1).default('var/manager'),
+    /** A GTFS zip imported at start when the store holds no schedule yet. */
+    gtfsPath: z.string().min(1).optional(),
+    publishIntervalSeconds: z.coerce.number().int().min(1).max(3600).default(30),
+    /** How many upcoming departures an arrivals message carries. */
+    arrivalsPerStop: z.coerce.number().int().min(1).max(50).default(8),
+    /** How far ahead an arrivals message looks. */
+    arrivalsWindowMinutes: z.coerce.number().int().min(10).max(24 * 60).default(180),
+    /** Length of the schedule slice a sign keeps for offline use. */
+    scheduleHorizonHours: z.coerce.number().int().min(1).max(72).default(30),
+    /** A sign not heard from for this long is shown as offline even without its last will. */
+    offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
+    version: z.string().default('0.1.0'),
+  })
+  .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
+    message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
+    path: ['brokerUrl'],
+  });
+
+export type ManagerConfig = z.output<typeof managerConfigSchema>;
+export type ManagerConfigInput = z.input<typeof managerConfigSchema>;
+
+const envNames: Record<string, string> = {
+  httpHost: 'STOPSIGN_HTTP_HOST',
+  httpPort: 'STOPSIGN_HTTP_PORT',
+  brokerMode: 'STOPSIGN_BROKER_MODE',
+  brokerHost: 'STOPSIGN_BROKER_HOST',
+  brokerPort: 'STOPSIGN_BROKER_PORT',
+  brokerUrl: 'STOPSIGN_BROKER_URL',
+  dataDir: 'STOPSIGN_MANAGER_DATA_DIR',
+  gtfsPath: 'STOPSIGN_GTFS_PATH',
+  publishIntervalSeconds: 'STOPSIGN_PUBLISH_INTERVAL_SECONDS',
+  arrivalsPerStop: 'STOPSIGN_ARRIVALS_PER_STOP',
+  arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
+  scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
+  offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+};
+
+export class ConfigError extends Error {}
+
+/** Reads STOPSIGN_* variables, applies overrides, and reports every problem at once. */
+export function loadManagerConfig(
+  env: NodeJS.ProcessEnv,
+  overrides: ManagerConfigInput = {},
+): ManagerConfig {
+  const fromEnv: Record<string, string> = {};
+  for (const [key, name] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const result = managerConfigSchema.safeParse({ ...fromEnv, ...overrides });
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const name = envNames[key];
+      return `  ${key}${name ? ` (${name})` : ''}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid manager configuration:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,38 @@
+/** What an operator sees of one sign: derived from its record and the clock, never stored. */
+import type { SignRecord } from '../store/signRegistry';
+
+export interface SignSummary {
+  deviceId: string;
+  stopId: string;
+  label: string | null;
+  online: boolean;
+  lastSeenAt: number | null;
+  mode: 'live' | 'scheduled' | 'none' | null;
+  firmware: string | null;
+  panelOk: boolean | null;
+  rejectedMessages: number;
+  lastFrameAt: number | null;
+  frameUrl: string | null;
+}
+
+export function summarizeSign(sign: SignRecord, now: number, offlineAfterSeconds: number): SignSummary {
+  const status = sign.lastStatus;
+  const recent = sign.lastSeenAt !== null && now - sign.lastSeenAt <= offlineAfterSeconds;
+  return {
+    deviceId: sign.deviceId,
+    stopId: sign.stopId,
+    label: sign.label,
+    // The last will says offline at once; silence says it after offlineAfterSeconds.
+    online: status?.state === 'online' && recent,
+    lastSeenAt: sign.lastSeenAt,
+    mode: status?.mode ?? null,
+    firmware: status?.firmware ?? null,
+    panelOk: status?.panel?.ok ?? null,
+    rejectedMessages: Object.values(status?.rejected ?? {}).reduce((a, b) => a + b, 0),
+    lastFrameAt: sign.lastFrameAt,
+    frameUrl:
+      sign.lastFrameAt === null
+        ? null
+        : `/api/signs/${encodeURIComponent(sign.deviceId)}/frame.png?t=${sign.lastFrameAt}`,
+  };
+}

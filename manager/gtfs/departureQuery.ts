@@ -1,0 +1,168 @@
+/**
+ * Departures at a stop within a time window. GTFS times count from the start
+ * of a service day, and a service day's trips may run past midnight into the
+ * next, so every service date that can reach the window is asked in turn.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { ScheduledDeparture } from '../../shared';
+import type { ImportMeta } from './importMeta';
+import { addDays, localDate, serviceDayStart, weekdayIndex } from './serviceDate';
+
+/** The limits the protocol puts on a departure's texts. */
+const MAX_ROUTE_LENGTH = 32;
+const MAX_TEXT_LENGTH = 200;
+
+interface DayParams {
+  date: number;
+  weekdayBit: number;
+  stops: string;
+  from: number;
+  until: number;
+}
+
+interface DepartureRow {
+  tripId: string;
+  routeId: string;
+  route: string;
+  headsign: string;
+  headsignZh: string | null;
+  departure: number;
+}
+
+interface FrequencyRow extends Omit<DepartureRow, 'departure'> {
+  offset: number;
+  startTime: number;
+  endTime: number;
+  headway: number;
+}
+
+/** Services running on @date: calendar weekdays within range, plus added dates, minus removed. */
+const ACTIVE_SERVICES = `
+  WITH active(service_id) AS (
+    SELECT service_id FROM gtfs_calendar
+     WHERE start_date <= @date AND end_date >= @date AND (weekdays & @weekdayBit) != 0
+    UNION
+    SELECT service_id FROM gtfs_calendar_dates WHERE date = @date AND exception_type = 1
+    EXCEPT
+    SELECT service_id FROM gtfs_calendar_dates WHERE date = @date AND exception_type = 2
+  )`;
+
+const DEPARTURE_COLUMNS = `
+  t.trip_id AS tripId, r.route_id AS routeId,
+  COALESCE(NULLIF(r.short_name, ''), NULLIF(r.long_name, ''), r.route_id) AS route,
+  COALESCE(st.stop_headsign, t.headsign) AS headsign,
+  CASE WHEN st.stop_headsign IS NULL THEN t.headsign_zh ELSE st.stop_headsign_zh END AS headsignZh`;
+
+const FROM_STOP_TIMES = `
+  FROM gtfs_stop_times st
+  JOIN gtfs_trips t ON t.trip_key = st.trip_key
+  JOIN gtfs_routes r ON r.route_key = t.route_key`;
+
+const AT_STOPS_ON_ACTIVE_TRIPS = `
+  WHERE st.stop_key IN (SELECT value FROM json_each(@stops))
+    AND st.boardable = 1
+    AND t.service_id IN active`;
+
+export class DepartureQuery {
+  private readonly stopKeys: Statement<[string, string], { stop_key: number }>;
+  private readonly timed: Statement<[DayParams], DepartureRow>;
+  private readonly repeating: Statement<[Omit<DayParams, 'from' | 'until'>], FrequencyRow>;
+
+  constructor(db: Database) {
+    // A station's departures are those of its platforms.
+    this.stopKeys = db.prepare(
+      'SELECT stop_key FROM gtfs_stops WHERE stop_id = ? OR parent_id = ?',
+    );
+    this.timed = db.prepare(`${ACTIVE_SERVICES}
+      SELECT ${DEPARTURE_COLUMNS}, st.departure AS departure
+      ${FROM_STOP_TIMES}
+      ${AT_STOPS_ON_ACTIVE_TRIPS}
+        AND st.departure >= @from AND st.departure < @until
+        AND t.frequency_based = 0`);
+    this.repeating = db.prepare(`${ACTIVE_SERVICES}
+      SELECT ${DEPARTURE_COLUMNS}, st.departure - t.first_departure AS offset,
+        f.start_time AS startTime, f.end_time AS endTime, f.headway AS headway
+      ${FROM_STOP_TIMES}
+      JOIN gtfs_frequencies f ON f.trip_key = t.trip_key
+      ${AT_STOPS_ON_ACTIVE_TRIPS}
+        AND t.frequency_based = 1`);
+  }
+
+  departures(
+    meta: ImportMeta,
+    stopId: string,
+    fromEpoch: number,
+    untilEpoch: number,
+    limit: number,
+  ): ScheduledDeparture[] {
+    if (!(untilEpoch > fromEpoch) || limit <= 0) return [];
+    const keys = this.stopKeys.all(stopId, stopId).map((row) => row.stop_key);
+    if (keys.length === 0) return [];
+    const stops = JSON.stringify(keys);
+    const zone = meta.timezone;
+
+    const found: ScheduledDeparture[] = [];
+    // A day earlier than strictly needed: on DST days a service day starts an hour off midnight.
+    const lastDate = localDate(untilEpoch, zone);
+    for (
+      let date = addDays(localDate(fromEpoch - meta.maxDeparture, zone), -1);
+      date <= lastDate;
+      date = addDays(date, 1)
+    ) {
+      const dayStart = serviceDayStart(date, zone);
+      if (found.length >= limit && dayStart > (found[limit - 1]?.time ?? Infinity)) break;
+      const from = fromEpoch - dayStart;
+      const until = untilEpoch - dayStart;
+      if (until <= 0 || from > meta.maxDeparture) continue;
+      const day = { date, weekdayBit: 1 << weekdayIndex(date), stops };
+      for (const row of this.timed.all({ ...day, from, until })) {
+        found.push(toDeparture(row, dayStart + row.departure));
+      }
+      for (const row of this.repeating.all(day)) {
+        for (const time of repeatedTimes(row, from, until)) {
+          found.push(toDeparture(row, dayStart + time));
+        }
+      }
+      if (found.length >= limit) sortDepartures(found).splice(limit);
+    }
+    return sortDepartures(found).slice(0, limit);
+  }
+}
+
+/** Departure times (since service-day start) of a frequency-based trip within [from, until). */
+function repeatedTimes(row: FrequencyRow, from: number, until: number): number[] {
+  const times: number[] = [];
+  const firstRun = Math.max(0, Math.ceil((from - row.offset - row.startTime) / row.headway));
+  for (
+    let start = row.startTime + firstRun * row.headway;
+    start < row.endTime;
+    start += row.headway
+  ) {
+    const time = start + row.offset;
+    if (time >= until) break;
+    if (time >= from) times.push(time);
+  }
+  return times;
+}
+
+function toDeparture(row: Omit<DepartureRow, 'departure'>, time: number): ScheduledDeparture {
+  const en = row.headsign.slice(0, MAX_TEXT_LENGTH);
+  return {
+    tripId: row.tripId,
+    routeId: row.routeId,
+    route: row.route.slice(0, MAX_ROUTE_LENGTH),
+    headsign:
+      row.headsignZh === null ? { en } : { en, zh: row.headsignZh.slice(0, MAX_TEXT_LENGTH) },
+    time,
+  };
+}
+
+/** By time; ties in a stable, readable order so the sign does not shuffle equal times. */
+function sortDepartures(list: ScheduledDeparture[]): ScheduledDeparture[] {
+  return list.sort(
+    (a, b) =>
+      a.time - b.time ||
+      a.route.localeCompare(b.route, 'en', { numeric: true }) ||
+      a.tripId.localeCompare(b.tripId),
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * The fleet manager's timetable: imports a GTFS static feed into gtfs_ tables
+ * of the manager's database and answers what the signs need from it.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { ScheduledDeparture } from '../../shared';
+import { DepartureQuery } from './departureQuery';
+import { replaceFeed } from './feedWriter';
+import { parseGtfsZip } from './importer';
+import { readImportMeta } from './importMeta';
+import type { ImportMeta } from './importMeta';
+import { migrateGtfsSchema } from './schema';
+import type { ImportSummary, ScheduleSource, StopInfo } from './types';
+
+/** The most departures a schedule message carries. */
+const DEFAULT_LIMIT = 5000;
+
+interface StopRow {
+  stop_id: string;
+  name: string;
+  name_zh: string | null;
+  timezone: string;
+}
+
+interface Prepared {
+  query: DepartureQuery;
+  stopById: Statement<[string], StopRow>;
+}
+
+export class GtfsStore implements ScheduleSource {
+  private prepared: Prepared | undefined;
+  private meta: ImportMeta | undefined;
+
+  /** The database stays the caller's to open and close; call init() before use. */
+  constructor(private readonly db: Database) {}
+
+  /** Creates the gtfs_ tables when missing (idempotent) and loads the stored import. */
+  init(): void {
+    migrateGtfsSchema(this.db);
+    this.prepared = {
+      query: new DepartureQuery(this.db),
+      stopById: this.db.prepare(
+        'SELECT stop_id, name, name_zh, timezone FROM gtfs_stops WHERE stop_id = ?',
+      ),
+    };
+    this.meta = readImportMeta(this.db);
+  }
+
+  private ready(): Prepared {
+    if (!this.prepared) throw new Error('GtfsStore.init() must be called first');
+    return this.prepared;
+  }
+
+  /**
+   * Replaces the stored feed with the one in the zip. Throws GtfsImportError
+   * for a feed that cannot be used, in which case the previous one stays.
+   */
+  importZip(bytes: Uint8Array, source: string): ImportSummary {
+    this.ready();
+    const started = performance.now();
+    const { feed, warnings } = parseGtfsZip(bytes);
+    const meta: ImportMeta = {
+      timezone: feed.timezone,
+      maxDeparture: feed.maxDeparture,
+      summary: {
+        source,
+        importedAt: Math.floor(Date.now() / 1000),
+        agencies: feed.agencies.length,
+        routes: feed.routes.length,
+        stops: feed.stops.length,
+        trips: feed.trips.length,
+        stopTimes: feed.stopTimes.length,
+        serviceStart: feed.serviceStart,
+        serviceEnd: feed.serviceEnd,
+        warnings: warnings.toList(),
+        durationMs: 0,
+      },
+    };
+    replaceFeed(this.db, feed, () => {
+      meta.summary.durationMs = Math.round(performance.now() - started);
+      return meta;
+    });
+    this.meta = meta;
+    return meta.summary;
+  }
+
+  hasSchedule(): boolean {
+    this.ready();
+    return this.meta !== undefined;
+  }
+
+  summary(): ImportSummary | undefined {
+    this.ready();
+    return this.meta?.summary;
+  }
+
+  stop(stopId: string): StopInfo | undefined {
+    const { stopById } = this.ready();
+    if (!this.meta) return undefined;
+    const row = stopById.get(stopId);
+    if (!row) return undefined;
+    return {
+      stopId: row.stop_id,
+      name: row.name_zh === null ? { en: row.name } : { en: row.name, zh: row.name_zh },
+      timezone: row.timezone || this.meta.timezone,
+    };
+  }
+
+  departures(
+    stopId: string,
+    fromEpoch: number,
+    untilEpoch: number,
+    limit = DEFAULT_LIMIT,
+  ): ScheduledDeparture[] {
+    const { query } = this.ready();
+    if (!this.meta) return [];
+    return query.departures(this.meta, stopId, fromEpoch, untilEpoch, limit);
+  }
+}

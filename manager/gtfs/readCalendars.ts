@@ -1,0 +1,117 @@
+/** calendar.txt and calendar_dates.txt: which services run on which dates. */
+import { readCsv } from './csvTables';
+import { GtfsImportError } from './errors';
+import type { ImportWarnings } from './importWarnings';
+import type { ParsedCalendar, ParsedCalendarDate } from './parsedFeed';
+import { parseGtfsDate } from './parseTime';
+
+const WEEKDAYS = [
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+] as const;
+
+export interface ParsedService {
+  calendars: ParsedCalendar[];
+  calendarDates: ParsedCalendarDate[];
+  serviceIds: Set<string>;
+  /** First and last dates any service runs, YYYYMMDD ('' when none). */
+  serviceStart: string;
+  serviceEnd: string;
+}
+
+export function readCalendars(
+  calendarText: string | undefined,
+  calendarDatesText: string | undefined,
+  warnings: ImportWarnings,
+): ParsedService {
+  if (calendarText === undefined && calendarDatesText === undefined) {
+    throw new GtfsImportError('calendar.txt and calendar_dates.txt are both missing from the feed');
+  }
+  const calendars = calendarText === undefined ? [] : readCalendar(calendarText, warnings);
+  const calendarDates =
+    calendarDatesText === undefined ? [] : readCalendarDates(calendarDatesText, warnings);
+  if (calendars.length === 0 && calendarDates.length === 0) {
+    throw new GtfsImportError('calendar.txt and calendar_dates.txt have no usable rows');
+  }
+
+  let first = Infinity;
+  let last = -Infinity;
+  for (const c of calendars) {
+    if (c.weekdays === 0) continue; // runs only on dates added in calendar_dates.txt
+    first = Math.min(first, c.startDate);
+    last = Math.max(last, c.endDate);
+  }
+  for (const d of calendarDates) {
+    if (d.exceptionType !== 1) continue;
+    first = Math.min(first, d.date);
+    last = Math.max(last, d.date);
+  }
+  const serviceIds = new Set([...calendars, ...calendarDates].map((s) => s.serviceId));
+  return {
+    calendars,
+    calendarDates,
+    serviceIds,
+    serviceStart: Number.isFinite(first) ? String(first) : '',
+    serviceEnd: Number.isFinite(last) ? String(last) : '',
+  };
+}
+
+function readCalendar(text: string, warnings: ImportWarnings): ParsedCalendar[] {
+  const calendars: ParsedCalendar[] = [];
+  const seen = new Set<string>();
+  readCsv(
+    'calendar.txt',
+    text,
+    { required: ['service_id', ...WEEKDAYS, 'start_date', 'end_date'], optional: [] },
+    (row) => {
+      const serviceId = row.get('service_id');
+      const where = `calendar.txt line ${row.line}`;
+      if (serviceId === '') return warnings.add(`${where}: empty service_id`);
+      if (seen.has(serviceId)) return warnings.add(`${where}: duplicate service_id '${serviceId}'`);
+      const startDate = parseGtfsDate(row.get('start_date'));
+      const endDate = parseGtfsDate(row.get('end_date'));
+      if (startDate === undefined) {
+        return warnings.add(`${where}: start_date '${row.get('start_date')}'`);
+      }
+      if (endDate === undefined) return warnings.add(`${where}: end_date '${row.get('end_date')}'`);
+      let weekdays = 0;
+      for (const [bit, day] of WEEKDAYS.entries()) {
+        const flag = row.get(day);
+        if (flag !== '0' && flag !== '1') return warnings.add(`${where}: ${day} '${flag}'`);
+        if (flag === '1') weekdays |= 1 << bit;
+      }
+      seen.add(serviceId);
+      calendars.push({ serviceId, weekdays, startDate, endDate });
+    },
+  );
+  return calendars;
+}
+
+function readCalendarDates(text: string, warnings: ImportWarnings): ParsedCalendarDate[] {
+  const dates: ParsedCalendarDate[] = [];
+  const seen = new Set<string>();
+  readCsv(
+    'calendar_dates.txt',
+    text,
+    { required: ['service_id', 'date', 'exception_type'], optional: [] },
+    (row) => {
+      const serviceId = row.get('service_id');
+      const where = `calendar_dates.txt line ${row.line}`;
+      if (serviceId === '') return warnings.add(`${where}: empty service_id`);
+      const date = parseGtfsDate(row.get('date'));
+      if (date === undefined) return warnings.add(`${where}: date '${row.get('date')}'`);
+      const type = row.get('exception_type');
+      if (type !== '1' && type !== '2') return warnings.add(`${where}: exception_type '${type}'`);
+      const id = `${serviceId}\u0000${date}`;
+      if (seen.has(id)) return warnings.add(`${where}: duplicate date for service '${serviceId}'`);
+      seen.add(id);
+      dates.push({ serviceId, date, exceptionType: type === '1' ? 1 : 2 });
+    },
+  );
+  return dates;
+}

@@ -1,0 +1,43 @@
+/**
+ * frequencies.txt: trips that repeat on a headway. Each listed trip is a
+ * template whose stop_times give the spacing between stops; departures are
+ * generated at query time.
+ */
+import { readCsv } from './csvTables';
+import type { ImportWarnings } from './importWarnings';
+import type { ParsedFrequency } from './parsedFeed';
+import { parseGtfsTime, parseNonNegativeInt } from './parseTime';
+
+export function readFrequencies(
+  text: string | undefined,
+  tripIndexById: Map<string, number>,
+  warnings: ImportWarnings,
+): ParsedFrequency[] {
+  if (text === undefined) return [];
+  const frequencies: ParsedFrequency[] = [];
+  readCsv(
+    'frequencies.txt',
+    text,
+    { required: ['trip_id', 'start_time', 'end_time', 'headway_secs'], optional: [] },
+    (row) => {
+      const where = `frequencies.txt line ${row.line}`;
+      const tripIndex = tripIndexById.get(row.get('trip_id'));
+      if (tripIndex === undefined) {
+        return warnings.add(`${where}: unknown trip_id '${row.get('trip_id')}'`);
+      }
+      const startTime = parseGtfsTime(row.get('start_time'));
+      const endTime = parseGtfsTime(row.get('end_time'));
+      const headway = parseNonNegativeInt(row.get('headway_secs'));
+      if (startTime === undefined || endTime === undefined || endTime < startTime) {
+        return warnings.add(
+          `${where}: start_time/end_time '${row.get('start_time')}'-'${row.get('end_time')}'`,
+        );
+      }
+      if (headway === undefined || headway === 0) {
+        return warnings.add(`${where}: headway_secs '${row.get('headway_secs')}'`);
+      }
+      frequencies.push({ tripIndex, startTime, endTime, headway });
+    },
+  );
+  return frequencies;
+}

@@ -1,0 +1,190 @@
+/**
+ * Keeps every registered sign supplied: its config, its stop's schedule slice
+ * (for offline use), the next arrivals, and the announcements aimed at it. All
+ * are retained, so a sign that connects later gets the current state at once.
+ */
+import type { Logger } from 'pino';
+import { topics, type Arrival, type AnnouncementTarget } from '../../shared';
+import type { ScheduleSource } from '../gtfs/types';
+import type { FleetLink } from '../link/fleetLink';
+import type { AnnouncementStore } from '../store/announcementStore';
+import type { SignRecord, SignRegistry } from '../store/signRegistry';
+
+export interface StopPublisherOptions {
+  link: FleetLink;
+  schedule: ScheduleSource;
+  signs: SignRegistry;
+  announcements: AnnouncementStore;
+  /** Epoch milliseconds. */
+  clock: () => number;
+  logger: Logger;
+  publishIntervalSeconds: number;
+  arrivalsPerStop: number;
+  arrivalsWindowMinutes: number;
+  scheduleHorizonHours: number;
+}
+
+export class StopPublisher {
+  private timer: NodeJS.Timeout | undefined;
+  /** Stop id → epoch seconds until which the published schedule slice reaches. */
+  private readonly scheduleReach = new Map<string, number>();
+  /** Announcement topic → id of the announcement retained there ('' for cleared). */
+  private readonly retainedAnnouncements = new Map<string, string>();
+  private running: Promise<void> = Promise.resolve();
+  private readonly onConnected = (): void => {
+    // After a broker restart nothing retained survives: send everything again.
+    this.scheduleReach.clear();
+    this.retainedAnnouncements.clear();
+    void this.enqueue(() => this.publishEverything());
+  };
+
+  constructor(private readonly options: StopPublisherOptions) {}
+
+  start(): void {
+    this.options.link.on('connected', this.onConnected);
+    this.timer = setInterval(
+      () => void this.enqueue(() => this.publishEverything()),
+      this.options.publishIntervalSeconds * 1000,
+    );
+    void this.enqueue(() => this.publishEverything());
+  }
+
+  async stop(): Promise<void> {
+    this.options.link.off('connected', this.onConnected);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** Publishing runs one pass at a time so retained topics never race each other. */
+  enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.running.then(task).catch((err: unknown) => {
+      this.options.logger.warn({ err: (err as Error).message }, 'publishing failed; will retry');
+    });
+    this.running = next;
+    return next;
+  }
+
+  /** A sign was registered or moved: give it everything it needs now. */
+  signChanged(sign: SignRecord): Promise<void> {
+    return this.enqueue(async () => {
+      await this.publishConfig(sign);
+      this.scheduleReach.delete(sign.stopId);
+      await this.publishStop(sign.stopId);
+      await this.publishAnnouncements();
+    });
+  }
+
+  /** A new timetable was imported: every slice is out of date. */
+  scheduleChanged(): Promise<void> {
+    this.scheduleReach.clear();
+    return this.enqueue(() => this.publishEverything());
+  }
+
+  announcementsChanged(): Promise<void> {
+    return this.enqueue(() => this.publishAnnouncements());
+  }
+
+  private async publishEverything(): Promise<void> {
+    if (!this.options.link.connected) return;
+    for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+    for (const stopId of this.options.signs.stopIds()) await this.publishStop(stopId);
+    await this.publishAnnouncements();
+  }
+
+  private async publishConfig(sign: SignRecord): Promise<void> {
+    const stop = this.options.schedule.stop(sign.stopId);
+    await this.options.link.publish(
+      'deviceConfig',
+      topics.deviceConfig(sign.deviceId),
+      {
+        deviceId: sign.deviceId,
+        stopId: sign.stopId,
+        ...(stop ? { stopName: stop.name } : {}),
+        timezone: stop?.timezone ?? 'UTC',
+      },
+      true,
+    );
+  }
+
+  private async publishStop(stopId: string): Promise<void> {
+    const { schedule, link } = this.options;
+    const stop = schedule.stop(stopId);
+    if (!stop) {
+      this.options.logger.warn({ stopId }, 'sign registered for a stop the schedule does not have');
+      return;
+    }
+    const now = Math.floor(this.options.clock() / 1000);
+    const horizon = this.options.scheduleHorizonHours * 3600;
+    const reach = this.scheduleReach.get(stopId);
+    // Refresh the offline slice once half of it has been used up.
+    if (reach === undefined || reach - now < horizon / 2) {
+      const departures = schedule.departures(stopId, now, now + horizon, 5000);
+      await link.publish(
+        'stopSchedule',
+        topics.stopSchedule(stopId),
+        {
+          stopId,
+          stopName: stop.name,
+          timezone: stop.timezone,
+          validFrom: now,
+          validUntil: now + horizon,
+          departures,
+        },
+        true,
+      );
+      this.scheduleReach.set(stopId, now + horizon);
+    }
+    const upcoming = schedule.departures(
+      stopId,
+      now,
+      now + this.options.arrivalsWindowMinutes * 60,
+      this.options.arrivalsPerStop,
+    );
+    const arrivals: Arrival[] = upcoming.map((d) => ({
+      ...d,
+      scheduledTime: d.time,
+      realtime: false,
+    }));
+    await link.publish(
+      'stopArrivals',
+      topics.stopArrivals(stopId),
+      { stopId, generatedAt: now, arrivals },
+      true,
+    );
+  }
+
+  private async publishAnnouncements(): Promise<void> {
+    const { announcements, link } = this.options;
+    const now = Math.floor(this.options.clock() / 1000);
+    for (const target of announcements.targets()) {
+      const topic = announcementTopic(target);
+      const current = announcements.current(target, now);
+      const retainedId = current?.announcementId ?? '';
+      if (this.retainedAnnouncements.get(topic) === retainedId) continue;
+      if (current) {
+        await link.publish(
+          'deviceAnnouncement',
+          topic,
+          {
+            announcementId: current.announcementId,
+            text: current.text,
+            priority: current.priority,
+            expiresAt: current.expiresAt,
+            ...(current.startsAt !== undefined ? { startsAt: current.startsAt } : {}),
+          },
+          true,
+        );
+      } else {
+        await link.clearRetained(topic);
+      }
+      this.retainedAnnouncements.set(topic, retainedId);
+    }
+  }
+}
+
+function announcementTopic(target: AnnouncementTarget): string {
+  return 'deviceId' in target
+    ? topics.deviceAnnouncement(target.deviceId)
+    : topics.stopAnnouncement(target.stopId);
+}

@@ -1,0 +1,140 @@
+/**
+ * One command, the whole system on a laptop: the fleet manager with its embedded
+ * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
+ *   npm start [-- --gtfs feed.zip --stop STOP_ID --http-port 8080 --broker-port 1883 --fresh]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { openPtyPair } from './lib/ptyPair';
+
+const { values } = parseArgs({
+  options: {
+    gtfs: { type: 'string' },
+    stop: { type: 'string', default: STOP_CENTRAL },
+    'device-id': { type: 'string', default: 'demo-sign-1' },
+    'http-port': { type: 'string', default: '8080' },
+    'broker-port': { type: 'string', default: '1883' },
+    dir: { type: 'string', default: 'var/demo' },
+    fresh: { type: 'boolean', default: false },
+  },
+});
+
+const root = path.resolve(import.meta.dirname, '..');
+const dir = path.resolve(root, values.dir);
+const httpUrl = `http://127.0.0.1:${values['http-port']}`;
+const brokerUrl = `mqtt://127.0.0.1:${values['broker-port']}`;
+const pngPath = path.join(dir, 'panel.png');
+const children: ChildProcess[] = [];
+
+function run(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `[${name}] `;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (text: string) => {
+      for (const line of text.trimEnd().split('\n')) process.stdout.write(prefix + line + '\n');
+    });
+  }
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} exited (${signal ?? code}); stopping everything`);
+      void shutdown(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+async function waitForManager(deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${httpUrl}/api/health`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`manager did not answer at ${httpUrl}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+let stopping = false;
+let closePty: (() => Promise<void>) | undefined;
+async function shutdown(code: number): Promise<never> {
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(
+    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+  );
+  await closePty?.();
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+async function main(): Promise<void> {
+  if (values.fresh) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  let gtfsPath = values.gtfs ? path.resolve(values.gtfs) : path.join(dir, 'tiny-gtfs.zip');
+  if (!values.gtfs) fs.writeFileSync(gtfsPath, tinyGtfsZip());
+  gtfsPath = path.relative(root, gtfsPath);
+
+  const pty = await openPtyPair(dir);
+  closePty = pty.close;
+
+  run('manager', 'manager/main.ts', [], {
+    STOPSIGN_HTTP_PORT: values['http-port'],
+    STOPSIGN_BROKER_PORT: values['broker-port'],
+    STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
+    STOPSIGN_GTFS_PATH: gtfsPath,
+    STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
+  });
+  await waitForManager(30_000);
+
+  const res = await fetch(`${httpUrl}/api/signs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ deviceId: values['device-id'], stopId: values.stop, label: 'demo' }),
+  });
+  if (!res.ok) throw new Error(`could not register the demo sign: ${await res.text()}`);
+
+  run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath], {});
+  run('sign', 'device/main.ts', [], {
+    STOPSIGN_DEVICE_ID: values['device-id'],
+    STOPSIGN_BROKER_URL: brokerUrl,
+    STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
+    STOPSIGN_SERIAL_PATH: pty.devicePath,
+    STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
+  });
+
+  const example = JSON.stringify({
+    target: { stopId: values.stop },
+    text: { en: 'Route 5X diverted via Harbour Road', zh: '5X线改经海港道' },
+    priority: 'info',
+  });
+  console.log(`
+stopsign is running
+  console and API   ${httpUrl}/
+  MQTT broker       ${brokerUrl}
+  panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change)
+  sign              ${values['device-id']} at stop ${values.stop}
+
+Post an announcement and watch the panel picture change:
+  curl -s -X POST ${httpUrl}/api/announcements -H 'content-type: application/json' -d '${example}'
+
+Ctrl-C stops everything.
+`);
+}
+
+main().catch((err: unknown) => {
+  console.error(`start failed: ${(err as Error).message}`);
+  void shutdown(1);
+});

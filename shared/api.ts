@@ -1,0 +1,38 @@
+/**
+ * Request bodies of the manager's HTTP API, shared with any client (the
+ * console, operator scripts). The server validates every body against these.
+ */
+import { z } from 'zod';
+import { deviceId, localizedText, stopId } from './schemas';
+
+export const registerSignRequest = z.object({
+  deviceId,
+  stopId,
+  label: z.string().max(100).optional(),
+});
+export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
+
+export const announcementTarget = z.union([
+  z.object({ deviceId }).strict(),
+  z.object({ stopId }).strict(),
+]);
+export type AnnouncementTarget = z.infer<typeof announcementTarget>;
+
+export const postAnnouncementRequest = z
+  .object({
+    target: announcementTarget,
+    text: localizedText.refine((t) => t.en.trim() !== '' || (t.zh ?? '').trim() !== '', {
+      message: 'text needs words in at least one language',
+    }),
+    priority: z.enum(['info', 'warning', 'emergency']).default('info'),
+    /** How long it stays up; defaults to one hour. */
+    durationSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(3600),
+    startsAt: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type PostAnnouncementRequest = z.input<typeof postAnnouncementRequest>;

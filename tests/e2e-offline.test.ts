@@ -1,0 +1,107 @@
+/**
+ * The manager and the sign talk through an external Mosquitto broker. When the
+ * broker dies the sign keeps showing departures from its SQLite cache, marked as
+ * scheduled; when the broker returns, both reconnect and the sign goes live again.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BoardView } from '../device/render/boardView';
+import { cropFrame, framesEqual } from '../device/render/frame';
+import { layoutFor } from '../device/render/layout';
+import { renderBoard } from '../device/render/renderBoard';
+import { GtfsStore } from '../manager/gtfs/gtfsStore';
+import { waitFor } from './helpers/deviceFixtures';
+import { STOP_CENTRAL, TINY_TIMEZONE, tinyGtfsZip } from './helpers/gtfsFixture';
+import {
+  Mosquitto,
+  postJson,
+  startTestManager,
+  startTestSign,
+  type RunningManager,
+  type RunningSign,
+} from './helpers/system';
+
+const DEVICE = 'offline-sign-1';
+
+describe('sign without its broker', () => {
+  let dir: string;
+  let broker: Mosquitto;
+  let manager: RunningManager;
+  let sign: RunningSign;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-offline-'));
+    broker = await Mosquitto.start(dir);
+    manager = await startTestManager(dir, { brokerMode: 'external', brokerUrl: broker.url });
+    const res = await postJson(`${manager.httpUrl}/api/signs`, {
+      deviceId: DEVICE,
+      stopId: STOP_CENTRAL,
+    });
+    expect(res.status).toBe(201);
+    sign = await startTestSign(dir, { deviceId: DEVICE, brokerUrl: broker.url });
+    await waitFor('live mode', () => sign.sign.state().mode === 'live', 15_000);
+  });
+
+  afterAll(async () => {
+    await sign?.stop();
+    await manager?.stop();
+    await broker?.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('falls back to scheduled departures from its cache and says so on the glass', async () => {
+    await broker.kill();
+    await waitFor('scheduled mode', () => sign.sign.state().mode === 'scheduled', 10_000);
+
+    const view = sign.sign.state().view;
+    if (!view) throw new Error('no view');
+    expect(view.rows.length).toBe(3);
+    expect(view.rows.every((r) => !r.realtime)).toBe(true);
+
+    // The rows are the timetable's next departures, as the manager's own schedule query gives them.
+    const db = new Database(':memory:');
+    const store = new GtfsStore(db);
+    store.init();
+    store.importZip(tinyGtfsZip(), 'fixture');
+    const expected = store.departures(STOP_CENTRAL, view.now, view.now + 3 * 3600, 3);
+    db.close();
+    expect(view.rows.map((r) => [r.route, r.time])).toEqual(expected.map((d) => [d.route, d.time]));
+
+    // The status line carries the scheduled marker, as drawn for a scheduled board.
+    const label = layoutFor(view.width, view.height).status.label;
+    const reference: BoardView = {
+      width: view.width,
+      height: view.height,
+      language: view.language,
+      now: view.now,
+      timezone: TINY_TIMEZONE,
+      mode: 'scheduled',
+      rows: [],
+    };
+    const marker = cropFrame(renderBoard(reference), label);
+    const simulator = sign.rig.simulator;
+    if (!simulator) throw new Error('rig has no simulator');
+    await simulator.waitFor((frame) => {
+      const shown = cropFrame(frame, label);
+      return (
+        framesEqual(shown, marker) ||
+        framesEqual(
+          shown,
+          cropFrame(
+            renderBoard({ ...reference, language: reference.language === 'zh' ? 'en' : 'zh' }),
+            label,
+          ),
+        )
+      );
+    }, 10_000);
+  });
+
+  it('returns to live when the broker comes back', async () => {
+    await broker.restart();
+    await waitFor('live again', () => sign.sign.state().mode === 'live', 20_000);
+    expect(sign.sign.state().connected).toBe(true);
+  });
+});

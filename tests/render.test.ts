@@ -1,0 +1,366 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCanvas } from 'canvas';
+import { describe, expect, it } from 'vitest';
+import type { BoardView } from '../device/render/boardView';
+import type { IndexedFrame, Rect } from '../device/render/frame';
+import { Colour, cropFrame, framesEqual, PALETTE } from '../device/render/frame';
+import { CJK_BITMAP_SIZES, FONTS_16, registerBoardFonts } from '../device/render/fonts';
+import { GEOMETRY_CLASSES, layoutFor } from '../device/render/layout';
+import { frameToPng, pngToFrame } from '../device/render/png';
+import { renderBoard, renderBoardWithStats } from '../device/render/renderBoard';
+import { clockText, departureTime, localized } from '../device/render/textFormat';
+import { TextPainter } from '../device/render/textPainter';
+import { ELLIPSIS, wrapText } from '../device/render/wrap';
+
+/** 2024-06-03 14:03:20 in Shanghai. */
+const NOW = Date.UTC(2024, 5, 3, 6, 3, 20) / 1000;
+
+const BASE: BoardView = {
+  width: 192,
+  height: 64,
+  language: 'zh',
+  now: NOW,
+  timezone: 'Asia/Shanghai',
+  mode: 'live',
+  stopName: { en: "People's Square", zh: '人民广场' },
+  rows: [
+    {
+      route: '42',
+      headsign: { en: 'Airport T2', zh: '机场二号航站楼' },
+      time: NOW + 30,
+      realtime: true,
+    },
+    {
+      route: '101',
+      headsign: { en: 'Central Station', zh: '火车站' },
+      time: NOW + 725,
+      realtime: true,
+    },
+    { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' }, time: NOW + 3720, realtime: false },
+  ],
+};
+
+const view = (patch: Partial<BoardView>): BoardView => ({ ...BASE, ...patch });
+const scheduled = (v: BoardView): BoardView =>
+  view({ ...v, mode: 'scheduled', rows: v.rows.map((r) => ({ ...r, realtime: false })) });
+
+const EMERGENCY: BoardView['announcement'] = {
+  priority: 'emergency',
+  text: {
+    en: 'Stop closed due to flooding. Use the temporary stop on Nanjing Road, 200 m north.',
+    zh: '因暴雨积水，本站暂停使用，请前往南京路临时站点（向北200米）候车。',
+  },
+};
+
+function count(frame: IndexedFrame, rect: Rect, colour?: number): number {
+  const region = cropFrame(frame, rect);
+  return region.pixels.filter((p) => (colour === undefined ? p !== 0 : p === colour)).length;
+}
+
+function crop(frame: IndexedFrame, rect: Rect): IndexedFrame {
+  return cropFrame(frame, rect);
+}
+
+/** Columns between two rectangles of the same row. */
+function gap(left: Rect, right: Rect): Rect {
+  return {
+    x: left.x + left.width,
+    y: left.y,
+    width: right.x - left.x - left.width,
+    height: left.height,
+  };
+}
+
+describe('layoutFor', () => {
+  it('gives three 16 px rows and a bottom status line on 192x64', () => {
+    const layout = layoutFor(192, 64);
+    expect(layout.rows.map((r) => r.row)).toEqual(
+      [0, 16, 32].map((y) => ({ x: 0, y, width: 192, height: 16 })),
+    );
+    expect(layout.status.line).toEqual({ x: 0, y: 48, width: 192, height: 16 });
+    const [first] = layout.rows;
+    expect(first && first.time.x + first.time.width).toBe(192);
+    expect(first && first.destination.x).toBeGreaterThan(first!.route.x + first!.route.width);
+  });
+
+  it('scales by table to other signs and refuses ones too small', () => {
+    expect(layoutFor(128, 32).rows).toHaveLength(1);
+    expect(layoutFor(256, 64).rows[0]!.destination.width).toBeGreaterThan(
+      layoutFor(192, 64).rows[0]!.destination.width,
+    );
+    expect(layoutFor(200, 100).rows).toHaveLength(5);
+    expect(layoutFor(200, 100).status.line.y).toBe(84);
+    expect(() => layoutFor(100, 32)).toThrow(RangeError);
+    expect(() => layoutFor(128, 20)).toThrow(RangeError);
+  });
+
+  it('only uses CJK sizes the Sharp face has bitmap strikes for', () => {
+    for (const g of GEOMETRY_CLASSES) {
+      expect(CJK_BITMAP_SIZES).toContain(g.fonts.cjk.sizePx);
+      expect(g.fonts.cjk.sizePx).toBeLessThanOrEqual(g.lineHeight);
+    }
+  });
+});
+
+describe('text formatting', () => {
+  const row = BASE.rows[0]!;
+  it('counts down live rows and shows scheduled ones as a 24 h clock', () => {
+    const at = (seconds: number, language: 'en' | 'zh') =>
+      departureTime({ ...row, time: NOW + seconds }, NOW, 'Asia/Shanghai', language).text;
+    expect([at(30, 'en'), at(60, 'en'), at(12 * 60 + 59, 'en')]).toEqual([
+      'now',
+      '1 min',
+      '12 min',
+    ]);
+    expect([at(30, 'zh'), at(60, 'zh'), at(12 * 60, 'zh')]).toEqual(['即将', '1分', '12分']);
+    expect(at(3 * 3600, 'en')).toBe('17:03');
+    expect(departureTime({ ...row, realtime: false }, NOW, 'Asia/Shanghai', 'en')).toEqual({
+      text: '14:03',
+      colour: Colour.amber,
+    });
+    expect(clockText(Date.UTC(2024, 0, 1, 16, 5) / 1000, 'Asia/Shanghai')).toBe('00:05');
+    expect(clockText(NOW, 'Europe/London')).toBe('07:03');
+  });
+
+  it('shows Chinese on Chinese pages only when given', () => {
+    expect(localized({ en: 'Airport', zh: '机场' }, 'zh')).toBe('机场');
+    expect(localized({ en: 'Airport' }, 'zh')).toBe('Airport');
+    expect(localized({ en: 'Airport', zh: '机场' }, 'en')).toBe('Airport');
+  });
+});
+
+describe('wrapText', () => {
+  registerBoardFonts();
+  const painter = new TextPainter(
+    createCanvas(8, 8).getContext('2d'),
+    createCanvas(8, 8).getContext('2d'),
+  );
+  it('breaks Latin between words and CJK between characters', () => {
+    const latin = wrapText('Route 42 diverted via Yanan Road', 120, 4, painter, FONTS_16);
+    expect(latin.length).toBeGreaterThan(1);
+    expect(latin.join(' ')).toBe('Route 42 diverted via Yanan Road');
+    const cjk = wrapText('本站暂停使用请前往南京路临时站点候车', 120, 4, painter, FONTS_16);
+    expect(cjk.join('')).toBe('本站暂停使用请前往南京路临时站点候车');
+    expect(cjk.every((line) => painter.width(line, FONTS_16) <= 120)).toBe(true);
+  });
+
+  it('ends with an ellipsis when lines run out', () => {
+    const lines = wrapText(
+      'one two three four five six seven eight nine ten',
+      60,
+      2,
+      painter,
+      FONTS_16,
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[1]!.endsWith(ELLIPSIS)).toBe(true);
+    expect(painter.width(lines[1]!, FONTS_16)).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('renderBoard', () => {
+  const layout = layoutFor(192, 64);
+  const rows = layout.rows;
+
+  it('draws only exact palette colours', () => {
+    const views = [
+      BASE,
+      view({ language: 'en' }),
+      scheduled(BASE),
+      view({ announcement: EMERGENCY }),
+    ];
+    for (const v of [
+      ...views,
+      view({ width: 128, height: 32 }),
+      view({ width: 256, height: 64 }),
+    ]) {
+      const { frame, inexactPixels } = renderBoardWithStats(v);
+      expect(inexactPixels).toBe(0);
+      expect(frame.pixels.every((p) => p < PALETTE.length)).toBe(true);
+      expect(frame.pixels.length).toBe(v.width * v.height);
+    }
+  });
+
+  it('colours live minutes green and scheduled times amber', () => {
+    const frame = renderBoard(BASE);
+    expect(count(frame, rows[1]!.time, Colour.green)).toBeGreaterThan(20);
+    expect(count(frame, rows[1]!.time, Colour.amber)).toBe(0);
+    expect(count(frame, rows[2]!.time, Colour.amber)).toBeGreaterThan(20);
+    expect(count(frame, rows[2]!.time, Colour.green)).toBe(0);
+    expect(count(frame, rows[0]!.route, Colour.yellow)).toBeGreaterThan(10);
+    expect(count(frame, rows[0]!.destination, Colour.white)).toBeGreaterThan(20);
+  });
+
+  it('marks scheduled mode on the status line, and only then', () => {
+    const label = layout.status.label;
+    for (const language of ['zh', 'en'] as const) {
+      expect(
+        count(renderBoard(scheduled(view({ language }))), label, Colour.amber),
+      ).toBeGreaterThan(20);
+      expect(count(renderBoard(view({ language })), label, Colour.amber)).toBe(0);
+      expect(
+        count(renderBoard(view({ language, mode: 'none', rows: [] })), label, Colour.amber),
+      ).toBe(0);
+    }
+    expect(count(renderBoard(BASE), layout.status.clock, Colour.white)).toBeGreaterThan(20);
+  });
+
+  it('keeps every column inside its own rectangle', () => {
+    const long = 'Shanghai Pudong International Airport Terminal 2 Long Distance Coach Station';
+    const longRows = BASE.rows.map((r) => ({
+      ...r,
+      route: 'M1234X',
+      headsign: { en: long, zh: long },
+    }));
+    for (const language of ['zh', 'en'] as const) {
+      const frame = renderBoard(view({ language, rows: longRows }));
+      for (const r of rows) {
+        expect(gap(r.route, r.destination).width).toBeGreaterThanOrEqual(2);
+        expect(gap(r.destination, r.time).width).toBeGreaterThanOrEqual(2);
+        expect(count(frame, gap(r.route, r.destination))).toBe(0);
+        expect(count(frame, gap(r.destination, r.time))).toBe(0);
+        expect(count(frame, r.destination, Colour.white)).toBeGreaterThan(50);
+      }
+    }
+  });
+
+  it('truncates a long destination to whole characters and leaves the time column intact', () => {
+    const painter = new TextPainter(
+      createCanvas(8, 8).getContext('2d'),
+      createCanvas(8, 8).getContext('2d'),
+    );
+    const longName = {
+      en: 'Shanghai Pudong International Airport',
+      zh: '上海浦东国际机场二号航站楼长途汽车站',
+    };
+    const withHeadsign = (language: 'zh' | 'en', headsign: BoardView['rows'][number]['headsign']) =>
+      renderBoard(
+        view({ language, rows: [{ ...BASE.rows[0]!, headsign }, ...BASE.rows.slice(1)] }),
+      );
+    for (const language of ['zh', 'en'] as const) {
+      const full = localized(longName, language);
+      const kept = painter.truncate(full, rows[0]!.destination.width, layout.fonts);
+      expect(kept.length).toBeGreaterThan(3);
+      expect(kept.length).toBeLessThan(full.length);
+      expect(full.startsWith(kept)).toBe(true);
+
+      const long = withHeadsign(language, longName);
+      const prefix = withHeadsign(language, { en: kept, zh: kept });
+      // Same pixels as the whole-character prefix: no half glyph at the column edge.
+      expect(
+        framesEqual(crop(long, rows[0]!.destination), crop(prefix, rows[0]!.destination)),
+      ).toBe(true);
+      const short = renderBoard(view({ language }));
+      expect(framesEqual(crop(long, rows[0]!.time), crop(short, rows[0]!.time))).toBe(true);
+      expect(count(long, gap(rows[0]!.destination, rows[0]!.time))).toBe(0);
+    }
+  });
+
+  it('differs between the Chinese and the English page', () => {
+    const zh = renderBoard(BASE);
+    const en = renderBoard(view({ language: 'en' }));
+    expect(framesEqual(zh, en)).toBe(false);
+    expect(framesEqual(crop(zh, rows[0]!.destination), crop(en, rows[0]!.destination))).toBe(false);
+    expect(framesEqual(crop(zh, rows[0]!.route), crop(en, rows[0]!.route))).toBe(true);
+  });
+
+  it('puts a short info announcement on the status line only', () => {
+    const plain = renderBoard(view({ language: 'en' }));
+    const info = renderBoard(
+      view({
+        language: 'en',
+        announcement: { priority: 'info', text: { en: 'Lift out of order' } },
+      }),
+    );
+    expect(framesEqual(crop(info, layout.rowsArea), crop(plain, layout.rowsArea))).toBe(true);
+    expect(framesEqual(crop(info, layout.status.line), crop(plain, layout.status.line))).toBe(
+      false,
+    );
+    expect(count(info, layout.status.line, Colour.white)).toBeGreaterThan(30);
+  });
+
+  it('lets an emergency take over the whole panel in red', () => {
+    for (const language of ['zh', 'en'] as const) {
+      const frame = renderBoard(view({ language, announcement: EMERGENCY }));
+      for (const r of rows) expect(count(frame, r.row, Colour.red)).toBeGreaterThan(30);
+      expect(count(frame, layout.panel, Colour.yellow)).toBe(0);
+      expect(count(frame, layout.panel, Colour.green)).toBe(0);
+      expect(count(frame, layout.panel)).toBe(count(frame, layout.panel, Colour.red));
+    }
+  });
+
+  it('shows a long info or a warning full panel, in white and amber', () => {
+    const longInfo = { priority: 'info' as const, text: { en: EMERGENCY!.text.en } };
+    const info = renderBoard(view({ language: 'en', announcement: longInfo }));
+    expect(count(info, rows[0]!.row, Colour.white)).toBeGreaterThan(30);
+    expect(count(info, layout.panel, Colour.yellow)).toBe(0);
+    const warning = renderBoard(view({ announcement: { ...EMERGENCY!, priority: 'warning' } }));
+    expect(count(warning, rows[0]!.row, Colour.amber)).toBeGreaterThan(30);
+  });
+
+  it('centres a message when nothing is known', () => {
+    for (const language of ['zh', 'en'] as const) {
+      const frame = renderBoard(view({ language, mode: 'none', rows: [] }));
+      expect(count(frame, rows[0]!.row)).toBe(0);
+      expect(count(frame, rows[1]!.row, Colour.amber)).toBeGreaterThan(30);
+      const left = count(frame, { ...rows[1]!.row, width: 96 });
+      const right = count(frame, { ...rows[1]!.row, x: 96, width: 96 });
+      expect(Math.abs(left - right) / (left + right)).toBeLessThan(0.3);
+    }
+  });
+
+  it('is a pure function of the view', () => {
+    const first = renderBoard(BASE);
+    renderBoard(view({ language: 'en', announcement: EMERGENCY })); // reuses the same canvas
+    expect(framesEqual(renderBoard(BASE), first)).toBe(true);
+    const later = renderBoard(view({ now: NOW + 120 }));
+    expect(framesEqual(crop(later, rows[1]!.time), crop(first, rows[1]!.time))).toBe(false);
+    expect(framesEqual(crop(later, rows[1]!.destination), crop(first, rows[1]!.destination))).toBe(
+      true,
+    );
+  });
+});
+
+describe('frameToPng', () => {
+  it('round-trips a frame and scales without smoothing', async () => {
+    const frame = renderBoard(BASE);
+    const back = await pngToFrame(frameToPng(frame));
+    expect(back && framesEqual(back, frame)).toBe(true);
+    const big = await pngToFrame(frameToPng(frame, 3));
+    expect(big && [big.width, big.height]).toEqual([576, 192]);
+    expect(big!.pixels[(3 * 20 + 1) * 576 + 3 * 5 + 2]).toBe(frame.pixels[20 * 192 + 5]);
+  });
+});
+
+const GOLDEN_DIR = join(import.meta.dirname, 'golden', 'render');
+const GOLDEN: Record<string, BoardView> = {
+  'zh-live': BASE,
+  'en-live': view({ language: 'en' }),
+  'zh-scheduled': scheduled(BASE),
+  'en-emergency': view({ language: 'en', announcement: EMERGENCY }),
+  'zh-128x32': view({ width: 128, height: 32 }),
+};
+
+describe('golden frames', () => {
+  for (const [name, goldenView] of Object.entries(GOLDEN)) {
+    it(name, async () => {
+      const frame = renderBoard(goldenView);
+      const file = join(GOLDEN_DIR, `${name}.png`);
+      if (process.env.UPDATE_GOLDEN === '1') {
+        mkdirSync(GOLDEN_DIR, { recursive: true });
+        writeFileSync(file, frameToPng(frame));
+        return;
+      }
+      expect(existsSync(file), `${file} missing: run with UPDATE_GOLDEN=1`).toBe(true);
+      const golden = await pngToFrame(readFileSync(file));
+      expect(golden, 'golden holds non-palette colours').not.toBeNull();
+      const differing = frame.pixels.filter((p, i) => p !== golden!.pixels[i]).length;
+      expect({ width: golden!.width, height: golden!.height, differing }).toEqual({
+        width: frame.width,
+        height: frame.height,
+        differing: 0,
+      });
+    });
+  }
+});
