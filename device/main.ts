@@ -3,14 +3,8 @@
  * run until told to stop.
  */
 import pino from 'pino';
-import { SignCache } from './cache/signCache';
+import { assembleSign } from './assembleSign';
 import { DeviceConfigError, loadDeviceConfig, type DeviceConfig } from './config';
-import { ManagerLink } from './link/managerLink';
-import { LedMatrixDriver } from './panel/ledMatrixDriver';
-import { SerialPortLink } from './panel/serialLink';
-import { frameToPng } from './render/png';
-import { renderBoard } from './render/renderBoard';
-import { Sign } from './sign';
 
 function readConfig(): DeviceConfig {
   try {
@@ -27,31 +21,7 @@ function readConfig(): DeviceConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { deviceId: config.deviceId } });
-  const clock = (): number => Date.now();
-  const serial = new SerialPortLink({ path: config.serialPath, baudRate: config.baudRate, logger });
-  const sign = new Sign({
-    config,
-    clock,
-    logger,
-    render: renderBoard,
-    toPng: (frame) => frameToPng(frame),
-    cache: new SignCache({ path: config.dbPath }),
-    panel: new LedMatrixDriver({
-      link: serial,
-      width: config.panelWidth,
-      height: config.panelHeight,
-      logger: logger.child({ part: 'panel' }),
-    }),
-    link: new ManagerLink({
-      deviceId: config.deviceId,
-      brokerUrl: config.brokerUrl,
-      firmwareVersion: config.firmwareVersion,
-      startedAt: Math.floor(clock() / 1000),
-      reconnectMinMs: config.reconnectMinMs,
-      reconnectMaxMs: config.reconnectMaxMs,
-      logger: logger.child({ part: 'link' }),
-    }),
-  });
+  const sign = assembleSign(config, logger);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

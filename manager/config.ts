@@ -24,7 +24,12 @@ export const managerConfigSchema = z
     /** How many upcoming departures an arrivals message carries. */
     arrivalsPerStop: z.coerce.number().int().min(1).max(50).default(8),
     /** How far ahead an arrivals message looks. */
-    arrivalsWindowMinutes: z.coerce.number().int().min(10).max(24 * 60).default(180),
+    arrivalsWindowMinutes: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(24 * 60)
+      .default(180),
     /** Length of the schedule slice a sign keeps for offline use. */
     scheduleHorizonHours: z.coerce.number().int().min(1).max(72).default(30),
     /** A sign not heard from for this long is shown as offline even without its last will. */

@@ -29,7 +29,12 @@ const brokerUrl = `mqtt://127.0.0.1:${values['broker-port']}`;
 const pngPath = path.join(dir, 'panel.png');
 const children: ChildProcess[] = [];
 
-function run(name: string, script: string, args: string[], env: Record<string, string>): ChildProcess {
+function run(
+  name: string,
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script), ...args], {
     cwd: root,
     env: { ...process.env, ...env },

@@ -18,8 +18,7 @@ import type { TopicKind } from './topics';
 export type RejectReason = 'oversized' | 'empty' | 'not-json' | 'bad-version' | 'invalid';
 
 export type DecodeResult<K extends TopicKind> =
-  | { ok: true; message: Envelope<DataOf<K>> }
-  | { ok: false; reason: RejectReason; detail: string };
+  { ok: true; message: Envelope<DataOf<K>> } | { ok: false; reason: RejectReason; detail: string };
 
 export function decodeMessage<K extends TopicKind>(
   kind: K,
@@ -32,7 +31,9 @@ export function decodeMessage<K extends TopicKind>(
   if (size === 0) return { ok: false, reason: 'empty', detail: 'zero-length payload' };
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(
+      typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'),
+    );
   } catch (err) {
     return { ok: false, reason: 'not-json', detail: (err as Error).message };
   }

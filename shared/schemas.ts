@@ -20,7 +20,9 @@ export const localizedText = z.object({
 });
 export type LocalizedText = z.infer<typeof localizedText>;
 
-export const deviceId = z.string().regex(DEVICE_ID_PATTERN, 'device id must be 1-64 of A-Z a-z 0-9 . _ -');
+export const deviceId = z
+  .string()
+  .regex(DEVICE_ID_PATTERN, 'device id must be 1-64 of A-Z a-z 0-9 . _ -');
 export const stopId = z.string().min(1).max(128);
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');

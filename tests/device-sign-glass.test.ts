@@ -69,7 +69,11 @@ describe('sign driving the LED matrix over a serial line', () => {
       'the glass to show what the sign rendered',
       () => {
         const shown = subject.sign.state().lastFrame;
-        return shown !== null && subject.sign.state().mode === 'live' && framesEqual(simulator.frame(), shown);
+        return (
+          shown !== null &&
+          subject.sign.state().mode === 'live' &&
+          framesEqual(simulator.frame(), shown)
+        );
       },
       10_000,
     );

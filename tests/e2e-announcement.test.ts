@@ -117,7 +117,11 @@ describe('announcement end to end', () => {
       method: 'DELETE',
     });
     expect(res.status).toBe(200);
-    await waitFor('announcement gone', () => sign.sign.state().view?.announcement === undefined, 10_000);
+    await waitFor(
+      'announcement gone',
+      () => sign.sign.state().view?.announcement === undefined,
+      10_000,
+    );
   });
 });
 

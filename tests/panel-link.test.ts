@@ -143,6 +143,19 @@ describe('LedMatrixDriver with the simulated panel over a pty', () => {
     expect(stats).toMatchObject({ ok: false, failures: 4, retries: 8, framesSent: 0 });
     expect(stats.lastError).toMatch(/no reply within 100 ms|write not drained in 300 ms/);
   });
+
+  it('stop() ends a frame in flight without counting it as a panel failure', async () => {
+    const { driver } = await open({ simulator: false, driver: { ackTimeoutMs: 5000 } });
+    const showing = driver!.show(patternFrame(192, 64, 4));
+    const outcome = showing.then(
+      () => 'shown',
+      (err: Error) => err.message,
+    );
+    await driver!.stop();
+    expect(await outcome).toBe('panel link stopped');
+    expect(driver!.stats()).toMatchObject({ failures: 0, framesSent: 0 });
+    await expect(driver!.show(patternFrame(192, 64, 4))).rejects.toThrow('panel not started');
+  });
 });
 
 describe('PanelSimulator against raw bytes on the pty', () => {
@@ -245,7 +258,9 @@ describe('PanelSimulator glass PNG', () => {
     ctx.drawImage(image, 0, 0);
     const pixel = (x: number, y: number) =>
       Array.from(ctx.getImageData(x, y, 1, 1).data.slice(0, 3));
-    const half = (rgb: readonly number[]) => rgb.map((v) => Math.max(0x1c, Math.round(v / 2)));
+    // 50 % duty cycle looks about 73 % as bright (gamma 2.2), as on real LEDs.
+    const half = (rgb: readonly number[]) =>
+      rgb.map((v) => Math.max(0x1c, Math.round(v * Math.pow(0.5, 1 / 2.2))));
     expect(pixel(4, 4)).toEqual(half(PALETTE[3]!)); // centre of the red dot
     expect(pixel(192 * 8 - 4, 64 * 8 - 4)).toEqual(half(PALETTE[4]!));
     expect(pixel(0, 0)).toEqual([0x0b, 0x0b, 0x0b]); // dark board between round dots

@@ -26,7 +26,9 @@ const SUBSAMPLES = 4;
  */
 export function renderGlassPng(frame: IndexedFrame, options: GlassOptions = {}): Promise<Buffer> {
   const scale = Math.max(1, Math.round(options.scale ?? 4));
-  const level = Math.min(100, Math.max(0, options.brightness ?? 100)) / 100;
+  const duty = Math.min(100, Math.max(0, options.brightness ?? 100)) / 100;
+  // Brightness is a PWM duty cycle; the eye (and an sRGB picture) sees it through a gamma curve.
+  const level = Math.pow(duty, 1 / 2.2);
   const canvas = createCanvas(frame.width * scale, frame.height * scale);
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(canvas.width, canvas.height);

@@ -34,7 +34,7 @@ export interface LedMatrixDriverOptions {
   logger?: Logger;
 }
 
-export interface LedMatrixStats extends PanelStats, Omit<StopAndWaitStats, 'retries'> {
+export interface LedMatrixStats extends PanelStats, StopAndWaitStats {
   fullFramesSent: number;
   rectsSent: number;
   /** show() calls that matched what the panel already shows: nothing sent. */
@@ -113,6 +113,7 @@ export class LedMatrixDriver implements Panel {
   }
 
   show(frame: IndexedFrame): Promise<void> {
+    if (!this.running) return Promise.reject(new LinkStoppedError('panel not started'));
     const problem = this.checkFrame(frame);
     if (problem) return Promise.reject(new RangeError(problem));
     // Copy: the renderer may reuse its buffer for the next frame while this one waits.
@@ -128,6 +129,7 @@ export class LedMatrixDriver implements Panel {
   }
 
   setBrightness(percent: number): Promise<void> {
+    if (!this.running) return Promise.reject(new LinkStoppedError('panel not started'));
     if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
       return Promise.reject(new RangeError(`brightness ${percent} is not a whole percent 0-100`));
     }
@@ -153,12 +155,10 @@ export class LedMatrixDriver implements Panel {
       ...this.transport.stats(),
       ...counters,
       ...(lastError === undefined ? {} : { lastError }),
-      retries: this.transport.stats().retries,
     };
   }
 
   private checkFrame(frame: IndexedFrame): string | undefined {
-    if (!this.running) return 'panel not started';
     if (frame.width !== this.width || frame.height !== this.height) {
       return `frame is ${frame.width}x${frame.height}, panel is ${this.width}x${this.height}`;
     }

@@ -8,9 +8,7 @@ export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
 
-  constructor(
-    private readonly options: { host: string; port: number; logger: Logger },
-  ) {}
+  constructor(private readonly options: { host: string; port: number; logger: Logger }) {}
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {

@@ -15,7 +15,11 @@ export interface SignSummary {
   frameUrl: string | null;
 }
 
-export function summarizeSign(sign: SignRecord, now: number, offlineAfterSeconds: number): SignSummary {
+export function summarizeSign(
+  sign: SignRecord,
+  now: number,
+  offlineAfterSeconds: number,
+): SignSummary {
   const status = sign.lastStatus;
   const recent = sign.lastSeenAt !== null && now - sign.lastSeenAt <= offlineAfterSeconds;
   return {

@@ -36,11 +36,14 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     return reply.code(201).send(summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds));
   });
 
-  app.get<{ Params: { deviceId: string } }>('/api/signs/:deviceId/frame.png', async (request, reply) => {
-    const png = services.signs.lastFrame(request.params.deviceId);
-    if (!png) return reply.code(404).send({ error: 'no frame received from this sign yet' });
-    return reply.header('cache-control', 'no-store').type('image/png').send(png);
-  });
+  app.get<{ Params: { deviceId: string } }>(
+    '/api/signs/:deviceId/frame.png',
+    async (request, reply) => {
+      const png = services.signs.lastFrame(request.params.deviceId);
+      if (!png) return reply.code(404).send({ error: 'no frame received from this sign yet' });
+      return reply.header('cache-control', 'no-store').type('image/png').send(png);
+    },
+  );
 
   app.get('/api/announcements', async () => services.announcements.active(nowSeconds()));
 

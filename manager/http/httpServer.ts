@@ -14,7 +14,12 @@ export class HttpServer {
   private app: FastifyInstance | undefined;
 
   constructor(
-    private readonly options: { host: string; port: number; services: ManagerServices; logger: Logger },
+    private readonly options: {
+      host: string;
+      port: number;
+      services: ManagerServices;
+      logger: Logger;
+    },
   ) {}
 
   /** Resolves with the base URL the server answers on. */
@@ -23,7 +28,8 @@ export class HttpServer {
     const app = Fastify({ logger: false });
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       const code = error.statusCode ?? 500;
-      if (code >= 500) this.options.logger.error({ err: error.message, url: request.url }, 'HTTP handler failed');
+      if (code >= 500)
+        this.options.logger.error({ err: error.message, url: request.url }, 'HTTP handler failed');
       void reply.code(code).send({ error: error.message });
     });
     app.addContentTypeParser(

@@ -67,7 +67,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => {
       logger.info({ url }, 'manager connected to MQTT broker');
-      client.publish(topics.managerStatus(), this.managerStatus('online'), { qos: 1, retain: true });
+      client.publish(topics.managerStatus(), this.managerStatus('online'), {
+        qos: 1,
+        retain: true,
+      });
       client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame], { qos: 1 });
       this.emit('connected');
     });
@@ -158,6 +161,9 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     failure: { reason: RejectReason; detail: string },
   ): void {
     this.rejections.record(kind, failure.reason);
-    this.options.logger.warn({ topic, reason: failure.reason, detail: failure.detail }, 'rejected message');
+    this.options.logger.warn(
+      { topic, reason: failure.reason, detail: failure.detail },
+      'rejected message',
+    );
   }
 }

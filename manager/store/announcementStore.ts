@@ -116,7 +116,9 @@ export class AnnouncementStore {
         'SELECT DISTINCT target_kind, target_id FROM announcements',
       )
       .all()
-      .map((r) => (r.target_kind === 'device' ? { deviceId: r.target_id } : { stopId: r.target_id }));
+      .map((r) =>
+        r.target_kind === 'device' ? { deviceId: r.target_id } : { stopId: r.target_id },
+      );
   }
 }
 

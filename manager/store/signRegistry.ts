@@ -70,7 +70,9 @@ export class SignRegistry {
 
   byStop(stopId: string): SignRecord[] {
     return this.db
-      .prepare<[string], SignRow>(`SELECT ${columns} FROM signs WHERE stop_id = ? ORDER BY device_id`)
+      .prepare<[string], SignRow>(
+        `SELECT ${columns} FROM signs WHERE stop_id = ? ORDER BY device_id`,
+      )
       .all(stopId)
       .map(toRecord);
   }

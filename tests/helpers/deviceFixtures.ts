@@ -189,7 +189,9 @@ export interface BuildSignOptions {
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
-export function buildSign<P extends Panel>(options: BuildSignOptions & { panel: P }): SignUnderTest<P>;
+export function buildSign<P extends Panel>(
+  options: BuildSignOptions & { panel: P },
+): SignUnderTest<P>;
 export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUnderTest<Panel> {
   const config = loadDeviceConfig(
     {},

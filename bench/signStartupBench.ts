@@ -1,0 +1,100 @@
+/**
+ * Start-up time and memory of the sign firmware as a real process, driving the
+ * simulated panel over a pty, against a bare Node.js process in the same run.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { PanelSimulator } from '../device/panel/panelSimulator';
+import { SerialPortLink } from '../device/panel/serialLink';
+import { loadManagerConfig } from '../manager/config';
+import { Manager } from '../manager/manager';
+import { openPtyPair } from '../scripts/lib/ptyPair';
+import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { printFigures, rssMiB } from './measure';
+
+const root = path.resolve(import.meta.dirname, '..');
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function bareNode(): Promise<{ startMs: number; rss: number }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [
+    '-e',
+    'process.stdout.write("up"); setInterval(() => {}, 1000)',
+  ]);
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  const startMs = performance.now() - started;
+  await settle(1000);
+  const rss = rssMiB(child.pid ?? 0);
+  child.kill();
+  return { startMs, rss };
+}
+
+export async function benchSignStartup(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-'));
+  const gtfsPath = path.join(dir, 'tiny.zip');
+  fs.writeFileSync(gtfsPath, tinyGtfsZip());
+  const manager = new Manager(
+    loadManagerConfig(
+      {},
+      { httpPort: 0, brokerPort: 0, dataDir: path.join(dir, 'manager'), gtfsPath },
+    ),
+    pino({ level: 'silent' }),
+  );
+  const { httpUrl, brokerUrl } = await manager.start();
+  await fetch(`${httpUrl}/api/signs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ deviceId: 'bench-sign', stopId: STOP_CENTRAL }),
+  });
+  const pty = await openPtyPair(dir);
+  const simulator = new PanelSimulator({
+    link: new SerialPortLink({ path: pty.panelPath, baudRate: 921_600 }),
+    width: 192,
+    height: 64,
+  });
+  await simulator.start();
+
+  const bare = await bareNode();
+  const started = performance.now();
+  const sign = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'device/main.ts')], {
+    cwd: root,
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      STOPSIGN_DEVICE_ID: 'bench-sign',
+      STOPSIGN_BROKER_URL: brokerUrl,
+      STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
+      STOPSIGN_SERIAL_PATH: pty.devicePath,
+      STOPSIGN_LOG_LEVEL: 'warn',
+    },
+  });
+  await simulator.waitFor((frame) => frame.pixels.some((p) => p !== 0), 30_000);
+  const firstFrameMs = performance.now() - started;
+  await settle(3000);
+  const rss = rssMiB(sign.pid ?? 0);
+  const exited = new Promise((resolve) => sign.once('exit', resolve));
+  sign.kill('SIGTERM');
+  await exited;
+
+  await simulator.stop();
+  await pty.close();
+  await manager.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  printFigures('sign firmware process (tsx, x86-64 dev machine)', [
+    {
+      name: 'start → first frame acknowledged by panel',
+      value: firstFrameMs,
+      unit: 'ms',
+      baseline: { name: 'bare node start', value: bare.startMs },
+    },
+    {
+      name: 'RSS 3 s after first frame',
+      value: rss,
+      unit: 'MiB',
+      baseline: { name: 'bare node', value: bare.rss },
+    },
+  ]);
+}
