@@ -1,37 +1,28 @@
 /** The fleet console in a real browser (Debian chromium driven by playwright-core). */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
 import {
-  postJson,
-  startTestManager,
-  startTestSign,
+  startSystem,
   type RunningManager,
   type RunningSign,
+  type RunningSystem,
 } from './helpers/system';
 
 const DEVICE = 'console-sign-1';
 const CHROMIUM = process.env.STOPSIGN_CHROMIUM ?? '/usr/bin/chromium';
 
 describe('fleet console', () => {
-  let dir: string;
+  let system: RunningSystem;
   let manager: RunningManager;
   let sign: RunningSign;
   let browser: Browser;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-console-'));
-    manager = await startTestManager(dir);
-    await postJson(`${manager.httpUrl}/api/signs`, {
-      deviceId: DEVICE,
-      stopId: STOP_CENTRAL,
-      label: 'platform A',
-    });
-    sign = await startTestSign(dir, { deviceId: DEVICE, brokerUrl: manager.brokerUrl });
+    system = await startSystem({ deviceId: DEVICE, stopId: STOP_CENTRAL, label: 'platform A' });
+    ({ manager, sign } = system);
     await waitFor('live mode', () => sign.sign.state().mode === 'live', 15_000);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -49,9 +40,7 @@ describe('fleet console', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await sign?.stop();
-    await manager?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await system?.stop();
   });
 
   it('lists the sign online with its last frame, and sends an announcement from the form', async () => {
@@ -86,7 +75,7 @@ describe('fleet console', () => {
       () => sign.sign.state().view?.announcement?.text.en === 'Stop closed',
       10_000,
     );
-    await page.screenshot({ path: path.join(dir, 'console.png') });
+    await page.screenshot({ path: path.join(system.dir, 'console.png') });
 
     await page.fill('input[name="targetId"]', 'no-such-sign');
     await page.click('button[type="submit"]');

@@ -3,9 +3,6 @@
  * its panel simulated on a socat pty. An announcement posted over HTTP must
  * reach the glass, pixel for pixel as the renderer draws that text.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BoardView } from '../device/render/boardView';
 import { cropFrame, framesEqual, type IndexedFrame } from '../device/render/frame';
@@ -15,10 +12,10 @@ import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, TINY_TIMEZONE } from './helpers/gtfsFixture';
 import {
   postJson,
-  startTestManager,
-  startTestSign,
+  startSystem,
   type RunningManager,
   type RunningSign,
+  type RunningSystem,
 } from './helpers/system';
 
 const DEVICE = 'e2e-sign-1';
@@ -26,26 +23,16 @@ const WIDTH = 192;
 const HEIGHT = 64;
 
 describe('announcement end to end', () => {
-  let dir: string;
+  let system: RunningSystem;
   let manager: RunningManager;
   let sign: RunningSign;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-e2e-'));
-    manager = await startTestManager(dir);
-    const res = await postJson(`${manager.httpUrl}/api/signs`, {
-      deviceId: DEVICE,
-      stopId: STOP_CENTRAL,
-    });
-    expect(res.status).toBe(201);
-    sign = await startTestSign(dir, { deviceId: DEVICE, brokerUrl: manager.brokerUrl });
+    system = await startSystem({ deviceId: DEVICE, stopId: STOP_CENTRAL });
+    ({ manager, sign } = system);
   });
 
-  afterAll(async () => {
-    await sign?.stop();
-    await manager?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => system?.stop());
 
   it('goes live with the stop schedule and reports itself online', async () => {
     await waitFor('live mode', () => sign.sign.state().mode === 'live', 15_000);

@@ -15,41 +15,32 @@ import { renderBoard } from '../device/render/renderBoard';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, TINY_TIMEZONE, tinyGtfsZip } from './helpers/gtfsFixture';
-import {
-  Mosquitto,
-  postJson,
-  startTestManager,
-  startTestSign,
-  type RunningManager,
-  type RunningSign,
-} from './helpers/system';
+import { Mosquitto, startSystem, type RunningSign, type RunningSystem } from './helpers/system';
 
 const DEVICE = 'offline-sign-1';
 
 describe('sign without its broker', () => {
   let dir: string;
   let broker: Mosquitto;
-  let manager: RunningManager;
+  let system: RunningSystem;
   let sign: RunningSign;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-offline-'));
     broker = await Mosquitto.start(dir);
-    manager = await startTestManager(dir, { brokerMode: 'external', brokerUrl: broker.url });
-    const res = await postJson(`${manager.httpUrl}/api/signs`, {
+    system = await startSystem({
       deviceId: DEVICE,
       stopId: STOP_CENTRAL,
+      brokerUrl: broker.url,
+      dir,
     });
-    expect(res.status).toBe(201);
-    sign = await startTestSign(dir, { deviceId: DEVICE, brokerUrl: broker.url });
+    sign = system.sign;
     await waitFor('live mode', () => sign.sign.state().mode === 'live', 15_000);
   });
 
   afterAll(async () => {
-    await sign?.stop();
-    await manager?.stop();
+    await system?.stop();
     await broker?.kill();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('falls back to scheduled departures from its cache and says so on the glass', async () => {

@@ -35,18 +35,19 @@ export class StopPublisher {
     // After a broker restart nothing retained survives: send everything again.
     this.scheduleReach.clear();
     this.retainedAnnouncements.clear();
-    void this.enqueue(() => this.publishEverything());
+    void this.enqueue(() => this.publishEverything({ configs: true }));
   };
 
   constructor(private readonly options: StopPublisherOptions) {}
 
   start(): void {
     this.options.link.on('connected', this.onConnected);
+    // Configs are retained and only change on registration: the periodic pass leaves them alone.
     this.timer = setInterval(
-      () => void this.enqueue(() => this.publishEverything()),
+      () => void this.enqueue(() => this.publishEverything({ configs: false })),
       this.options.publishIntervalSeconds * 1000,
     );
-    void this.enqueue(() => this.publishEverything());
+    void this.enqueue(() => this.publishEverything({ configs: true }));
   }
 
   async stop(): Promise<void> {
@@ -78,16 +79,18 @@ export class StopPublisher {
   /** A new timetable was imported: every slice is out of date. */
   scheduleChanged(): Promise<void> {
     this.scheduleReach.clear();
-    return this.enqueue(() => this.publishEverything());
+    return this.enqueue(() => this.publishEverything({ configs: true }));
   }
 
   announcementsChanged(): Promise<void> {
     return this.enqueue(() => this.publishAnnouncements());
   }
 
-  private async publishEverything(): Promise<void> {
+  private async publishEverything(what: { configs: boolean }): Promise<void> {
     if (!this.options.link.connected) return;
-    for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+    if (what.configs) {
+      for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+    }
     for (const stopId of this.options.signs.stopIds()) await this.publishStop(stopId);
     await this.publishAnnouncements();
   }

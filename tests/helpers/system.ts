@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { assembleSign } from '../../device/assembleSign';
@@ -154,4 +155,50 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface RunningSystem {
+  dir: string;
+  manager: RunningManager;
+  sign: RunningSign;
+  stop(): Promise<void>;
+}
+
+/**
+ * A manager with one sign registered at `stopId` and running, its panel the
+ * simulator. With `brokerUrl` both talk through that broker instead of the
+ * manager's embedded one.
+ */
+export async function startSystem(options: {
+  deviceId: string;
+  stopId: string;
+  label?: string;
+  brokerUrl?: string;
+  dir?: string;
+}): Promise<RunningSystem> {
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-system-'));
+  const manager = await startTestManager(
+    dir,
+    options.brokerUrl ? { brokerMode: 'external', brokerUrl: options.brokerUrl } : {},
+  );
+  const res = await postJson(`${manager.httpUrl}/api/signs`, {
+    deviceId: options.deviceId,
+    stopId: options.stopId,
+    ...(options.label ? { label: options.label } : {}),
+  });
+  if (res.status !== 201) throw new Error(`registering the sign failed: ${await res.text()}`);
+  const sign = await startTestSign(dir, {
+    deviceId: options.deviceId,
+    brokerUrl: options.brokerUrl ?? manager.brokerUrl,
+  });
+  return {
+    dir,
+    manager,
+    sign,
+    async stop() {
+      await sign.stop();
+      await manager.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
