@@ -80,6 +80,13 @@ export class FrameFlow {
     this.lastUploadAtMs = Number.NEGATIVE_INFINITY;
   }
 
+  /** The panel (re)opened: send the current picture now instead of after the back-off. */
+  panelReady(): void {
+    this.retry.reset();
+    this.retryAtMs = 0;
+    this.shown = null;
+  }
+
   /** Resolves once no panel write is in flight. */
   async idle(): Promise<void> {
     while (this.showing) await this.showing;

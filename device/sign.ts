@@ -10,7 +10,8 @@ import { pageLanguageAt } from './board/pageClock';
 import type { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
 import type { ConnectionEvent, ManagerLinkEvents, SignLink } from './link/managerLink';
-import type { Panel } from './panel/panel';
+import { Backoff } from './link/backoff';
+import type { Panel, PanelStats } from './panel/panel';
 import type { BoardView } from './render/boardView';
 import type { IndexedFrame } from './render/frame';
 import { cronScheduler, type ScheduledJob, type Scheduler } from './scheduler';
@@ -57,6 +58,11 @@ export class Sign {
   private view: BoardView | null = null;
   private brightness: number | null = null;
   private brightnessTarget: number | null = null;
+  private panelOpen = false;
+  /** Why the panel link could not be opened; null once it is open. */
+  private panelOpenError: string | null = null;
+  private panelRetryTimer: NodeJS.Timeout | null = null;
+  private readonly panelBackoff = new Backoff({ minMs: 1_000, maxMs: 30_000 });
   private ticks = 0;
   private statusPublished = 0;
   private startedAtMs = 0;
@@ -99,7 +105,7 @@ export class Sign {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const { cache, link, panel, config } = this.options;
+    const { cache, link, config } = this.options;
     this.startedAtMs = this.options.clock();
     this.frames.markStarted(performance.now());
     cache.open();
@@ -112,8 +118,7 @@ export class Sign {
       }
       link.followStop(this.known.config?.stopId ?? null);
       await link.start();
-      await panel.start();
-      await this.applyBrightness();
+      await this.openPanel();
       const scheduler = this.options.scheduler ?? cronScheduler;
       this.minuteJob = scheduler.schedule(
         '* * * * *',
@@ -144,7 +149,10 @@ export class Sign {
     if (this.statusTimer) clearInterval(this.statusTimer);
     if (this.queuedTick) clearImmediate(this.queuedTick);
     this.minuteJob?.stop();
+    if (this.panelRetryTimer) clearTimeout(this.panelRetryTimer);
     this.tickTimer = this.statusTimer = this.queuedTick = this.minuteJob = null;
+    this.panelRetryTimer = null;
+    this.panelOpen = false;
     for (const [event, listener] of Object.entries(this.listeners)) {
       link.off(event as keyof ManagerLinkEvents, listener as never);
     }
@@ -272,7 +280,7 @@ export class Sign {
       mode: this.mode ?? 'none',
       startedAtMs: this.startedAtMs,
       rejected: this.options.link.rejections(),
-      panel: this.options.panel.stats(),
+      panel: this.panelStats(),
     });
     this.options.link.publishStatus(status).then(
       (sent) => {
@@ -280,6 +288,42 @@ export class Sign {
       },
       (err: Error) => this.options.logger.warn({ err: err.message }, 'status publish failed'),
     );
+  }
+
+  /**
+   * Opens the panel link, retrying with capped back-off while it fails. The sign
+   * keeps running meanwhile, so the manager hears that its panel is dark.
+   */
+  private async openPanel(): Promise<void> {
+    this.panelRetryTimer = null;
+    if (!this.started) return;
+    const { panel, logger } = this.options;
+    try {
+      await panel.start();
+    } catch (err) {
+      const message = (err as Error).message;
+      const retryInMs = this.panelBackoff.next();
+      if (message !== this.panelOpenError) {
+        logger.error({ err: message, retryInMs }, 'cannot open the panel link; retrying');
+        this.panelOpenError = message;
+        this.publishStatus();
+      }
+      this.panelRetryTimer = setTimeout(() => void this.openPanel(), retryInMs);
+      return;
+    }
+    if (this.panelOpenError !== null) logger.info('panel link open again');
+    this.panelOpen = true;
+    this.panelOpenError = null;
+    this.panelBackoff.reset();
+    this.frames.panelReady();
+    await this.applyBrightness();
+    this.requestTick();
+  }
+
+  private panelStats(): PanelStats {
+    const stats = this.options.panel.stats();
+    if (this.panelOpenError === null) return stats;
+    return { ...stats, ok: false, lastError: `panel link not open: ${this.panelOpenError}` };
   }
 
   private async everyMinute(): Promise<void> {
@@ -294,7 +338,7 @@ export class Sign {
   private async applyBrightness(): Promise<void> {
     const config = this.known.config;
     // Unconfigured signs keep the panel's own default rather than guess a time zone.
-    if (!config || !this.started) return;
+    if (!config || !this.started || !this.panelOpen) return;
     const percent = brightnessAt(this.options.clock(), config.brightness, config.timezone);
     // Compared with the value being set, so overlapping calls do not send it twice.
     if (percent === this.brightnessTarget) return;

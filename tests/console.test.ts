@@ -50,6 +50,12 @@ describe('fleet console', () => {
     await row.locator('td.online').waitFor({ timeout: 15_000 });
     expect(await row.textContent()).toContain('platform A');
     expect(await row.textContent()).toContain('live');
+    // Each cell sits under its own heading.
+    const headings = await page.locator('thead th').allTextContents();
+    const cells = await row.locator('td').allTextContents();
+    expect(headings).toHaveLength(cells.length);
+    expect(cells[headings.indexOf('Panel')]).toBe('ok');
+    expect(cells[headings.indexOf('Showing')]).toBe('live');
 
     const frame = row.locator('img.frame');
     await frame.waitFor({ timeout: 15_000 });

@@ -10,6 +10,7 @@ export interface SignSummary {
   mode: 'live' | 'scheduled' | 'none' | null;
   firmware: string | null;
   panelOk: boolean | null;
+  panelError: string | null;
   rejectedMessages: number;
   lastFrameAt: number | null;
   frameUrl: string | null;
@@ -32,6 +33,7 @@ export function summarizeSign(
     mode: status?.mode ?? null,
     firmware: status?.firmware ?? null,
     panelOk: status?.panel?.ok ?? null,
+    panelError: status?.panel?.ok === false ? (status.panel.lastError ?? 'failing') : null,
     rejectedMessages: Object.values(status?.rejected ?? {}).reduce((a, b) => a + b, 0),
     lastFrameAt: sign.lastFrameAt,
     frameUrl:
