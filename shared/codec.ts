@@ -20,9 +20,23 @@ export type RejectReason = 'oversized' | 'empty' | 'not-json' | 'bad-version' | 
 export type DecodeResult<K extends TopicKind> =
   { ok: true; message: Envelope<DataOf<K>> } | { ok: false; reason: RejectReason; detail: string };
 
+/** The body field that must name the same device or stop as the topic it arrived on. */
+const topicIdField: Partial<Record<TopicKind, 'deviceId' | 'stopId'>> = {
+  deviceStatus: 'deviceId',
+  deviceConfig: 'deviceId',
+  stopArrivals: 'stopId',
+  stopSchedule: 'stopId',
+};
+
+/**
+ * Checks size, JSON, envelope, version and schema. With `topicId` (from
+ * parseTopic) it also refuses a body naming another device or stop than its
+ * topic, so a misrouted message can never be taken for this sign's or stop's.
+ */
 export function decodeMessage<K extends TopicKind>(
   kind: K,
   payload: Uint8Array | string,
+  topicId?: string,
 ): DecodeResult<K> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > maxPayloadBytes[kind]) {
@@ -51,6 +65,17 @@ export function decodeMessage<K extends TopicKind>(
   const data = dataSchemas[kind].safeParse(header.data.data);
   if (!data.success) {
     return { ok: false, reason: 'invalid', detail: z.prettifyError(data.error) };
+  }
+  const field = topicIdField[kind];
+  if (topicId !== undefined && field !== undefined) {
+    const named = (data.data as Record<string, unknown>)[field];
+    if (named !== topicId) {
+      return {
+        ok: false,
+        reason: 'invalid',
+        detail: `${field} ${String(named)} does not match the topic's ${topicId}`,
+      };
+    }
   }
   return {
     ok: true,

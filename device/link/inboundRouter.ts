@@ -72,37 +72,18 @@ export class InboundRouter {
     const emit = this.options.emit;
     switch (kind) {
       case 'deviceConfig': {
-        const m = decodeMessage(kind, payload);
+        const m = decodeMessage(kind, payload, id);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        if (m.message.data.deviceId !== this.options.deviceId) {
-          return this.reject(
-            kind,
-            'invalid',
-            `config names device ${m.message.data.deviceId}`,
-            topic,
-          );
-        }
         return emit('config', m.message.data);
       }
       case 'stopArrivals': {
-        const m = decodeMessage(kind, payload);
+        const m = decodeMessage(kind, payload, id);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        if (m.message.data.stopId !== id) {
-          return this.reject(kind, 'invalid', `arrivals name stop ${m.message.data.stopId}`, topic);
-        }
         return emit('arrivals', m.message.data);
       }
       case 'stopSchedule': {
-        const m = decodeMessage(kind, payload);
+        const m = decodeMessage(kind, payload, id);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        if (m.message.data.stopId !== id) {
-          return this.reject(
-            kind,
-            'invalid',
-            `schedule names stop ${m.message.data.stopId}`,
-            topic,
-          );
-        }
         return emit('schedule', m.message.data);
       }
       case 'deviceAnnouncement':

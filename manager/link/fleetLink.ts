@@ -139,14 +139,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     // A retained status cleared by an operator arrives empty: nothing to record.
     if (payload.length === 0) return;
     if (parsed.kind === 'deviceStatus') {
-      const result = decodeMessage('deviceStatus', payload);
+      const result = decodeMessage('deviceStatus', payload, parsed.id);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
-      if (result.message.data.deviceId !== parsed.id) {
-        return this.reject(topic, parsed.kind, {
-          reason: 'invalid',
-          detail: `status names ${result.message.data.deviceId} on ${parsed.id}'s topic`,
-        });
-      }
       this.emit('status', result.message.data, result.message.sentAt);
     } else {
       const result = decodeMessage('deviceFrame', payload);
