@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
@@ -24,8 +25,6 @@ const { values } = parseArgs({
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
-const httpUrl = `http://127.0.0.1:${values['http-port']}`;
-const brokerUrl = `mqtt://127.0.0.1:${values['broker-port']}`;
 const pngPath = path.join(dir, 'panel.png');
 const children: ChildProcess[] = [];
 
@@ -57,7 +56,27 @@ function run(
   return child;
 }
 
-async function waitForManager(deadlineMs: number): Promise<void> {
+/**
+ * The preferred port, or a free one when it is taken: installing Debian's
+ * mosquitto package, for one, starts a broker on 1883.
+ */
+async function portToUse(preferred: number, what: string): Promise<number> {
+  const tryListen = (port: number) =>
+    new Promise<number | null>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(null));
+      server.listen(port, '127.0.0.1', () => {
+        const bound = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(bound));
+      });
+    });
+  const port = (await tryListen(preferred)) ?? (await tryListen(0));
+  if (port === null) throw new Error(`no free port for the ${what}`);
+  if (port !== preferred) console.log(`port ${preferred} is taken; the ${what} uses ${port}`);
+  return port;
+}
+
+async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     try {
@@ -92,17 +111,21 @@ async function main(): Promise<void> {
   if (!values.gtfs) fs.writeFileSync(gtfsPath, tinyGtfsZip());
   gtfsPath = path.relative(root, gtfsPath);
 
+  const httpPort = await portToUse(Number(values['http-port']), 'console and API');
+  const brokerPort = await portToUse(Number(values['broker-port']), 'MQTT broker');
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
   const pty = await openPtyPair(dir);
   closePty = pty.close;
 
   run('manager', 'manager/main.ts', [], {
-    STOPSIGN_HTTP_PORT: values['http-port'],
-    STOPSIGN_BROKER_PORT: values['broker-port'],
+    STOPSIGN_HTTP_PORT: String(httpPort),
+    STOPSIGN_BROKER_PORT: String(brokerPort),
     STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
   });
-  await waitForManager(30_000);
+  await waitForManager(httpUrl, 30_000);
 
   const res = await fetch(`${httpUrl}/api/signs`, {
     method: 'POST',
