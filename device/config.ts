@@ -83,7 +83,8 @@ const schema = z
     reconnectMaxMs: count(10, 3_600_000).default(60_000),
     staleAfterSeconds: count(5, 86_400).default(120),
     statusIntervalSeconds: count(1, 86_400).default(60),
-    frameUploadIntervalSeconds: count(1, 86_400).default(10),
+    // Frames cost mobile data across a fleet: routine uploads are rare, changes that matter go at once.
+    frameUploadIntervalSeconds: count(1, 86_400).default(300),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

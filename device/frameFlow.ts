@@ -34,6 +34,8 @@ export class FrameFlow {
   private lastUploadAtMs = Number.NEGATIVE_INFINITY;
   private showing: Promise<void> | null = null;
   private uploading = false;
+  /** Upload the next frame that reaches the glass, whatever the interval says. */
+  private uploadNext = false;
   private panelFailing = false;
   private retryAtMs = 0;
   private readonly retry = new Backoff({ minMs: 1_000, maxMs: 30_000 });
@@ -80,6 +82,14 @@ export class FrameFlow {
     this.lastUploadAtMs = Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * Something an operator will want to see changed (mode, announcement): the next
+   * frame shown goes to the manager without waiting for the upload interval.
+   */
+  uploadNextFrame(): void {
+    this.uploadNext = true;
+  }
+
   /** The panel (re)opened: send the current picture now instead of after the back-off. */
   panelReady(): void {
     this.retry.reset();
@@ -111,6 +121,11 @@ export class FrameFlow {
           }
           if (this.panelFailing) logger.info('panel accepts frames again');
           this.panelFailing = false;
+          if (this.uploadNext) {
+            this.uploadNext = false;
+            this.lastUploadAtMs = Number.NEGATIVE_INFINITY;
+            this.maybeUpload(nowMs);
+          }
         },
         (err: Error) => {
           this.count.showFailures += 1;

@@ -92,9 +92,15 @@ export class Sign {
       arrivals: (a) => this.update('arrivals', () => known.applyArrivals(a)),
       schedule: (s) => this.update('schedule', () => known.applySchedule(s)),
       announcement: (a, source) =>
-        this.update('announcement', () => known.applyAnnouncement(a, source)),
+        this.update('announcement', () => {
+          known.applyAnnouncement(a, source);
+          this.frames.uploadNextFrame();
+        }),
       announcementCleared: (source) =>
-        this.update('announcement clear', () => known.clearAnnouncements(source)),
+        this.update('announcement clear', () => {
+          known.clearAnnouncements(source);
+          this.frames.uploadNextFrame();
+        }),
       managerStatus: (m) =>
         this.update('manager status', () => {
           this.managerOnline = m.state === 'online';
@@ -225,6 +231,7 @@ export class Sign {
         'display mode changed',
       );
       this.mode = view.mode;
+      this.frames.uploadNextFrame();
       this.publishStatus();
     }
     let frame: IndexedFrame;

@@ -31,7 +31,7 @@ describe('loadDeviceConfig', () => {
       reconnectMaxMs: 60_000,
       staleAfterSeconds: 120,
       statusIntervalSeconds: 60,
-      frameUploadIntervalSeconds: 10,
+      frameUploadIntervalSeconds: 300,
     });
     expect(config.firmwareVersion).toMatch(/^\d+\.\d+\.\d+/);
   });

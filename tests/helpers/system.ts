@@ -175,6 +175,7 @@ export async function startSystem(options: {
   label?: string;
   brokerUrl?: string;
   dir?: string;
+  sign?: DeviceConfigOverrides;
 }): Promise<RunningSystem> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-system-'));
   const manager = await startTestManager(
@@ -188,6 +189,7 @@ export async function startSystem(options: {
   });
   if (res.status !== 201) throw new Error(`registering the sign failed: ${await res.text()}`);
   const sign = await startTestSign(dir, {
+    ...options.sign,
     deviceId: options.deviceId,
     brokerUrl: options.brokerUrl ?? manager.brokerUrl,
   });
