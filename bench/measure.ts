@@ -27,7 +27,7 @@ export function printFigures(section: string, figures: Figure[]): void {
     const against = f.baseline
       ? `   (${round(f.value / f.baseline.value)}x ${f.baseline.name}: ${round(f.baseline.value)} ${f.unit})`
       : '';
-    console.log(`  ${f.name.padEnd(56)} ${value.padStart(14)}${against}`);
+    console.log(`  ${f.name.padEnd(66)} ${value.padStart(14)}${against}`);
   }
 }
 
