@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { prettyFactory } from 'pino-pretty';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
 import { openPtyPair } from './lib/ptyPair';
 
@@ -27,6 +28,21 @@ const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
 const pngPath = path.join(dir, 'panel.png');
 const children: ChildProcess[] = [];
+// The programs log JSON for machines; a person at a terminal gets one readable line each.
+const pretty = prettyFactory({
+  colorize: process.stdout.isTTY,
+  singleLine: true,
+  ignore: 'pid,hostname,name',
+});
+
+function readable(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    return pretty(JSON.parse(line)).trimEnd();
+  } catch {
+    return line;
+  }
+}
 
 function run(
   name: string,
@@ -43,7 +59,9 @@ function run(
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding('utf8');
     stream?.on('data', (text: string) => {
-      for (const line of text.trimEnd().split('\n')) process.stdout.write(prefix + line + '\n');
+      for (const line of text.trimEnd().split('\n')) {
+        process.stdout.write(prefix + readable(line) + '\n');
+      }
     });
   }
   child.on('exit', (code, signal) => {
