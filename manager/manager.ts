@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
 import type { ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
+import { BackgroundImporter } from './gtfs/backgroundImport';
 import { GtfsStore } from './gtfs/gtfsStore';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
@@ -44,9 +45,15 @@ export class Manager {
       signs.init();
       const announcements = new AnnouncementStore(db);
       announcements.init();
-      if (config.gtfsPath && !schedule.hasSchedule()) {
-        const summary = schedule.importZip(fs.readFileSync(config.gtfsPath), config.gtfsPath);
+      const importer = new BackgroundImporter(db.name);
+      const importFeed = async (bytes: Uint8Array, source: string) => {
+        const summary = await importer.import(bytes, source);
+        schedule.reload();
         logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
+        return summary;
+      };
+      if (config.gtfsPath && !schedule.hasSchedule()) {
+        await importFeed(fs.readFileSync(config.gtfsPath), config.gtfsPath);
       }
 
       let brokerUrl = config.brokerUrl ?? '';
@@ -91,6 +98,7 @@ export class Manager {
         clock,
         link,
         schedule,
+        importFeed,
         signs,
         announcements,
         publisher,

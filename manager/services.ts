@@ -4,16 +4,14 @@ import type { StopPublisher } from './publish/stopPublisher';
 import type { AnnouncementStore } from './store/announcementStore';
 import type { SignRegistry } from './store/signRegistry';
 
-export interface ScheduleStore extends ScheduleSource {
-  importZip(bytes: Uint8Array, source: string): ImportSummary;
-}
-
 /** The parts HTTP handlers may use; built once by the Manager. */
 export interface ManagerServices {
   /** Epoch milliseconds. */
   clock: () => number;
   link: FleetLink;
-  schedule: ScheduleStore;
+  schedule: ScheduleSource;
+  /** Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one. */
+  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
   signs: SignRegistry;
   announcements: AnnouncementStore;
   publisher: StopPublisher;

@@ -46,6 +46,12 @@ export class GtfsStore implements ScheduleSource {
     this.meta = readImportMeta(this.db);
   }
 
+  /** Picks up a feed that another connection (the import worker) committed. */
+  reload(): void {
+    this.ready();
+    this.meta = readImportMeta(this.db);
+  }
+
   private ready(): Prepared {
     if (!this.prepared) throw new Error('GtfsStore.init() must be called first');
     return this.prepared;

@@ -86,7 +86,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
     }
     try {
-      const summary = services.schedule.importZip(request.body, 'upload');
+      const summary = await services.importFeed(request.body, 'upload');
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
     } catch (err) {
