@@ -114,7 +114,9 @@ async function shutdown(code: number): Promise<never> {
   stopping = true;
   for (const child of children) child.kill('SIGTERM');
   await Promise.all(
-    children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+    children.map((c) =>
+      c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
+    ),
   );
   await closePty?.();
   process.exit(code);
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
   const pty = await openPtyPair(dir);
-  closePty = pty.close;
+  closePty = () => pty.close();
 
   run('manager', 'manager/main.ts', [], {
     STOPSIGN_HTTP_PORT: String(httpPort),

@@ -21,7 +21,7 @@ import { quietLogger } from './helpers/system';
 const DEVICE = 'unplugged-1';
 
 describe('sign with its panel unplugged', () => {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
     cleanups.length = 0;

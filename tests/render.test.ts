@@ -291,11 +291,11 @@ describe('renderBoard', () => {
   });
 
   it('shows a long info or a warning full panel, in white and amber', () => {
-    const longInfo = { priority: 'info' as const, text: { en: EMERGENCY!.text.en } };
+    const longInfo = { priority: 'info' as const, text: { en: EMERGENCY.text.en } };
     const info = renderBoard(view({ language: 'en', announcement: longInfo }));
     expect(count(info, rows[0]!.row, Colour.white)).toBeGreaterThan(30);
     expect(count(info, layout.panel, Colour.yellow)).toBe(0);
-    const warning = renderBoard(view({ announcement: { ...EMERGENCY!, priority: 'warning' } }));
+    const warning = renderBoard(view({ announcement: { ...EMERGENCY, priority: 'warning' } }));
     expect(count(warning, rows[0]!.row, Colour.amber)).toBeGreaterThan(30);
   });
 
