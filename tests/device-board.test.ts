@@ -40,6 +40,20 @@ describe('chooseView', () => {
     expect(view.stopName).toEqual(configData().stopName);
   });
 
+  it('falls back to the timetable unless connected, manager up and arrivals fresh, all three', () => {
+    for (const broken of [
+      { connected: false },
+      { managerOnline: false },
+      { lastArrivals: arrivalsData(NOW - 121) },
+      { lastArrivals: null },
+    ]) {
+      const view = chooseView(inputs(broken));
+      expect(view.mode, JSON.stringify(Object.keys(broken))).toBe('scheduled');
+      expect(view.rows.length).toBeGreaterThan(0);
+      expect(view.rows.every((r) => !r.realtime && r.time >= NOW)).toBe(true);
+    }
+  });
+
   it('fits one row on a 32 px sign', () => {
     expect(rowsThatFit(128, 32)).toBe(1);
     expect(rowsThatFit(192, 64)).toBe(3);

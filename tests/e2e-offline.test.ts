@@ -95,4 +95,11 @@ describe('sign without its broker', () => {
     await waitFor('live again', () => sign.sign.state().mode === 'live', 20_000);
     expect(sign.sign.state().connected).toBe(true);
   });
+
+  it('shows the timetable while the manager is down though the broker is up', async () => {
+    await system.manager.stop();
+    await waitFor('scheduled mode', () => sign.sign.state().mode === 'scheduled', 10_000);
+    expect(sign.sign.state().connected).toBe(true);
+    expect(sign.sign.state().managerOnline).toBe(false);
+  });
 });
