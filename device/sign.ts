@@ -116,7 +116,7 @@ export class Sign {
     this.frames.markStarted(performance.now());
     cache.open();
     // A sign that boots without network still knows its stop and its timetable.
-    this.known.load();
+    this.known.load(Math.floor(this.startedAtMs / 1000));
     this.started = true;
     try {
       for (const [event, listener] of Object.entries(this.listeners)) {
@@ -200,7 +200,7 @@ export class Sign {
   tick(): void {
     if (!this.started) return;
     this.ticks += 1;
-    const { config, cache, clock, logger } = this.options;
+    const { config, clock, logger } = this.options;
     const nowMs = clock();
     const now = Math.floor(nowMs / 1000);
     const deviceConfig = this.known.config;
@@ -213,8 +213,8 @@ export class Sign {
         connected: this.connected,
         managerOnline: this.managerOnline,
         lastArrivals: this.known.arrivals,
-        cachedDepartures: this.known.scheduleFits() ? cache.upcomingDepartures(now, limit) : [],
-        announcements: cache.activeAnnouncements(now),
+        cachedDepartures: this.known.upcomingDepartures(now, limit),
+        announcements: this.known.activeAnnouncements(now),
         language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
         width: config.panelWidth,
         height: config.panelHeight,
@@ -334,11 +334,7 @@ export class Sign {
   }
 
   private async everyMinute(): Promise<void> {
-    try {
-      this.options.cache.purgeExpiredAnnouncements(Math.floor(this.options.clock() / 1000));
-    } catch (err) {
-      this.options.logger.warn({ err: (err as Error).message }, 'purging announcements failed');
-    }
+    this.known.purgeExpired(Math.floor(this.options.clock() / 1000));
     await this.applyBrightness();
   }
 

@@ -1,16 +1,30 @@
 /**
- * What the sign knows about its stop, kept in memory for the render loop and
- * written through to the SQLite cache so it survives a reboot without network.
+ * What the sign knows about its stop. Memory is the truth the render loop reads;
+ * the SQLite cache is written through so it survives a reboot without network.
+ * A write that fails (a full disk, a worn card) is logged and the sign carries
+ * on with what it received: passengers must not lose an emergency notice
+ * because the cache could not store it.
  */
 import type { Logger } from 'pino';
-import type { AnnouncementData, ArrivalsData, DeviceConfigData, ScheduleData } from '../shared';
+import type {
+  AnnouncementData,
+  ArrivalsData,
+  DeviceConfigData,
+  ScheduleData,
+  ScheduledDeparture,
+} from '../shared';
 import type { AnnouncementSource, SignCache } from './cache/signCache';
 
 export class SignKnowledge {
   config: DeviceConfigData | null = null;
   arrivals: ArrivalsData | null = null;
-  /** Stop the cached schedule belongs to; a schedule for another stop is never shown. */
+  /** Stop the current schedule belongs to; a schedule for another stop is never shown. */
   scheduleStopId: string | null = null;
+  /** A schedule the cache could not store, served from memory until one is stored. */
+  private unsavedSchedule: ScheduleData | null = null;
+  /** One announcement per source topic, in the order received. */
+  private readonly announcements = new Map<AnnouncementSource, AnnouncementData>();
+  private readonly persistFailures = new Map<string, string>();
 
   constructor(
     private readonly cache: SignCache,
@@ -18,24 +32,28 @@ export class SignKnowledge {
   ) {}
 
   /** Reads back what an earlier run stored; the cache must be open. */
-  load(): void {
+  load(now: number): void {
     this.config = this.cache.config();
     this.arrivals = this.cache.lastArrivals();
     this.scheduleStopId = this.cache.scheduleInfo()?.stopId ?? null;
+    this.announcements.clear();
+    for (const { source, announcement } of this.cache.storedAnnouncements(now)) {
+      this.announcements.set(source, announcement);
+    }
   }
 
   /** Returns true when the sign now serves a different stop. */
   applyConfig(config: DeviceConfigData): boolean {
     const previous = this.config;
-    this.cache.saveConfig(config);
     this.config = config;
+    this.persist('config', () => this.cache.saveConfig(config));
     if (previous?.stopId === config.stopId) return false;
     this.logger.info(
       { from: previous?.stopId ?? null, to: config.stopId },
       'sign assigned to stop',
     );
     // The old stop's announcements came from topics the sign no longer follows.
-    if (previous) this.cache.removeAnnouncementsFrom(`stop:${previous.stopId}`);
+    if (previous) this.clearAnnouncements(`stop:${previous.stopId}`);
     return true;
   }
 
@@ -44,31 +62,72 @@ export class SignKnowledge {
     const current = this.arrivals;
     // A redelivered older message must not replace newer predictions.
     if (current?.stopId === arrivals.stopId && arrivals.generatedAt < current.generatedAt) return;
-    this.cache.saveArrivals(arrivals);
     this.arrivals = arrivals;
+    this.persist('arrivals', () => this.cache.saveArrivals(arrivals));
   }
 
   applySchedule(schedule: ScheduleData): void {
     if (!this.servesStop(schedule.stopId)) return;
-    this.cache.replaceSchedule(schedule);
     this.scheduleStopId = schedule.stopId;
+    const saved = this.persist('schedule', () => this.cache.replaceSchedule(schedule));
+    this.unsavedSchedule = saved ? null : schedule;
     this.logger.info(
-      { stopId: schedule.stopId, departures: schedule.departures.length },
-      'schedule cached',
+      { stopId: schedule.stopId, departures: schedule.departures.length, saved },
+      'schedule received',
     );
   }
 
   applyAnnouncement(announcement: AnnouncementData, source: AnnouncementSource): void {
-    this.cache.upsertAnnouncement(announcement, source);
+    // Re-inserted so the map's order stays the order received.
+    this.announcements.delete(source);
+    this.announcements.set(source, announcement);
+    this.persist('announcement', () => this.cache.setAnnouncement(source, announcement));
   }
 
   clearAnnouncements(source: AnnouncementSource): void {
-    this.cache.removeAnnouncementsFrom(source);
+    this.announcements.delete(source);
+    this.persist('announcement', () => this.cache.removeAnnouncementsFrom(source));
   }
 
-  /** True when the cached schedule is for the stop the sign serves. */
-  scheduleFits(): boolean {
-    return this.config !== null && this.scheduleStopId === this.config.stopId;
+  /** Not expired at now, newest first; start times are judged by the board. */
+  activeAnnouncements(now: number): AnnouncementData[] {
+    return [...this.announcements.values()].filter((a) => a.expiresAt > now).reverse();
+  }
+
+  purgeExpired(now: number): void {
+    for (const [source, announcement] of this.announcements) {
+      if (announcement.expiresAt <= now) this.announcements.delete(source);
+    }
+    this.persist('announcement', () => this.cache.purgeExpiredAnnouncements(now));
+  }
+
+  /** Departures at or after now from the schedule of the stop the sign serves. */
+  upcomingDepartures(now: number, limit: number): ScheduledDeparture[] {
+    if (this.config === null || this.scheduleStopId !== this.config.stopId) return [];
+    if (!this.unsavedSchedule) return this.cache.upcomingDepartures(now, limit);
+    return this.unsavedSchedule.departures
+      .filter((d) => d.time >= now)
+      .sort((a, b) => a.time - b.time)
+      .slice(0, limit);
+  }
+
+  /** Runs one cache write; logs the first failure of a kind and its recovery. */
+  private persist(what: string, write: () => unknown): boolean {
+    try {
+      write();
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.persistFailures.get(what) !== message) {
+        this.logger.error(
+          { err: message, what },
+          'could not store in the sign cache; showing it from memory',
+        );
+      }
+      this.persistFailures.set(what, message);
+      return false;
+    }
+    if (this.persistFailures.delete(what)) this.logger.info({ what }, 'sign cache writable again');
+    return true;
   }
 
   private servesStop(stopId: string): boolean {

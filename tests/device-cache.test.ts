@@ -35,14 +35,14 @@ describe('SignCache', () => {
     expect(cache.lastArrivals()).toBeNull();
     expect(cache.scheduleInfo()).toBeNull();
     expect(cache.upcomingDepartures(NOW, 3)).toEqual([]);
-    expect(cache.activeAnnouncements(NOW)).toEqual([]);
+    expect(cache.storedAnnouncements(NOW)).toEqual([]);
   });
 
   it('keeps everything across a reopen of the file', () => {
     cache.saveConfig(configData());
     cache.replaceSchedule(scheduleData(NOW));
     cache.saveArrivals(arrivalsData(NOW));
-    cache.upsertAnnouncement(announcement({ expiresAt: NOW + 60 }), 'device');
+    cache.setAnnouncement('device', announcement({ expiresAt: NOW + 60 }));
     cache.close();
 
     const reopened = new SignCache({ path: dbPath });
@@ -55,7 +55,7 @@ describe('SignCache', () => {
         'sched-0',
         'sched-1',
       ]);
-      expect(reopened.activeAnnouncements(NOW)).toHaveLength(1);
+      expect(reopened.storedAnnouncements(NOW)).toHaveLength(1);
     } finally {
       reopened.close();
     }
@@ -91,34 +91,33 @@ describe('SignCache', () => {
     expect(cache.upcomingDepartures(NOW, 10)).toHaveLength(5);
   });
 
-  it('keeps announcements by id, newest first, until they expire', () => {
-    cache.upsertAnnouncement(
-      announcement({ announcementId: 'old', expiresAt: NOW + 100 }),
-      'device',
-    );
-    cache.upsertAnnouncement(
-      announcement({ announcementId: 'new', expiresAt: NOW + 10 }),
+  it('keeps one announcement per source topic, in the order received, until it expires', () => {
+    const ids = (now: number) =>
+      cache.storedAnnouncements(now).map((a) => [a.source, a.announcement.announcementId]);
+    cache.setAnnouncement('device', announcement({ announcementId: 'd1', expiresAt: NOW + 100 }));
+    cache.setAnnouncement(
       `stop:${STOP_ID}`,
+      announcement({ announcementId: 's1', expiresAt: NOW + 10 }),
     );
-    expect(cache.activeAnnouncements(NOW).map((a) => a.announcementId)).toEqual(['new', 'old']);
-    // Same id again replaces, and counts as the newest.
-    cache.upsertAnnouncement(
-      announcement({ announcementId: 'old', expiresAt: NOW + 100, priority: 'warning' }),
-      'device',
-    );
-    expect(cache.activeAnnouncements(NOW).map((a) => [a.announcementId, a.priority])).toEqual([
-      ['old', 'warning'],
-      ['new', 'info'],
+    expect(ids(NOW)).toEqual([
+      ['device', 'd1'],
+      [`stop:${STOP_ID}`, 's1'],
     ]);
-    expect(cache.activeAnnouncements(NOW + 10).map((a) => a.announcementId)).toEqual(['old']);
+    // The topic's retained message was replaced: the old one is gone, the new one is newest.
+    cache.setAnnouncement('device', announcement({ announcementId: 'd2', expiresAt: NOW + 100 }));
+    expect(ids(NOW)).toEqual([
+      [`stop:${STOP_ID}`, 's1'],
+      ['device', 'd2'],
+    ]);
+    expect(ids(NOW + 10)).toEqual([['device', 'd2']]);
     expect(cache.purgeExpiredAnnouncements(NOW + 10)).toBe(1);
-    expect(cache.activeAnnouncements(NOW).map((a) => a.announcementId)).toEqual(['old']);
+    expect(ids(NOW)).toEqual([['device', 'd2']]);
   });
 
   it('clears announcements by the topic that delivered them', () => {
-    cache.upsertAnnouncement(announcement({ announcementId: 'd' }), 'device');
-    cache.upsertAnnouncement(announcement({ announcementId: 's' }), `stop:${STOP_ID}`);
+    cache.setAnnouncement('device', announcement({ announcementId: 'd' }));
+    cache.setAnnouncement(`stop:${STOP_ID}`, announcement({ announcementId: 's' }));
     expect(cache.removeAnnouncementsFrom(`stop:${STOP_ID}`)).toBe(1);
-    expect(cache.activeAnnouncements(NOW).map((a) => a.announcementId)).toEqual(['d']);
+    expect(cache.storedAnnouncements(NOW).map((a) => a.announcement.announcementId)).toEqual(['d']);
   });
 });

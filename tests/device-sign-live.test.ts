@@ -200,7 +200,7 @@ describe('sign with a live manager', () => {
     await waitFor('warning cleared', () => view()?.announcement?.text.en === 'Info');
     await manager.raw(topics.deviceAnnouncement(DEVICE_ID), '', true);
     await waitFor('no announcement', () => view() !== null && view()?.announcement === undefined);
-    expect(subject.cache.activeAnnouncements(nowSeconds())).toEqual([]);
+    expect(subject.cache.storedAnnouncements(nowSeconds())).toEqual([]);
   });
 
   it('follows a new stop when its config changes', async () => {

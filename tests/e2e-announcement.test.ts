@@ -119,6 +119,28 @@ describe('announcement end to end', () => {
       10_000,
     );
   });
+
+  it('withdrawing an emergency leaves the next announcement at the stop showing', async () => {
+    const post = async (en: string, priority: string) => {
+      const res = await postJson(`${manager.httpUrl}/api/announcements`, {
+        target: { stopId: STOP_CENTRAL },
+        text: { en },
+        priority,
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { announcementId: string }).announcementId;
+    };
+    const shown = () => sign.sign.state().view?.announcement?.text.en;
+    const info = await post('Buy tickets before boarding', 'info');
+    await waitFor('info shown', () => shown() === 'Buy tickets before boarding', 10_000);
+    const emergency = await post('Evacuate the stop', 'emergency');
+    await waitFor('emergency shown', () => shown() === 'Evacuate the stop', 10_000);
+
+    await fetch(`${manager.httpUrl}/api/announcements/${emergency}`, { method: 'DELETE' });
+    await waitFor('info shown again', () => shown() === 'Buy tickets before boarding', 10_000);
+    await fetch(`${manager.httpUrl}/api/announcements/${info}`, { method: 'DELETE' });
+    await waitFor('nothing shown', () => shown() === undefined, 10_000);
+  });
 });
 
 async function waitForAsync(what: string, check: () => Promise<boolean>, timeoutMs = 10_000) {

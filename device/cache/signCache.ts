@@ -155,15 +155,17 @@ export class SignCache {
     }));
   }
 
-  /** Inserts or replaces by announcementId; a newer copy of the same id counts as newest. */
-  upsertAnnouncement(announcement: AnnouncementData, source: AnnouncementSource): void {
+  /**
+   * Each source topic holds one announcement, as MQTT retains one message per
+   * topic: a new one from the same source replaces the previous one.
+   */
+  setAnnouncement(source: AnnouncementSource, announcement: AnnouncementData): void {
     const db = this.handle;
     db.transaction(() => {
       const seq = db
         .prepare('SELECT COALESCE(MAX(received_seq), 0) + 1 AS next FROM announcements')
-        .get() as {
-        next: number;
-      };
+        .get() as { next: number };
+      db.prepare('DELETE FROM announcements WHERE source = ?').run(source);
       db.prepare(
         `INSERT OR REPLACE INTO announcements (id, source, json, expires_at, received_seq)
          VALUES (?, ?, ?, ?, ?)`,
@@ -181,15 +183,17 @@ export class SignCache {
     return this.handle.prepare('DELETE FROM announcements WHERE source = ?').run(source).changes;
   }
 
-  /** Not yet expired at now (epoch seconds), newest first. Start times are judged by the caller. */
-  activeAnnouncements(now: number): AnnouncementData[] {
+  /** Not yet expired at now (epoch seconds), with their source, oldest first. */
+  storedAnnouncements(
+    now: number,
+  ): Array<{ source: AnnouncementSource; announcement: AnnouncementData }> {
     const rows = this.handle
-      .prepare('SELECT json FROM announcements WHERE expires_at > ? ORDER BY received_seq DESC')
-      .all(now) as { json: string }[];
-    const out: AnnouncementData[] = [];
+      .prepare('SELECT source, json FROM announcements WHERE expires_at > ? ORDER BY received_seq')
+      .all(now) as { source: AnnouncementSource; json: string }[];
+    const out: Array<{ source: AnnouncementSource; announcement: AnnouncementData }> = [];
     for (const row of rows) {
       const parsed = announcementData.safeParse(JSON.parse(row.json));
-      if (parsed.success) out.push(parsed.data);
+      if (parsed.success) out.push({ source: row.source, announcement: parsed.data });
     }
     return out;
   }
