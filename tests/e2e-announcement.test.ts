@@ -66,15 +66,19 @@ describe('announcement end to end', () => {
     const view = sign.sign.state().view;
     expect(view?.rows.length).toBeGreaterThan(0);
     expect(view?.timezone).toBe(TINY_TIMEZONE);
-    await waitForAsync('sign listed online', async () => {
-      const signs = (await (await fetch(`${manager.httpUrl}/api/signs`)).json()) as Array<{
-        deviceId: string;
-        online: boolean;
-        mode: string;
-      }>;
-      const me = signs.find((s) => s.deviceId === DEVICE);
-      return me?.online === true && me.mode === 'live';
-    });
+    await waitFor(
+      'sign listed online',
+      async () => {
+        const signs = (await (await fetch(`${manager.httpUrl}/api/signs`)).json()) as Array<{
+          deviceId: string;
+          online: boolean;
+          mode: string;
+        }>;
+        const me = signs.find((s) => s.deviceId === DEVICE);
+        return me?.online === true && me.mode === 'live';
+      },
+      10_000,
+    );
   });
 
   it('shows a posted announcement on the glass', async () => {
@@ -96,12 +100,16 @@ describe('announcement end to end', () => {
   });
 
   it('uploads the changed frame at once, so the console shows the announcement', async () => {
-    await waitForAsync('the announcement in the uploaded frame', async () => {
-      const res = await fetch(`${manager.httpUrl}/api/signs/${DEVICE}/frame.png`);
-      if (res.status !== 200) return false;
-      const frame = await pngToFrame(Buffer.from(await res.arrayBuffer()));
-      return frame !== null && showsAnnouncement(frame, ANNOUNCEMENT);
-    });
+    await waitFor(
+      'the announcement in the uploaded frame',
+      async () => {
+        const res = await fetch(`${manager.httpUrl}/api/signs/${DEVICE}/frame.png`);
+        if (res.status !== 200) return false;
+        const frame = await pngToFrame(Buffer.from(await res.arrayBuffer()));
+        return frame !== null && showsAnnouncement(frame, ANNOUNCEMENT);
+      },
+      10_000,
+    );
   });
 
   it('withdrawing the announcement clears it from the glass', async () => {
@@ -142,11 +150,3 @@ describe('announcement end to end', () => {
     await waitFor('nothing shown', () => shown() === undefined, 10_000);
   });
 });
-
-async function waitForAsync(what: string, check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

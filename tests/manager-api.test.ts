@@ -6,6 +6,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage, topics } from '../shared';
 import { STOP_CENTRAL, STOP_MARKET, zipGtfs, tinyGtfsFiles } from './helpers/gtfsFixture';
+import { waitFor } from './helpers/deviceFixtures';
 import { postJson, startTestManager, type RunningManager } from './helpers/system';
 
 interface Health {
@@ -124,13 +125,11 @@ describe('manager API', () => {
     await client.publishAsync(topics.deviceFrame('kiosk-7'), '[]', { qos: 1 });
     await client.endAsync();
 
-    const deadline = Date.now() + 5000;
     let rejected: Record<string, number> = {};
-    while (Date.now() < deadline) {
+    await waitFor('five rejections counted', async () => {
       rejected = (await health()).rejectedMessages;
-      if (Object.values(rejected).reduce((a, b) => a + b, 0) >= 5) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return Object.values(rejected).reduce((a, b) => a + b, 0) >= 5;
+    });
     expect(rejected).toMatchObject({
       'deviceStatus:not-json': 1,
       'deviceStatus:bad-version': 1,
@@ -175,14 +174,8 @@ describe('manager API', () => {
           online: boolean;
         }>
       ).find((s) => s.deviceId === 'kiosk-7')?.online;
-    const until = async (want: boolean) => {
-      const deadline = Date.now() + 5000;
-      while ((await online()) !== want) {
-        if (Date.now() > deadline)
-          throw new Error(`sign never became ${want ? 'online' : 'offline'}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const until = (want: boolean) =>
+      waitFor(`sign ${want ? 'online' : 'offline'}`, async () => (await online()) === want);
     await until(true);
     // Destroying the socket without DISCONNECT is what a power cut looks like to the broker.
     client.stream.destroy();

@@ -235,16 +235,16 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
   return { sign, panel, link, cache, scheduler, lines };
 }
 
-/** Polls until the predicate holds, failing with `what` after the deadline. */
+/** Polls until the predicate (sync or async) holds, failing with `what` after the deadline. */
 export async function waitFor(
   what: string,
-  predicate: () => boolean,
+  predicate: () => boolean | Promise<boolean>,
   timeoutMs = 5_000,
   intervalMs = 20,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (predicate()) return;
+    if (await predicate()) return;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

@@ -14,6 +14,7 @@ import { loadDeviceConfig, type DeviceConfigOverrides } from '../../device/confi
 import type { Sign } from '../../device/sign';
 import { loadManagerConfig, type ManagerConfigInput } from '../../manager/config';
 import { Manager, type ManagerEndpoints } from '../../manager/manager';
+import { waitFor } from './deviceFixtures';
 import { tinyGtfsZip } from './gtfsFixture';
 import { unusedPort } from './deviceBroker';
 import { startPanelRig, type PanelRig } from './panelRig';
@@ -139,10 +140,9 @@ export class Mosquitto {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => {
         socket.destroy();
@@ -150,11 +150,7 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
       });
       socket.once('error', () => resolve(false));
     });
-    if (open) return;
-    if (Date.now() > deadline)
-      throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return waitFor(`a listener on port ${port}`, listening, timeoutMs, 50);
 }
 
 export interface RunningSystem {
