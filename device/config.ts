@@ -14,6 +14,8 @@ export interface DeviceConfig {
   dataDir: string;
   /** SQLite file holding the offline cache. */
   dbPath: string;
+  /** Where the sign reports its health for the update agent (STOPSIGN_HEALTH_FILE). */
+  healthFile: string;
   serialPath: string;
   baudRate: number;
   panelWidth: number;
@@ -29,7 +31,9 @@ export interface DeviceConfig {
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
-export type DeviceConfigOverrides = Partial<Omit<DeviceConfig, 'dbPath'>>;
+export type DeviceConfigOverrides = Partial<Omit<DeviceConfig, 'dbPath' | 'healthFile'>> & {
+  healthFile?: string;
+};
 
 export class DeviceConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -53,6 +57,7 @@ const ENV_NAMES = {
   statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   logLevel: 'STOPSIGN_LOG_LEVEL',
+  healthFile: 'STOPSIGN_HEALTH_FILE',
 } as const satisfies Record<keyof DeviceConfigOverrides, string>;
 
 const required = {
@@ -88,6 +93,7 @@ const schema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    healthFile: z.string().min(1).optional(),
   })
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',
@@ -129,5 +135,10 @@ export function loadDeviceConfig(
       }),
     );
   }
-  return { ...parsed.data, dbPath: path.join(parsed.data.dataDir, 'sign.db') };
+  const { dataDir, healthFile } = parsed.data;
+  return {
+    ...parsed.data,
+    dbPath: path.join(dataDir, 'sign.db'),
+    healthFile: healthFile ?? path.join(dataDir, 'health.json'),
+  };
 }

@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { assembleSign } from './assembleSign';
 import { DeviceConfigError, loadDeviceConfig, type DeviceConfig } from './config';
+import { SignHealthReporter } from './health/signHealthReporter';
 
 function readConfig(): DeviceConfig {
   try {
@@ -21,13 +22,24 @@ function readConfig(): DeviceConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { deviceId: config.deviceId } });
+  const startedAtMs = Date.now();
   const sign = assembleSign(config, logger);
+  const health = new SignHealthReporter({
+    sign,
+    healthFile: config.healthFile,
+    version: config.firmwareVersion,
+    startedAtMs,
+    clock: Date.now,
+    logger,
+    env: process.env,
+  });
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    health.stop();
     // A hung shutdown must not keep a sign from being restarted by its supervisor.
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
@@ -44,6 +56,7 @@ async function main(): Promise<void> {
 
   try {
     await sign.start();
+    health.start();
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'sign failed to start');
     process.exit(1);

@@ -48,6 +48,8 @@ export interface SignState {
   rejected: Record<string, number>;
   /** Milliseconds from start() until the panel acknowledged the first frame. */
   firstFrameAfterMs: number | null;
+  /** Clock time of the render loop's last completed pass; the watchdog pings only while it moves. */
+  renderedAtMs: number | null;
 }
 
 export class Sign {
@@ -71,6 +73,7 @@ export class Sign {
   private queuedTick: NodeJS.Immediate | null = null;
   private minuteJob: ScheduledJob | null = null;
   private renderError: string | null = null;
+  private renderedAtMs: number | null = null;
   private readonly frames: FrameFlow;
   private readonly known: SignKnowledge;
   private readonly listeners: {
@@ -193,6 +196,7 @@ export class Sign {
       },
       rejected: this.options.link.rejections(),
       firstFrameAfterMs: this.frames.firstFrameAfterMs(),
+      renderedAtMs: this.renderedAtMs,
     };
   }
 
@@ -246,6 +250,7 @@ export class Sign {
       return;
     }
     this.frames.offer(frame, nowMs);
+    this.renderedAtMs = nowMs;
   }
 
   private requestTick(): void {

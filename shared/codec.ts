@@ -24,6 +24,9 @@ export type DecodeResult<K extends TopicKind> =
 const topicIdField: Partial<Record<TopicKind, 'deviceId' | 'stopId'>> = {
   deviceStatus: 'deviceId',
   deviceConfig: 'deviceId',
+  deviceUpdateOffer: 'deviceId',
+  deviceUpdateStatus: 'deviceId',
+  deviceUpdateEvent: 'deviceId',
   stopArrivals: 'stopId',
   stopSchedule: 'stopId',
 };

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { TopicKind } from './topics';
 import { DEVICE_ID_PATTERN } from './topics';
+import { updateDataSchemas, updateMaxPayloadBytes } from './update';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -135,6 +136,7 @@ export const dataSchemas = {
   stopSchedule: scheduleData,
   stopAnnouncement: announcementData,
   managerStatus: managerStatusData,
+  ...updateDataSchemas,
 } as const satisfies Record<TopicKind, z.ZodType>;
 
 export type DataOf<K extends TopicKind> = z.output<(typeof dataSchemas)[K]>;
@@ -150,6 +152,7 @@ export const maxPayloadBytes: Record<TopicKind, number> = {
   stopSchedule: 1024 * 1024,
   stopAnnouncement: 8 * 1024,
   managerStatus: 4 * 1024,
+  ...updateMaxPayloadBytes,
 };
 
 /** Every message travels in this envelope. */

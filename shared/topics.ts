@@ -13,7 +13,10 @@ export type TopicKind =
   | 'stopArrivals'
   | 'stopSchedule'
   | 'stopAnnouncement'
-  | 'managerStatus';
+  | 'managerStatus'
+  | 'deviceUpdateOffer'
+  | 'deviceUpdateStatus'
+  | 'deviceUpdateEvent';
 
 const encode = (id: string): string => encodeURIComponent(id);
 
@@ -26,12 +29,18 @@ export const topics = {
   stopSchedule: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/schedule`,
   stopAnnouncement: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/announcement`,
   managerStatus: () => `${TOPIC_ROOT}/manager/status`,
+  deviceUpdateOffer: (deviceId: string) => `${TOPIC_ROOT}/device/${encode(deviceId)}/update`,
+  deviceUpdateStatus: (deviceId: string) =>
+    `${TOPIC_ROOT}/device/${encode(deviceId)}/update-status`,
+  deviceUpdateEvent: (deviceId: string) => `${TOPIC_ROOT}/device/${encode(deviceId)}/update-event`,
 } as const satisfies Record<TopicKind, (...ids: string[]) => string>;
 
 /** Subscription filters the manager uses to hear every sign. */
 export const fleetFilters = {
   deviceStatus: `${TOPIC_ROOT}/device/+/status`,
   deviceFrame: `${TOPIC_ROOT}/device/+/frame`,
+  deviceUpdateStatus: `${TOPIC_ROOT}/device/+/update-status`,
+  deviceUpdateEvent: `${TOPIC_ROOT}/device/+/update-event`,
 } as const;
 
 export interface ParsedTopic {
@@ -46,6 +55,9 @@ const leafKinds: Record<string, Record<string, TopicKind>> = {
     config: 'deviceConfig',
     announcement: 'deviceAnnouncement',
     frame: 'deviceFrame',
+    update: 'deviceUpdateOffer',
+    'update-status': 'deviceUpdateStatus',
+    'update-event': 'deviceUpdateEvent',
   },
   stop: {
     arrivals: 'stopArrivals',
