@@ -212,6 +212,7 @@ export class UpdateAgent {
     const { config } = this.o;
     const budget = Math.floor(offer.size * config.dataBudgetFactor);
     let fetched = this.state.fetchedBytes;
+    fs.mkdirSync(path.dirname(this.partPath(offer)), { recursive: true });
     try {
       await download({
         url: offer.url,

@@ -12,7 +12,9 @@ export class BundleServer {
   private readonly files = new Map<string, string>();
   /** Bytes of bodies sent, per path. */
   readonly sent = new Map<string, number>();
-  readonly requests: { path: string; range: string | undefined }[] = [];
+  readonly requests: { path: string; range: string | undefined; sent: number }[] = [];
+  /** Answer every request with the whole file, as a proxy that drops Range headers would. */
+  ignoreRanges = false;
   /** Break each response off after this many body bytes (once per setting). */
   dropAfterBytes: number | null = null;
   url = '';
@@ -35,7 +37,8 @@ export class BundleServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = req.url ?? '';
-    this.requests.push({ path, range: req.headers.range });
+    const record = { path, range: req.headers.range, sent: 0 };
+    this.requests.push(record);
     const file = this.files.get(path);
     if (!file) {
       res.writeHead(404).end();
@@ -43,7 +46,7 @@ export class BundleServer {
     }
     const size = fs.statSync(file).size;
     let start = 0;
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = this.ignoreRanges ? null : /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range) {
       start = Number(range[1]);
       if (start >= size) {
@@ -67,6 +70,7 @@ export class BundleServer {
       const allowed = drop === null ? buf.length : Math.min(buf.length, drop - sentHere);
       if (allowed > 0) {
         sentHere += allowed;
+        record.sent += allowed;
         this.sent.set(path, (this.sent.get(path) ?? 0) + allowed);
         res.write(buf.subarray(0, allowed));
       }
