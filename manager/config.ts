@@ -35,6 +35,12 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Public keys uploaded bundles must be signed with: the file signs are provisioned with. */
+    bundleTrustedKeysFile: z.string().min(1).optional(),
+    /** Base URL signs download bundles from, when it differs from the HTTP listener's. */
+    publicUrl: z.string().url().optional(),
+    /** How often rollouts are re-planned (deadlines, windows, stage advances). */
+    rolloutTickSeconds: z.coerce.number().min(0.1).max(3600).default(10),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -58,6 +64,9 @@ const envNames: Record<string, string> = {
   arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+  bundleTrustedKeysFile: 'STOPSIGN_BUNDLE_TRUSTED_KEYS',
+  publicUrl: 'STOPSIGN_PUBLIC_URL',
+  rolloutTickSeconds: 'STOPSIGN_ROLLOUT_TICK_SECONDS',
 };
 
 export class ConfigError extends Error {}

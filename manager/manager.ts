@@ -1,5 +1,6 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
 import type { ManagerConfig } from './config';
@@ -9,6 +10,9 @@ import { GtfsStore } from './gtfs/gtfsStore';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
+import { BundleIntake } from './rollout/bundleIntake';
+import { RolloutEngine } from './rollout/rolloutEngine';
+import { SqliteRolloutRepository } from './rollout/sqliteRolloutRepository';
 import type { ManagerServices } from './services';
 import { AnnouncementStore } from './store/announcementStore';
 import { openManagerDatabase, type SqliteDatabase } from './store/database';
@@ -26,6 +30,7 @@ export class Manager {
   private monitor: FleetMonitor | undefined;
   private publisher: StopPublisher | undefined;
   private http: HttpServer | undefined;
+  private rollouts: RolloutEngine | undefined;
 
   constructor(
     private readonly config: ManagerConfig,
@@ -94,6 +99,23 @@ export class Manager {
       this.publisher = publisher;
       publisher.start();
 
+      const rolloutRepo = new SqliteRolloutRepository(db);
+      rolloutRepo.init();
+      let httpUrl = '';
+      const rollouts = new RolloutEngine({
+        repo: rolloutRepo,
+        link,
+        signs,
+        schedule,
+        clock,
+        logger,
+        tickMs: config.rolloutTickSeconds * 1000,
+        bundleUrl: (bundle) =>
+          `${config.publicUrl ?? httpUrl}/api/bundles/${encodeURIComponent(bundle.bundleId)}/file`,
+      });
+      this.rollouts = rollouts;
+      rollouts.start();
+
       const services: ManagerServices = {
         clock,
         link,
@@ -103,6 +125,17 @@ export class Manager {
         announcements,
         publisher,
         offlineAfterSeconds: config.offlineAfterSeconds,
+        rollouts: {
+          repo: rolloutRepo,
+          engine: rollouts,
+          intake: new BundleIntake({
+            repo: rolloutRepo,
+            dir: path.join(config.dataDir, 'bundles'),
+            trustedKeysFile: config.bundleTrustedKeysFile,
+            clock,
+          }),
+          bytesServed: new Map(),
+        },
       };
       this.http = new HttpServer({
         host: config.httpHost,
@@ -110,7 +143,7 @@ export class Manager {
         services,
         logger,
       });
-      const httpUrl = await this.http.start();
+      httpUrl = await this.http.start();
       logger.info({ httpUrl, brokerUrl }, 'manager started');
       return { httpUrl, brokerUrl };
     } catch (err) {
@@ -122,11 +155,13 @@ export class Manager {
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
+    await this.rollouts?.stop();
     await this.publisher?.stop();
     this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
+    this.rollouts = undefined;
     this.http = this.publisher = this.monitor = this.link = this.broker = this.db = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
+import type { RolloutServices } from './rollout/rolloutRoutes';
 import type { AnnouncementStore } from './store/announcementStore';
 import type { SignRegistry } from './store/signRegistry';
 
@@ -16,4 +17,6 @@ export interface ManagerServices {
   announcements: AnnouncementStore;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
+  /** Bundles and rollouts; absent where updates are not served. */
+  rollouts?: RolloutServices;
 }

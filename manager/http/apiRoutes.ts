@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { postAnnouncementRequest, registerSignRequest } from '../../shared';
 import { summarizeSign } from '../fleet/fleetView';
+import { registerRolloutRoutes } from '../rollout/rolloutRoutes';
 import type { ManagerServices } from '../services';
 
 function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
@@ -12,6 +13,7 @@ function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
 
 export function registerApiRoutes(app: FastifyInstance, services: ManagerServices): void {
   const nowSeconds = (): number => Math.floor(services.clock() / 1000);
+  if (services.rollouts) registerRolloutRoutes(app, services.rollouts);
 
   app.get('/api/health', async () => ({
     ok: true,

@@ -17,6 +17,8 @@ import {
   type DeviceStatusData,
   type RejectReason,
   type TopicKind,
+  type UpdateEventData,
+  type UpdateStatusData,
 } from '../../shared';
 
 export interface FleetLinkEvents {
@@ -26,6 +28,9 @@ export interface FleetLinkEvents {
   /** Fired on every (re)connect: retained state may be gone if the broker restarted. */
   connected: [];
   disconnected: [];
+  /** A sign's update agent: where it is and how its last update ended (retained). */
+  updateStatus: [status: UpdateStatusData];
+  updateEvent: [event: UpdateEventData];
 }
 
 export interface FleetLinkOptions {
@@ -71,7 +76,15 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         qos: 1,
         retain: true,
       });
-      client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame], { qos: 1 });
+      client.subscribe(
+        [
+          fleetFilters.deviceStatus,
+          fleetFilters.deviceFrame,
+          fleetFilters.deviceUpdateStatus,
+          fleetFilters.deviceUpdateEvent,
+        ],
+        { qos: 1 },
+      );
       this.emit('connected');
     });
     client.on('close', () => this.emit('disconnected'));
@@ -132,12 +145,16 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
+    // A retained status cleared by an operator arrives empty: nothing to record.
+    if (parsed && payload.length === 0) return;
+    if (parsed?.kind === 'deviceUpdateStatus' || parsed?.kind === 'deviceUpdateEvent') {
+      this.onUpdateReport(topic, parsed.kind, parsed.id, payload);
+      return;
+    }
     if (!parsed || (parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame')) {
       this.rejections.record('unknown-topic', 'unknown-topic');
       return;
     }
-    // A retained status cleared by an operator arrives empty: nothing to record.
-    if (payload.length === 0) return;
     if (parsed.kind === 'deviceStatus') {
       const result = decodeMessage('deviceStatus', payload, parsed.id);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
@@ -146,6 +163,23 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       const result = decodeMessage('deviceFrame', payload);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
       this.emit('frame', parsed.id, result.message.data);
+    }
+  }
+
+  private onUpdateReport(
+    topic: string,
+    kind: 'deviceUpdateStatus' | 'deviceUpdateEvent',
+    deviceId: string,
+    payload: Buffer,
+  ): void {
+    if (kind === 'deviceUpdateStatus') {
+      const result = decodeMessage(kind, payload, deviceId);
+      if (!result.ok) return this.reject(topic, kind, result);
+      this.emit('updateStatus', result.message.data);
+    } else {
+      const result = decodeMessage(kind, payload, deviceId);
+      if (!result.ok) return this.reject(topic, kind, result);
+      this.emit('updateEvent', result.message.data);
     }
   }
 

@@ -31,6 +31,13 @@ export class BundleFormatError extends Error {
   readonly reason = 'malformed-bundle' as const;
 }
 
+/** Carries an error thrown by the caller's payload handler through untouched. */
+class PayloadHandlerError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('payload handler failed');
+  }
+}
+
 export interface BundleHead {
   manifestBytes: Buffer;
   manifest: BundleManifest;
@@ -97,8 +104,13 @@ export async function readBundle(
       }
       if (expected === 'payload.tar.gz') {
         head = complete(parts);
-        if (onPayload) await onPayload(entry, head);
-        else entry.resume();
+        if (onPayload) {
+          try {
+            await onPayload(entry, head);
+          } catch (err) {
+            throw new PayloadHandlerError(err);
+          }
+        } else entry.resume();
         continue;
       }
       const bytes = await collect(entry, SMALL_ENTRY_LIMIT, expected);
@@ -111,7 +123,9 @@ export async function readBundle(
     input.destroy();
     extract.destroy();
     await piping;
-    throw err;
+    if (err instanceof PayloadHandlerError) throw err.cause;
+    // Anything the tar reader trips over means the file is not a bundle.
+    throw err instanceof BundleFormatError ? err : new BundleFormatError((err as Error).message);
   }
   const failed = await piping;
   if (failed) {

@@ -1,0 +1,157 @@
+/**
+ * HTTP API for bundles and rollouts. Every route names the role it will need
+ * once operator accounts exist (config.role): reading and steering a rollout
+ * is maintenance work, uploading bundles and starting rollouts is an admin's;
+ * the bundle file itself is fetched by signs.
+ */
+import fs from 'node:fs';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { createRolloutRequest } from '../../shared';
+import { BundleRefused, type BundleIntake } from './bundleIntake';
+import { RolloutError, type RolloutEngine } from './rolloutEngine';
+import type { BundleRecord } from './rolloutModel';
+import type { RolloutRepository } from './rolloutRepository';
+
+export type RouteRole = 'maintenance' | 'admin' | 'sign';
+
+export interface RolloutServices {
+  repo: RolloutRepository;
+  engine: RolloutEngine;
+  intake: BundleIntake;
+  /** Bytes of bundle files served, per bundle id: what the fleet's downloads cost. */
+  bytesServed: Map<string, number>;
+}
+
+function bundleSummary(b: BundleRecord, served: number) {
+  const { files, ...manifest } = b.manifest;
+  return {
+    bundleId: b.bundleId,
+    sha256: b.sha256,
+    size: b.size,
+    uploadedAt: b.uploadedAt,
+    files: files.length,
+    bytesServed: served,
+    manifest,
+  };
+}
+
+function fail(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof RolloutError) return reply.code(err.status).send({ error: err.message });
+  throw err;
+}
+
+export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices): void {
+  const role = (r: RouteRole) => ({ config: { role: r } });
+
+  app.post('/api/bundles', role('admin'), async (request, reply) => {
+    if (!Buffer.isBuffer(request.body)) {
+      return reply.code(415).send({ error: 'send the bundle as application/octet-stream' });
+    }
+    try {
+      const bundle = await s.intake.accept(request.body);
+      return reply.code(201).send(bundleSummary(bundle, 0));
+    } catch (err) {
+      if (err instanceof BundleRefused) {
+        return reply
+          .code(err.reason === 'duplicate' ? 409 : 422)
+          .send({ error: `bundle refused: ${err.message}`, reason: err.reason });
+      }
+      throw err;
+    }
+  });
+
+  app.get('/api/bundles', role('maintenance'), async () =>
+    (await s.repo.bundles()).map((b) => bundleSummary(b, s.bytesServed.get(b.bundleId) ?? 0)),
+  );
+
+  // Range requests let a sign resume a download after a reboot or a dropped link.
+  app.get<{ Params: { id: string } }>(
+    '/api/bundles/:id/file',
+    role('sign'),
+    async (request, reply) => {
+      const bundle = await s.repo.bundle(request.params.id);
+      if (!bundle) return reply.code(404).send({ error: 'no such bundle' });
+      const size = bundle.size;
+      let start = 0;
+      let end = size - 1;
+      const range = request.headers.range;
+      if (range !== undefined) {
+        const m = /^bytes=(\d*)-(\d*)$/.exec(range);
+        if (!m || (m[1] === '' && m[2] === ''))
+          return reply.code(416).header('content-range', `bytes */${size}`).send();
+        if (m[1] === '') start = Math.max(0, size - Number(m[2]));
+        else {
+          start = Number(m[1]);
+          if (m[2] !== '') end = Math.min(size - 1, Number(m[2]));
+        }
+        if (start >= size || start > end) {
+          return reply.code(416).header('content-range', `bytes */${size}`).send();
+        }
+        reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+      }
+      const stream = fs.createReadStream(bundle.path, { start, end });
+      stream.on('data', (chunk) => {
+        s.bytesServed.set(
+          bundle.bundleId,
+          (s.bytesServed.get(bundle.bundleId) ?? 0) + chunk.length,
+        );
+      });
+      return reply
+        .header('accept-ranges', 'bytes')
+        .header('content-length', end - start + 1)
+        .header('etag', `"${bundle.sha256}"`)
+        .type('application/octet-stream')
+        .send(stream);
+    },
+  );
+
+  app.post('/api/rollouts', role('admin'), async (request, reply) => {
+    const body = createRolloutRequest.safeParse(request.body);
+    if (!body.success) {
+      return reply
+        .code(400)
+        .send({ error: 'invalid request', detail: z.prettifyError(body.error) });
+    }
+    try {
+      const rollout = await s.engine.create(body.data);
+      return reply.code(201).send(rollout);
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  app.get('/api/rollouts', role('maintenance'), async () => s.repo.rollouts());
+
+  app.get<{ Params: { id: string } }>(
+    '/api/rollouts/:id',
+    role('maintenance'),
+    async (request, reply) => {
+      try {
+        return await s.engine.progress(request.params.id);
+      } catch (err) {
+        return fail(reply, err);
+      }
+    },
+  );
+
+  const actions = {
+    pause: (id: string) => s.engine.pause(id),
+    resume: (id: string) => s.engine.resume(id),
+    cancel: (id: string) => s.engine.cancel(id),
+    'retry-failed': (id: string) => s.engine.retryFailed(id),
+  } as const;
+  for (const [action, run] of Object.entries(actions)) {
+    app.post<{ Params: { id: string } }>(
+      `/api/rollouts/:id/${action}`,
+      role('maintenance'),
+      async (request, reply) => {
+        try {
+          return await run(request.params.id);
+        } catch (err) {
+          return fail(reply, err);
+        }
+      },
+    );
+  }
+}
