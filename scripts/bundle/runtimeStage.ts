@@ -7,7 +7,7 @@
  * runtime package carries (include/node). arm64 ones cannot be: they come from
  * a build on the target (or a build host) and are checked, never guessed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,17 +57,23 @@ function nodeGypPath(): string {
   return gyp;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): void {
-  const result = spawnSync(cmd, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
+/** Runs a command without blocking the event loop (builds take minutes); rejects with its output's tail. */
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env } });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-16_384);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) return resolve();
+      const tail = output.trim().split('\n').slice(-25).join('\n');
+      reject(new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${tail}`));
+    });
   });
-  if (result.status !== 0) {
-    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-25);
-    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}:\n${output.join('\n')}`);
-  }
 }
 
 function hashOf(parts: unknown[]): string {
@@ -91,12 +97,16 @@ function dirDigest(dir: string | undefined): string {
 }
 
 /** Fetches node-linux-<arch>@<version> through npm and unpacks it; cached. */
-function fetchRuntimePackage(cacheDir: string, arch: BundleArch, version: string): string {
+async function fetchRuntimePackage(
+  cacheDir: string,
+  arch: BundleArch,
+  version: string,
+): Promise<string> {
   const dir = path.join(cacheDir, `node-linux-${arch}-${version}`);
   if (fs.existsSync(path.join(dir, '.complete'))) return dir;
   const tmp = fs.mkdtempSync(path.join(cacheDir, 'node-pkg-'));
   try {
-    run(
+    await run(
       'npm',
       ['pack', `node-linux-${arch}@${version}`, '--pack-destination', tmp, '--silent'],
       tmp,
@@ -105,7 +115,7 @@ function fetchRuntimePackage(cacheDir: string, arch: BundleArch, version: string
     if (!tgz) throw new Error(`npm pack node-linux-${arch}@${version} gave no tarball`);
     const unpacked = path.join(tmp, 'unpacked');
     fs.mkdirSync(unpacked);
-    run('tar', ['xzf', path.join(tmp, tgz), '-C', unpacked, '--strip-components=1'], tmp);
+    await run('tar', ['xzf', path.join(tmp, tgz), '-C', unpacked, '--strip-components=1'], tmp);
     for (const needed of ['bin/node', 'include/node/node_version.h', 'include/node/common.gypi']) {
       if (!fs.existsSync(path.join(unpacked, needed))) {
         throw new Error(`node-linux-${arch}@${version} lacks ${needed}; cannot build for it`);
@@ -184,7 +194,7 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
       return { dir, cacheKey, nativeModules };
     }
     log(`fetching node-linux-${arch}@${nodeVersion} from the npm registry`);
-    const nodePkg = fetchRuntimePackage(cacheDir, arch, nodeVersion);
+    const nodePkg = await fetchRuntimePackage(cacheDir, arch, nodeVersion);
     const work = fs.mkdtempSync(path.join(cacheDir, 'stage-'));
     try {
       fs.mkdirSync(path.join(work, 'runtime', 'bin'), { recursive: true });
@@ -201,7 +211,7 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
       // The project's lock keeps every version as tested; npm drops what the sign does not use.
       fs.writeFileSync(path.join(app, 'package-lock.json'), lock);
       log(`installing ${Object.keys(options.packages).length} runtime packages`);
-      run(
+      await run(
         'npm',
         ['install', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--silent'],
         app,
@@ -215,7 +225,7 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
           log(`building ${name} for Node.js ${nodeVersion} (${arch})`);
           // npm exports its own nodedir (often the system Node's) to children, and
           // node-gyp lets that win over the command line: set both.
-          run(
+          await run(
             process.execPath,
             [gyp, 'rebuild', '--release', `--nodedir=${nodePkg}`, `--arch=${arch}`, '-j', '2'],
             path.join(nodeModules, name),
@@ -250,7 +260,7 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
       fs.rmSync(path.join(app, 'package.json'));
       fs.rmSync(path.join(app, 'package-lock.json'));
       checkNativeArch(nodeModules, arch);
-      if (arch === os.arch()) smokeTest(work, natives);
+      if (arch === os.arch()) await smokeTest(work, natives);
       fs.writeFileSync(path.join(work, '.complete'), JSON.stringify(natives));
       fs.rmSync(dir, { recursive: true, force: true });
       fs.renameSync(work, dir);
@@ -273,12 +283,12 @@ function checkNativeArch(nodeModules: string, arch: BundleArch): void {
 }
 
 /** Loads every native module under the runtime that ships, as the sign will. */
-function smokeTest(stageDir: string, natives: string[]): void {
+function smokeTest(stageDir: string, natives: string[]): Promise<void> {
   const node = path.join(stageDir, 'runtime', 'bin', 'node');
   const script = `for (const name of ${JSON.stringify(natives)}) require(name);
   if (${JSON.stringify(natives)}.includes('better-sqlite3')) {
     const Database = require('better-sqlite3');
     new Database(':memory:').prepare('select 1').get();
   }`;
-  run(node, ['-e', script], path.join(stageDir, 'app'));
+  return run(node, ['-e', script], path.join(stageDir, 'app'));
 }
