@@ -6,6 +6,7 @@ import type { ManagerServices } from '../services';
 import { registerApiRoutes } from './apiRoutes';
 
 const consoleHtml = new URL('./console/index.html', import.meta.url);
+const rolloutsHtml = new URL('./console/rollouts.html', import.meta.url);
 
 /** A GTFS feed of a large city is tens of megabytes. */
 const GTFS_UPLOAD_LIMIT = 256 * 1024 * 1024;
@@ -39,6 +40,10 @@ export class HttpServer {
     );
     const page = fs.readFileSync(consoleHtml, 'utf8');
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+    const rollouts = fs.readFileSync(rolloutsHtml, 'utf8');
+    app.get('/rollouts', async (_request, reply) =>
+      reply.type('text/html; charset=utf-8').send(rollouts),
+    );
     registerApiRoutes(app, this.options.services);
     await app.listen({ host: this.options.host, port: this.options.port });
     this.app = app;
