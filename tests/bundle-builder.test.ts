@@ -24,7 +24,7 @@ describe('bundle builder', () => {
       projectRoot: PROJECT_ROOT,
       appDir: path.join(dir, 'app'),
       version: '1.0.0',
-      nodeMajor: 24,
+      nodeMajor: Number(DEFAULT_NODE_VERSION.split('.')[0]),
     }));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -231,7 +231,7 @@ describe('updates under fault injection (real processes)', () => {
     const starts = fs
       .readFileSync(run.device.log, 'utf8')
       .split('\n')
-      .filter((l) => / start b /.test(l));
+      .filter((l) => / start sign b /.test(l));
     expect(starts).toHaveLength(3);
     matrix['release crashes at start'] =
       `${run.outcome.result} (${run.outcome.reason}) ${run.health.version}`;

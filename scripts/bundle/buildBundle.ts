@@ -17,8 +17,14 @@ import { buildApp } from './appBuild';
 import { makeBundle, type BuiltBundle } from './makeBundle';
 import { stageRuntime } from './runtimeStage';
 
-/** The Node.js line signs run: 24 is the Active LTS line (20 reached end of life in April 2026). */
-export const DEFAULT_NODE_VERSION = '24.21.0';
+/**
+ * The Node.js release signs run: the 22 LTS line (supported until April 2027; 20
+ * reached end of life in April 2026). Not 24 yet: better-sqlite3 12 under Node 24
+ * aborts the process (SIGABRT, "RemoveEnvironmentCleanupHook: env != nullptr") when
+ * the garbage collector finalizes a statement, which the update fault tests hit
+ * within seconds of the sign starting.
+ */
+export const DEFAULT_NODE_VERSION = '22.23.3';
 
 export interface SlotTreeOptions {
   projectRoot: string;

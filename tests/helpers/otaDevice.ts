@@ -33,10 +33,7 @@ export class OtaDevice {
   readonly stateDir: string;
   readonly healthFile: string;
   readonly slots: Slots;
-  private supervisor: ChildProcess | null = null;
-  private agent: ChildProcess | null = null;
-  private agentWanted = false;
-  agentStarts = 0;
+  private services: ChildProcess | null = null;
 
   constructor(private readonly o: OtaDeviceOptions) {
     this.root = path.join(o.dir, 'opt', 'stopsign');
@@ -91,47 +88,39 @@ export class OtaDevice {
     });
   }
 
+  /** Starts the sign's service, and with startAgent() the agent's, under deviceServices.ts. */
   startSign(): void {
-    const pidFile = path.join(this.o.dir, 'supervisor.pid');
-    this.supervisor = spawn(
+    const services = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'tests/helpers/signSupervisor.ts')],
-      { cwd: PROJECT_ROOT, env: this.env(), stdio: 'ignore' },
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'tests/helpers/deviceServices.ts')],
+      { cwd: PROJECT_ROOT, env: this.env(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
     );
-    fs.writeFileSync(pidFile, String(this.supervisor.pid));
+    this.services = services;
     this.o.agentEnv = {
-      STOPSIGN_UPDATE_RESTART_COMMAND: `kill -HUP ${this.supervisor.pid}`,
+      STOPSIGN_UPDATE_RESTART_COMMAND: `kill -HUP ${services.pid}`,
       ...this.o.agentEnv,
     };
   }
 
   startAgent(): void {
-    this.agentWanted = true;
-    const slot = fs.realpathSync(path.join(this.root, 'committed'));
-    const out = fs.openSync(`${this.log}.agent`, 'a');
-    const child = spawn(
-      path.join(slot, 'runtime', 'bin', 'node'),
-      ['--enable-source-maps', 'dist/update-agent.mjs'],
-      { cwd: path.join(slot, 'app'), env: this.env(), stdio: ['ignore', out, out] },
-    );
-    fs.closeSync(out);
-    this.agentStarts += 1;
-    this.agent = child;
-    child.once('exit', () => {
-      if (this.agent === child) this.agent = null;
-      // Restart=always, RestartSec shortened for the test.
-      if (this.agentWanted)
-        setTimeout(() => this.agentWanted && !this.agent && this.startAgent(), 300);
-    });
+    // The restart command names the services process, so the agent's environment is final now.
+    this.services?.send('start-agent');
+  }
+
+  agentPid(): number | null {
+    try {
+      return Number(fs.readFileSync(`${this.log}.agent.pid`, 'utf8'));
+    } catch {
+      return null;
+    }
   }
 
   /** Power cut for the agent: no chance to clean up. Its service manager starts it again. */
   async killAgent(): Promise<void> {
-    const child = this.agent;
-    if (!child) throw new Error('the agent is not running');
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    const pid = this.agentPid();
+    if (!pid) throw new Error('the agent is not running');
+    process.kill(pid, 'SIGKILL');
+    await waitFor('the agent to restart', () => this.agentPid() !== pid, 10_000, 20);
   }
 
   state(): UpdateState | null {
@@ -170,17 +159,12 @@ export class OtaDevice {
   }
 
   async stop(): Promise<void> {
-    this.agentWanted = false;
-    const stopChild = async (child: ChildProcess | null) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
-      await exited;
-      clearTimeout(timer);
-    };
-    await stopChild(this.agent);
-    await stopChild(this.supervisor);
+    const services = this.services;
+    this.services = null;
+    if (!services || services.exitCode !== null) return;
+    const exited = new Promise((r) => services.once('exit', r));
+    services.kill('SIGTERM');
+    await exited;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSlotTree } from '../../scripts/bundle/buildBundle';
+import { buildSlotTree, DEFAULT_NODE_VERSION } from '../../scripts/bundle/buildBundle';
 import { makeBundle, type BuiltBundle } from '../../scripts/bundle/makeBundle';
 import { generateSigningKey, type SigningKey } from '../../shared/bundle/signing';
 import type { BundleArch } from '../../shared';
@@ -50,7 +50,7 @@ async function release(
       minVersion: '1.0.0',
       hardware: [HARDWARE],
       arch: process.arch as BundleArch,
-      nodeVersion: '24.21.0',
+      nodeVersion: DEFAULT_NODE_VERSION,
       releaseNotes: `${name} ${version}`,
       key,
       outPath: path.join(dir, `${name}.bundle`),

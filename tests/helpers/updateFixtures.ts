@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BundleArch, KeyStatement } from '../../shared';
 import { generateSigningKey, type SigningKey } from '../../shared/bundle/signing';
+import { DEFAULT_NODE_VERSION } from '../../scripts/bundle/buildBundle';
 import { makeBundle, type BuiltBundle } from '../../scripts/bundle/makeBundle';
 
 export const HARDWARE = 'test-board';
@@ -58,7 +59,7 @@ export async function smallBundle(spec: SmallBundleSpec): Promise<BuiltBundle> {
       minVersion: spec.minVersion ?? '0.0.0',
       hardware: spec.hardware ?? [HARDWARE],
       arch: spec.arch ?? (process.arch as BundleArch),
-      nodeVersion: '24.21.0',
+      nodeVersion: DEFAULT_NODE_VERSION,
       releaseNotes: `test release ${spec.version}`,
       key: spec.key,
       trust: spec.trust ?? [],
