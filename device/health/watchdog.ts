@@ -17,6 +17,12 @@ export class SystemdNotifier implements Notifier {
   constructor(
     private readonly env: NodeJS.ProcessEnv,
     private readonly onError: (err: Error) => void,
+    /**
+     * systemd-notify waits until systemd has read the message (a barrier), so
+     * systemd can still tell which unit the short-lived sender belonged to.
+     * Only a stand-in receiver that cannot answer barriers turns this off.
+     */
+    private readonly waitForBarrier = true,
   ) {}
 
   get enabled(): boolean {
@@ -25,7 +31,8 @@ export class SystemdNotifier implements Notifier {
 
   notify(state: string): void {
     if (!this.enabled) return;
-    execFile('systemd-notify', [`--pid=${process.pid}`, state], { env: this.env }, (err) => {
+    const args = [`--pid=${process.pid}`, ...(this.waitForBarrier ? [] : ['--no-block']), state];
+    execFile('systemd-notify', args, { env: this.env, timeout: 10_000 }, (err) => {
       if (err) this.onError(err);
     });
   }
