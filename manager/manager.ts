@@ -12,11 +12,12 @@ import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
 import { BundleIntake } from './rollout/bundleIntake';
 import { RolloutEngine } from './rollout/rolloutEngine';
-import { SqliteRolloutRepository } from './rollout/sqliteRolloutRepository';
 import type { ManagerServices } from './services';
-import { AnnouncementStore } from './store/announcementStore';
-import { openManagerDatabase, type SqliteDatabase } from './store/database';
-import { SignRegistry } from './store/signRegistry';
+import { openSharedStore, type SharedStore } from './store/sharedStore';
+import { storeLocationFor } from './store/storeEngine';
+import { FeedSync } from './timetable/feedSync';
+import { openTimetableDatabase, type TimetableDatabase } from './timetable/timetableDatabase';
+import { TimetableOrigin } from './timetable/timetableOrigin';
 
 export interface ManagerEndpoints {
   httpUrl: string;
@@ -24,7 +25,9 @@ export interface ManagerEndpoints {
 }
 
 export class Manager {
-  private db: SqliteDatabase | undefined;
+  private store: SharedStore | undefined;
+  private db: TimetableDatabase | undefined;
+  private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
@@ -42,14 +45,17 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
-      const db = openManagerDatabase(config.dataDir);
+      const store = await openSharedStore(storeLocationFor(config), { logger });
+      this.store = store;
+      logger.info(
+        { engine: store.engine, migrations: store.appliedMigrations },
+        'shared store ready',
+      );
+      const { signs, announcements } = store;
+      const db = openTimetableDatabase(config.dataDir);
       this.db = db;
       const schedule = new GtfsStore(db);
       schedule.init();
-      const signs = new SignRegistry(db);
-      signs.init();
-      const announcements = new AnnouncementStore(db);
-      announcements.init();
       const importer = new BackgroundImporter(db.name);
       const importFeed = async (bytes: Uint8Array, source: string) => {
         const summary = await importer.import(bytes, source);
@@ -57,8 +63,19 @@ export class Manager {
         logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
         return summary;
       };
+      const origin = new TimetableOrigin(db);
+      origin.init();
+      const feeds = new FeedSync({
+        versions: store.feedVersions,
+        origin,
+        buildTimetable: importFeed,
+        clock,
+        logger,
+      });
+      this.feeds = feeds;
+      await feeds.catchUp();
       if (config.gtfsPath && !schedule.hasSchedule()) {
-        await importFeed(fs.readFileSync(config.gtfsPath), config.gtfsPath);
+        await feeds.importNew(fs.readFileSync(config.gtfsPath), config.gtfsPath);
       }
 
       let brokerUrl = config.brokerUrl ?? '';
@@ -98,9 +115,9 @@ export class Manager {
       });
       this.publisher = publisher;
       publisher.start();
+      feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
 
-      const rolloutRepo = new SqliteRolloutRepository(db);
-      rolloutRepo.init();
+      const rolloutRepo = store.rollouts;
       let httpUrl = '';
       const rollouts = new RolloutEngine({
         repo: rolloutRepo,
@@ -120,7 +137,7 @@ export class Manager {
         clock,
         link,
         schedule,
-        importFeed,
+        importFeed: (bytes, source) => feeds.importNew(bytes, source),
         signs,
         announcements,
         publisher,
@@ -156,12 +173,15 @@ export class Manager {
   async stop(): Promise<void> {
     await this.http?.stop();
     await this.rollouts?.stop();
+    await this.feeds?.stop();
     await this.publisher?.stop();
-    this.monitor?.stop();
+    await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
+    await this.store?.close();
     this.rollouts = undefined;
-    this.http = this.publisher = this.monitor = this.link = this.broker = this.db = undefined;
+    this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.db = this.store = undefined;
   }
 }

@@ -158,11 +158,21 @@ describe('updates under fault injection (real processes)', () => {
     expect(slot).toBe('b');
     const nodeBinary = path.join(run.device.slots.dir('b'), 'runtime', 'bin', 'node');
     expect(fs.readlinkSync(`/proc/${run.health.pid}/exe`, { encoding: 'utf8' })).toBe(nodeBinary);
-    const events = run.watcher.events.filter((e) => e.offerId === run.offer.offerId);
-    const at = (phase: string) => events.find((e) => e.to === phase)?.at ?? 0;
+    // Millisecond times of each state change, from the agent's own log.
+    const entered = new Map<string, number>();
+    for (const line of fs.readFileSync(`${run.device.log}.agent`, 'utf8').split('\n')) {
+      if (!line.includes('"msg":"update state"')) continue;
+      const entry = JSON.parse(line) as { time: number; to: string };
+      if (!entered.has(entry.to)) entered.set(entry.to, entry.time);
+    }
+    const between = (from: string, to: string) =>
+      ((entered.get(to) ?? NaN) - (entered.get(from) ?? NaN)) / 1000;
     figures.cleanUpdateSeconds = run.seconds;
-    figures.downloadSeconds = at('verifying') - at('downloading');
-    figures.applySeconds = at('idle') - at('verifying');
+    figures.downloadSeconds = between('downloading', 'verifying');
+    figures.verifySeconds = between('verifying', 'installing');
+    figures.installSeconds = between('installing', 'switching');
+    figures.switchAndTrialSeconds = between('switching', 'committed');
+    figures.applySeconds = between('verifying', 'committed');
     figures.downloadCapBytesPerSecond = bytesPerSecond;
     matrix['no fault'] = `${run.outcome.result} ${run.health.version}`;
   }, 240_000);

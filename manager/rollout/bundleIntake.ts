@@ -48,7 +48,7 @@ export class BundleIntake {
       keysFile.parse(JSON.parse(fs.readFileSync(trustedKeysFile, 'utf8'))).keys,
     );
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const existing = (await repo.bundles()).find((b) => b.sha256 === sha256);
+    const existing = await repo.bundleBySha256(sha256);
     if (existing)
       throw new BundleRefused(
         'duplicate',

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { topics, type RolloutSpec, type UpdateStatusData } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
-import type { SignRegistry } from '../store/signRegistry';
+import type { SignRepository } from '../store/signRepository';
 import { TERMINAL, type BundleRecord, type Rollout, type SignProgress } from './rolloutModel';
 import {
   applyReport,
@@ -25,7 +25,7 @@ import type { RolloutRepository } from './rolloutRepository';
 export interface RolloutEngineOptions {
   repo: RolloutRepository;
   link: FleetLink;
-  signs: SignRegistry;
+  signs: SignRepository;
   schedule: ScheduleSource;
   /** Epoch milliseconds. */
   clock: () => number;
@@ -88,7 +88,7 @@ export class RolloutEngine {
     return this.exclusive(async () => {
       const bundle = await this.o.repo.bundle(spec.bundleId);
       if (!bundle) throw new RolloutError(`no bundle ${spec.bundleId}`, 404);
-      const registered = this.o.signs.list();
+      const registered = await this.o.signs.list();
       const { target } = spec;
       const chosen =
         'all' in target

@@ -1,6 +1,6 @@
 /**
  * Where bundles and rollouts are kept. Callers only see this async interface,
- * so the engine behind it (SQLite now, PostgreSQL later) is a constructor
+ * so the engine behind it (SQLite or PostgreSQL, see docs/storage.md) is a constructor
  * argument, not a rewrite.
  */
 import type { BundleRecord, Rollout, SignProgress } from './rolloutModel';
@@ -8,6 +8,7 @@ import type { BundleRecord, Rollout, SignProgress } from './rolloutModel';
 export interface RolloutRepository {
   saveBundle(bundle: BundleRecord): Promise<void>;
   bundle(bundleId: string): Promise<BundleRecord | undefined>;
+  bundleBySha256(sha256: string): Promise<BundleRecord | undefined>;
   bundles(): Promise<BundleRecord[]>;
 
   /** Stores a new rollout with every sign it targets, in one transaction. */

@@ -76,6 +76,46 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
   });
 }
 
+interface LockEntry {
+  version?: string;
+  integrity?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/**
+ * The lock file's entries for the given packages and everything they pull in,
+ * resolved the way Node does (nearest node_modules first). The cache key uses
+ * these only, so a new manager-only dependency does not rebuild the sign's runtime.
+ */
+export function lockClosure(lockText: string, roots: string[]): [string, string, string][] {
+  const lock = JSON.parse(lockText) as { packages?: Record<string, LockEntry> };
+  const packages = lock.packages ?? {};
+  const seen = new Map<string, LockEntry>();
+  const resolve = (from: string, name: string): string | undefined => {
+    let dir = from;
+    for (;;) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (packages[candidate]) return candidate;
+      if (!dir) return undefined;
+      const cut = dir.lastIndexOf('/node_modules/');
+      dir = cut < 0 ? '' : dir.slice(0, cut);
+    }
+  };
+  const visit = (key: string | undefined): void => {
+    if (!key || seen.has(key)) return;
+    const entry = packages[key] as LockEntry;
+    seen.set(key, entry);
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) {
+      visit(resolve(key, dep));
+    }
+  };
+  for (const name of roots) visit(resolve('', name));
+  return [...seen.entries()]
+    .map(([key, e]): [string, string, string] => [key, e.version ?? '', e.integrity ?? ''])
+    .sort((a, b) => a[0].localeCompare(b[0]));
+}
+
 function hashOf(parts: unknown[]): string {
   return crypto.createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
@@ -174,19 +214,29 @@ function trimNativePackage(pkgDir: string): void {
   for (const { name, bytes } of saved) fs.writeFileSync(path.join(build, 'Release', name), bytes);
 }
 
+/** Where the staged runtime for these inputs is cached, and its key. */
+export function runtimeCacheDir(options: RuntimeStageOptions): { dir: string; cacheKey: string } {
+  const lock = fs.readFileSync(path.join(options.projectRoot, 'package-lock.json'), 'utf8');
+  const cacheKey = hashOf([
+    STAGE_FORMAT,
+    options.arch,
+    options.nodeVersion,
+    options.packages,
+    lockClosure(lock, Object.keys(options.packages)),
+    dirDigest(options.nativeModulesDir),
+  ]);
+  const dir = path.join(
+    options.cacheDir,
+    `runtime-${options.arch}-${options.nodeVersion}-${cacheKey}`,
+  );
+  return { dir, cacheKey };
+}
+
 export async function stageRuntime(options: RuntimeStageOptions): Promise<StagedRuntime> {
   const { projectRoot, cacheDir, arch, nodeVersion, log = () => undefined } = options;
   fs.mkdirSync(cacheDir, { recursive: true });
   const lock = fs.readFileSync(path.join(projectRoot, 'package-lock.json'), 'utf8');
-  const cacheKey = hashOf([
-    STAGE_FORMAT,
-    arch,
-    nodeVersion,
-    options.packages,
-    lock,
-    dirDigest(options.nativeModulesDir),
-  ]);
-  const dir = path.join(cacheDir, `runtime-${arch}-${nodeVersion}-${cacheKey}`);
+  const { dir, cacheKey } = runtimeCacheDir(options);
   return withDirLock(`${dir}.lock`, async () => {
     const done = path.join(dir, '.complete');
     if (fs.existsSync(done)) {

@@ -1,0 +1,99 @@
+/**
+ * The tables of the manager's shared store, as Kysely sees them. Both engines
+ * hold the same columns: epoch seconds are INTEGER (SQLite) or BIGINT
+ * (PostgreSQL, read back as numbers), flags are 0/1 integers, bytes are BLOB
+ * or BYTEA. A new store adds its tables here and a migration beside them.
+ */
+import type { Generated } from 'kysely';
+
+export interface SignsTable {
+  device_id: string;
+  stop_id: string;
+  label: string | null;
+  registered_at: number;
+  last_seen_at: number | null;
+  /** The sign's last status message, as JSON. */
+  last_status: string | null;
+  last_frame_png: Buffer | null;
+  last_frame_at: number | null;
+}
+
+export interface AnnouncementsTable {
+  announcement_id: string;
+  target_kind: 'device' | 'stop';
+  target_id: string;
+  text_en: string;
+  text_zh: string | null;
+  priority: 'info' | 'warning' | 'emergency';
+  starts_at: number | null;
+  expires_at: number;
+  created_at: number;
+  withdrawn: Generated<number>;
+}
+
+export interface FeedVersionsTable {
+  feed_version_id: Generated<number>;
+  sha256: string;
+  source: string;
+  byte_length: number;
+  recorded_at: number;
+  /** The ImportSummary of the import that produced this version, as JSON. */
+  summary_json: string;
+}
+
+/** A feed's zip in pieces of bounded size, so no single row or query carries a whole city feed. */
+export interface FeedChunksTable {
+  feed_version_id: number;
+  seq: number;
+  bytes: Buffer;
+}
+
+/** Signed update bundles uploaded to the manager; the file itself stays on the uploading manager's disk. */
+export interface UpdateBundlesTable {
+  bundle_id: string;
+  sha256: string;
+  size: number;
+  /** The bundle's manifest, as JSON. */
+  manifest_json: string;
+  path: string;
+  uploaded_at: number;
+}
+
+export interface RolloutsTable {
+  rollout_id: string;
+  bundle_id: string;
+  version: string;
+  /** The rollout request (stages, thresholds, window), as JSON. */
+  spec_json: string;
+  state: 'running' | 'paused' | 'halted' | 'completed' | 'canceled';
+  stage: number;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RolloutSignsTable {
+  rollout_id: string;
+  device_id: string;
+  stop_id: string;
+  stage: number;
+  state: string;
+  offer_id: string | null;
+  offered_at: number | null;
+  deadline_at: number | null;
+  finished_at: number | null;
+  reason: string | null;
+  detail: string | null;
+  booted_version: string | null;
+  attempts: number;
+}
+
+export interface StoreSchema {
+  signs: SignsTable;
+  announcements: AnnouncementsTable;
+  feed_versions: FeedVersionsTable;
+  feed_chunks: FeedChunksTable;
+  update_bundles: UpdateBundlesTable;
+  rollouts: RolloutsTable;
+  rollout_signs: RolloutSignsTable;
+}
