@@ -102,14 +102,21 @@ export class UpdateAgent {
         next = await this.step();
       } catch (err) {
         // A bug or an I/O error outside the expected ones: end this update, never loop on it.
-        this.o.logger.error(
-          { err: (err as Error).message, phase: this.state.phase },
-          'step failed',
-        );
-        next = this.fail(
-          this.state.phase === 'trial' ? 'health-check-failed' : 'install-failed',
-          (err as Error).message,
-        );
+        const { phase } = this.state;
+        const message = (err as Error).message;
+        this.o.logger.error({ err: message, phase }, 'step failed');
+        if (phase === 'switching' || phase === 'trial') {
+          // The new slot may already be current: go back to the committed one.
+          next = this.rollBack(
+            phase === 'trial' ? 'health-check-failed' : 'install-failed',
+            message,
+          );
+        } else if (phase === 'committed' || phase === 'rolled-back' || phase === 'failed') {
+          // Finishing failed; record the outcome as it stands rather than finish forever.
+          next = { ...IDLE, lastOutcome: this.state.lastOutcome };
+        } else {
+          next = this.fail('install-failed', message);
+        }
       }
       if (!this.running) return;
       if (next !== this.state) await this.enter(next);
@@ -363,10 +370,17 @@ export class UpdateAgent {
     const result = this.state.phase;
     if (result === 'committed') {
       slots.pointCommittedAt(this.requireSlot());
-    } else if (result === 'rolled-back') {
+    } else {
+      // Whatever went wrong, the sign must end on the committed slot.
       const committed = slots.committed();
-      if (committed && slots.current() !== committed) slots.pointCurrentAt(committed);
-      await this.o.restartSign();
+      const moved = committed !== null && slots.current() !== committed;
+      if (moved) slots.pointCurrentAt(committed);
+      if (moved || result === 'rolled-back') {
+        await this.o.restartSign().catch((err: Error) =>
+          // The links are right; the next start of the sign runs the committed slot.
+          this.o.logger.error({ err: err.message }, 'restarting the sign failed'),
+        );
+      }
     }
     fs.rmSync(path.join(config.stateDir, 'boot-tries-left'), { force: true });
     fs.rmSync(path.join(config.stateDir, 'boot-guard-reverted'), { force: true });

@@ -48,6 +48,8 @@ function start(unit: Unit): void {
   const child = spawn(path.join(slot, 'runtime', 'bin', 'node'), ['--enable-source-maps', script], {
     cwd: path.join(slot, 'app'),
     stdio: ['ignore', out, out],
+    // "systemctl restart stopsign-sign" is a SIGHUP to this process here.
+    env: { ...process.env, STOPSIGN_UPDATE_RESTART_COMMAND: `kill -HUP ${process.pid}` },
   });
   fs.closeSync(out);
   unit.child = child;

@@ -96,14 +96,9 @@ export class OtaDevice {
       { cwd: PROJECT_ROOT, env: this.env(), stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
     );
     this.services = services;
-    this.o.agentEnv = {
-      STOPSIGN_UPDATE_RESTART_COMMAND: `kill -HUP ${services.pid}`,
-      ...this.o.agentEnv,
-    };
   }
 
   startAgent(): void {
-    // The restart command names the services process, so the agent's environment is final now.
     this.services?.send('start-agent');
   }
 
