@@ -119,7 +119,10 @@ export class UpdateAgent {
         }
       }
       if (!this.running) return;
+      const finishedCommit = this.state.phase === 'committed' && next.phase === 'idle';
       if (next !== this.state) await this.enter(next);
+      // Only once idle is on disk: the agent that starts next must not finish the commit again.
+      if (finishedCommit) this.o.onCommitted?.();
     }
   }
 
@@ -398,7 +401,6 @@ export class UpdateAgent {
         : {}),
       at: Math.floor(this.o.clock() / 1000),
     };
-    if (result === 'committed') queueMicrotask(() => this.o.onCommitted?.());
     return { ...IDLE, lastOutcome: outcome };
   }
 
