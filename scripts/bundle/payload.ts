@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
+import { sha256OfFile } from '../../device/update/fileHash';
 import type { ManifestFile } from '../../shared';
 
 export interface PackedPayload {
@@ -33,30 +34,20 @@ export function listTree(root: string): string[] {
   return out.sort();
 }
 
-function sha256File(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) hash.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
 export async function packPayload(
   root: string,
   outPath: string,
   options: { level?: number } = {},
 ): Promise<PackedPayload> {
   const paths = listTree(root);
-  const files: ManifestFile[] = paths.map((rel) => {
+  const files: ManifestFile[] = [];
+  for (const rel of paths) {
     const abs = path.join(root, rel);
     const stat = fs.statSync(abs);
-    return { path: rel, size: stat.size, sha256: sha256File(abs), exec: (stat.mode & 0o111) !== 0 };
-  });
+    // Streamed, so hashing a 150 MB tree never blocks the event loop for long.
+    const sha256 = await sha256OfFile(abs);
+    files.push({ path: rel, size: stat.size, sha256, exec: (stat.mode & 0o111) !== 0 });
+  }
   const pack = tar.pack();
   const hash = crypto.createHash('sha256');
   let size = 0;

@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import http from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 
 export class BundleServer {
@@ -63,23 +65,23 @@ export class BundleServer {
     }
     const drop = this.dropAfterBytes;
     this.dropAfterBytes = null;
-    const stream = fs.createReadStream(file, { start });
     let sentHere = 0;
-    stream.on('data', (chunk) => {
-      const buf = chunk as Buffer;
-      const allowed = drop === null ? buf.length : Math.min(buf.length, drop - sentHere);
-      if (allowed > 0) {
+    // Piped, so bytes are read only as fast as the client takes them: the count is what
+    // went onto the wire (plus what the kernel's socket buffers held when a client died).
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        const allowed = drop === null ? chunk.length : Math.min(chunk.length, drop - sentHere);
         sentHere += allowed;
         record.sent += allowed;
         this.sent.set(path, (this.sent.get(path) ?? 0) + allowed);
-        res.write(buf.subarray(0, allowed));
-      }
-      if (drop !== null && sentHere >= drop) {
-        stream.destroy();
-        res.destroy();
-      }
+        if (drop !== null && sentHere >= drop) {
+          done(null, chunk.subarray(0, allowed));
+          setImmediate(() => res.destroy());
+          return;
+        }
+        done(null, chunk);
+      },
     });
-    stream.on('end', () => res.end());
-    res.on('close', () => stream.destroy());
+    pipeline(fs.createReadStream(file, { start }), counter, res).catch(() => undefined);
   }
 }
