@@ -120,8 +120,14 @@ describe('updates under fault injection (real processes)', () => {
       const health = await device.waitUntilServing(serving);
       // The binary the sign process runs, read while it runs.
       const exe = fs.readlinkSync(`/proc/${health.pid}/exe`);
+      // The disk is freed after the case: note where its links point now.
+      const slots = { current: device.slots.current(), committed: device.slots.committed() };
+      const slotBinary = (slot: 'a' | 'b') =>
+        path.join(device.slots.dir(slot), 'runtime', 'bin', 'node');
       return {
         exe,
+        slots,
+        slotBinary,
         device,
         watcher,
         offer,
@@ -159,10 +165,8 @@ describe('updates under fault injection (real processes)', () => {
       'idle',
     ]);
     // The sign runs under the runtime its bundle ships, not the one running these tests.
-    const slot = run.device.slots.committed();
-    expect(slot).toBe('b');
-    const nodeBinary = path.join(run.device.slots.dir('b'), 'runtime', 'bin', 'node');
-    expect(run.exe).toBe(nodeBinary);
+    expect(run.slots).toEqual({ current: 'b', committed: 'b' });
+    expect(run.exe).toBe(run.slotBinary('b'));
     // Millisecond times of each state change, from the agent's own log.
     const entered = new Map<string, number>();
     for (const line of fs.readFileSync(`${run.device.log}.agent`, 'utf8').split('\n')) {
@@ -243,7 +247,7 @@ describe('updates under fault injection (real processes)', () => {
     expect(run.outcome.result).toBe('rolled-back');
     expect(run.outcome.reason).toBe('crashed-at-start');
     expect(run.health.version).toBe('1.0.0');
-    expect(run.device.slots.current()).toBe('a');
+    expect(run.slots).toEqual({ current: 'a', committed: 'a' });
     const starts = fs
       .readFileSync(run.device.log, 'utf8')
       .split('\n')
