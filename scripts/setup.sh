@@ -13,6 +13,8 @@ APT_PACKAGES=(
   socat
   # an external MQTT broker for the tests that run against one
   mosquitto
+  # systemd-notify: the sign's watchdog pings go through it (tested against a socat socket)
+  systemd
   # the shared store's second engine; the tests start their own server from its binaries
   postgresql
   # the console is tested in a real browser
