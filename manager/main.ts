@@ -1,5 +1,6 @@
 /** Entry point of the fleet manager. */
 import pino from 'pino';
+import { replayClock } from '../shared';
 import { ConfigError, loadManagerConfig } from './config';
 import { Manager } from './manager';
 
@@ -7,7 +8,15 @@ const logger = pino({ name: 'manager' });
 
 async function main(): Promise<void> {
   const config = loadManagerConfig(process.env);
-  const manager = new Manager(config, logger);
+  // A replay clock starts at the configured instant and runs at normal speed from there.
+  const clock = config.clockStart === undefined ? Date.now : replayClock(config.clockStart);
+  if (config.clockStart !== undefined) {
+    logger.info(
+      { clockStart: new Date(config.clockStart).toISOString() },
+      'running on a replay clock',
+    );
+  }
+  const manager = new Manager(config, logger, clock);
   const { httpUrl, brokerUrl } = await manager.start();
   console.log(`stopsign manager: console and API at ${httpUrl}, MQTT at ${brokerUrl}`);
   const shutdown = (signal: string): void => {

@@ -1,4 +1,6 @@
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
+import type { ArrivalBoards } from './realtime/arrivalBoards';
+import type { RealtimeService } from './realtime/realtimeService';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
 import type { AnnouncementStore } from './store/announcementStore';
@@ -10,8 +12,23 @@ export interface ManagerServices {
   clock: () => number;
   link: FleetLink;
   schedule: ScheduleSource;
-  /** Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one. */
-  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
+  /**
+   * Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one
+   * (StopsDroppedError when the feed drops stops that signs use, unless forced).
+   */
+  importFeed(
+    bytes: Uint8Array,
+    source: string,
+    options?: { force?: boolean },
+  ): Promise<ImportSummary>;
+  /** Warnings about the timetable's coverage and the realtime match rate, for health and console. */
+  timetableWarnings(): string[];
+  realtime: {
+    service: RealtimeService;
+    boards: ArrivalBoards;
+    /** A feed was taken in: send what changed. */
+    feedChanged(): Promise<void>;
+  };
   signs: SignRegistry;
   announcements: AnnouncementStore;
   publisher: StopPublisher;

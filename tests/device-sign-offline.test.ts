@@ -69,7 +69,7 @@ describe('sign without its manager', () => {
     const view = sign.state().view!;
     expect(sign.state().connected).toBe(false);
     expect(view.rows).toHaveLength(3);
-    expect(view.rows.every((r) => !r.realtime)).toBe(true);
+    expect(view.rows.every((r) => r.source !== 'live')).toBe(true);
     expect(view.rows.map((r) => r.time)).toEqual(scheduledTimesFrom(subject, view.now));
     await waitFor(
       'scheduled frame shown',
@@ -119,7 +119,7 @@ describe('sign without its manager', () => {
     expect(state.view?.rows.map((r) => r.time)).toEqual(
       scheduledTimesFrom(subject, state.view!.now),
     );
-    expect(state.view?.rows.every((r) => !r.realtime)).toBe(true);
+    expect(state.view?.rows.every((r) => r.source !== 'live')).toBe(true);
     expect(state.brightness).not.toBeNull();
     expect(state.firstFrameAfterMs).not.toBeNull();
     console.info(

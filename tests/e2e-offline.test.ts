@@ -50,7 +50,7 @@ describe('sign without its broker', () => {
     const view = sign.sign.state().view;
     if (!view) throw new Error('no view');
     expect(view.rows.length).toBe(3);
-    expect(view.rows.every((r) => !r.realtime)).toBe(true);
+    expect(view.rows.every((r) => r.source !== 'live')).toBe(true);
 
     // The rows are the timetable's next departures, as the manager's own schedule query gives them.
     const db = new Database(':memory:');

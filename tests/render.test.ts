@@ -29,21 +29,26 @@ const BASE: BoardView = {
       route: '42',
       headsign: { en: 'Airport T2', zh: '机场二号航站楼' },
       time: NOW + 30,
-      realtime: true,
+      source: 'live',
     },
     {
       route: '101',
       headsign: { en: 'Central Station', zh: '火车站' },
       time: NOW + 725,
-      realtime: true,
+      source: 'live',
     },
-    { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' }, time: NOW + 3720, realtime: false },
+    {
+      route: 'N12',
+      headsign: { en: 'Xujiahui', zh: '徐家汇' },
+      time: NOW + 3720,
+      source: 'scheduled',
+    },
   ],
 };
 
 const view = (patch: Partial<BoardView>): BoardView => ({ ...BASE, ...patch });
 const scheduled = (v: BoardView): BoardView =>
-  view({ ...v, mode: 'scheduled', rows: v.rows.map((r) => ({ ...r, realtime: false })) });
+  view({ ...v, mode: 'scheduled', rows: v.rows.map((r) => ({ ...r, source: 'scheduled' })) });
 
 const EMERGENCY: BoardView['announcement'] = {
   priority: 'emergency',
@@ -107,16 +112,20 @@ describe('text formatting', () => {
   const row = BASE.rows[0]!;
   it('counts down live rows and shows scheduled ones as a 24 h clock', () => {
     const at = (seconds: number, language: 'en' | 'zh') =>
-      departureTime({ ...row, time: NOW + seconds }, NOW, 'Asia/Shanghai', language).text;
-    expect([at(30, 'en'), at(60, 'en'), at(12 * 60 + 59, 'en')]).toEqual([
-      'now',
+      departureTime({ ...row, time: NOW + seconds }, NOW, 'Asia/Shanghai', language).full;
+    // "Arriving" at 30 s or less, then whole minutes, up to 60, then a clock time.
+    expect([at(30, 'en'), at(31, 'en'), at(60, 'en'), at(12 * 60 + 59, 'en')]).toEqual([
+      'Arriving',
+      'Arriving',
       '1 min',
       '12 min',
     ]);
-    expect([at(30, 'zh'), at(60, 'zh'), at(12 * 60, 'zh')]).toEqual(['即将', '1分', '12分']);
+    expect([at(0, 'zh'), at(60, 'zh'), at(12 * 60, 'zh')]).toEqual(['进站', '1分钟', '12分钟']);
+    expect([at(60 * 60 + 59, 'en'), at(61 * 60, 'en')]).toEqual(['60 min', '15:04']);
     expect(at(3 * 3600, 'en')).toBe('17:03');
-    expect(departureTime({ ...row, realtime: false }, NOW, 'Asia/Shanghai', 'en')).toEqual({
-      text: '14:03',
+    expect(departureTime({ ...row, source: 'scheduled' }, NOW, 'Asia/Shanghai', 'en')).toEqual({
+      full: '14:03',
+      compact: '14:03',
       colour: Colour.amber,
     });
     expect(clockText(Date.UTC(2024, 0, 1, 16, 5) / 1000, 'Asia/Shanghai')).toBe('00:05');

@@ -112,6 +112,18 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
   }
 
+  /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
+  async publishVolatile<K extends TopicKind>(
+    kind: K,
+    topic: string,
+    data: DataInputOf<K>,
+  ): Promise<void> {
+    await this.requireClient().publishAsync(topic, encodeMessage(kind, data), {
+      qos: 0,
+      retain: false,
+    });
+  }
+
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
     await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true });

@@ -38,6 +38,7 @@ export function configData(overrides: Partial<DeviceConfigData> = {}): DeviceCon
     stopId: STOP_ID,
     stopName: { en: 'Harbour Road', zh: '港湾道' },
     timezone: 'Asia/Hong_Kong',
+    stopInFeed: true,
     pageSeconds: 5,
     brightness: { day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' },
     ...overrides,
@@ -73,7 +74,7 @@ export function arrivalsData(generatedAt: number, minutes = [2, 7, 12, 20]): Arr
       headsign: { en: 'Airport', zh: '機場' },
       time: generatedAt + m * 60,
       scheduledTime: generatedAt + m * 60,
-      realtime: true,
+      source: 'live' as const,
     })),
   };
 }
