@@ -70,7 +70,7 @@ export const managerConfigSchema = z
         return z.NEVER;
       })
       .default({}),
-    realtimePollSeconds: z.coerce.number().int().min(5).max(3600).default(20),
+    realtimePollSeconds: z.coerce.number().int().min(1).max(3600).default(20),
     realtimeTimeoutSeconds: z.coerce.number().int().min(1).max(120).default(10),
     realtimeMaxBackoffSeconds: z.coerce.number().int().min(5).max(3600).default(300),
     /** A feed whose header is older than this is stale: its predictions are not live. */

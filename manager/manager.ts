@@ -117,6 +117,7 @@ export class Manager {
         version: config.version,
         startedAt,
         logger,
+        clock,
       });
       this.link = link;
       this.monitor = new FleetMonitor({ link, signs, clock, logger });

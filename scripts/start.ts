@@ -1,7 +1,8 @@
 /**
  * One command, the whole system on a laptop: the fleet manager with its embedded
  * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
- *   npm start [-- --gtfs feed.zip --stop STOP_ID --http-port 8080 --broker-port 1883 --fresh]
+ *   npm start [-- --gtfs feed.zip --stop STOP_ID --realtime feed.pb --clock-start ISO-INSTANT
+ *                 --http-port 8080 --broker-port 1883 --fresh]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,8 +22,16 @@ const { values } = parseArgs({
     'broker-port': { type: 'string', default: '1883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
+    /** A recorded GTFS-realtime file, pushed to the manager once everything is up. */
+    realtime: { type: 'string' },
+    /** Run manager and sign on a clock starting at this instant, e.g. a recorded feed's header time. */
+    'clock-start': { type: 'string' },
   },
 });
+
+const clockEnv: Record<string, string> = values['clock-start']
+  ? { STOPSIGN_CLOCK_START: values['clock-start'] }
+  : {};
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
@@ -108,6 +117,18 @@ async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void
   }
 }
 
+/** Replays a recorded feed through the same endpoint agencies push to. */
+async function pushRealtime(httpUrl: string, file: string): Promise<void> {
+  const res = await fetch(`${httpUrl}/api/realtime`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: fs.readFileSync(file),
+  });
+  const body = (await res.json()) as { error?: string; accepted?: string[] };
+  if (!res.ok) throw new Error(`the manager refused ${file}: ${body.error ?? res.status}`);
+  console.log(`realtime: ${path.basename(file)} taken in as ${body.accepted?.join(', ')}`);
+}
+
 let stopping = false;
 let closePty: (() => Promise<void>) | undefined;
 async function shutdown(code: number): Promise<never> {
@@ -144,8 +165,20 @@ async function main(): Promise<void> {
     STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
+    ...clockEnv,
   });
   await waitForManager(httpUrl, 30_000);
+  const timetable = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as {
+    source: string;
+    importedAt: number;
+    coverageWarnings: string[];
+  } | null;
+  if (timetable) {
+    console.log(
+      `timetable: ${timetable.source}, imported ${new Date(timetable.importedAt * 1000).toISOString()}`,
+    );
+    for (const warning of timetable.coverageWarnings) console.log(`  warning: ${warning}`);
+  }
 
   const res = await fetch(`${httpUrl}/api/signs`, {
     method: 'POST',
@@ -161,7 +194,9 @@ async function main(): Promise<void> {
     STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
     STOPSIGN_SERIAL_PATH: pty.devicePath,
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
+    ...clockEnv,
   });
+  if (values.realtime) await pushRealtime(httpUrl, path.resolve(values.realtime));
 
   const example = JSON.stringify({
     target: { stopId: values.stop },

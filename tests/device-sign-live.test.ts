@@ -78,7 +78,7 @@ describe('sign with a live manager', () => {
     const current = view();
     const expected = arrivalsData(0).arrivals.slice(0, 3);
     expect(current?.rows.map((r) => [r.route, r.headsign.en, r.source])).toEqual(
-      expected.map((a) => [a.route, a.headsign.en, true]),
+      expected.map((a) => [a.route, a.headsign.en, 'live']),
     );
     expect(current?.stopName).toEqual(configData().stopName);
     const state = sign.state();

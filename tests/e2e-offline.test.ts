@@ -33,6 +33,9 @@ describe('sign without its broker', () => {
       stopId: STOP_CENTRAL,
       brokerUrl: broker.url,
       dir,
+      // Heartbeats every second keep an unchanged board live; a silent manager is noticed in 5 s.
+      manager: { realtimePollSeconds: 1 },
+      sign: { staleAfterSeconds: 5, predictionStaleSeconds: 5 },
     });
     sign = system.sign;
     await waitFor('live mode', () => sign.sign.state().mode === 'live', 15_000);

@@ -48,8 +48,8 @@ function fitted(board: Board, phrase: Phrase, width: number): string {
   return painter.truncate(phrase.compact, width, layout.fonts);
 }
 
-/** Narrowest destination worth keeping next to a mark; below it the mark gives way. */
-const MIN_DESTINATION_WITH_MARK = 40;
+/** Share of the destination column a mark may never take: the destination matters more. */
+const DESTINATION_SHARE_KEPT = 0.55;
 
 export function drawDepartures(board: Board): void {
   const { view, layout, painter } = board;
@@ -63,7 +63,7 @@ export function drawDepartures(board: Board): void {
     const mark = rowMark(row, view.language);
     if (mark) {
       // The mark sits at the right end of the destination column, a space's width from the name.
-      const room = slot.destination.width - MIN_DESTINATION_WITH_MARK;
+      const room = Math.floor(slot.destination.width * (1 - DESTINATION_SHARE_KEPT));
       const markText = [mark.full, mark.compact].find((text) => painter.fits(text, room, fonts));
       if (markText !== undefined) {
         const markWidth = painter.width(markText, fonts);

@@ -43,7 +43,7 @@ const STRINGS: Record<Language, PageStrings> = {
     minutes: (n) => p(`${n} min`, `${n}m`),
     cancelled: p('Cancelled', 'Canc'),
     scheduledMark: p('sched', 's'),
-    stopsAway: (n) => p(n === 1 ? '1 stop' : `${n} stops`, `${n}st`),
+    stopsAway: (n) => p(n === 1 ? '1 stop' : `${n} stops`, `${n} st`),
     atStop: p('At stop', 'Here'),
     full: p('Full', 'Full'),
     scheduled: p('Scheduled', 'Sched'),

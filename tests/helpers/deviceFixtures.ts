@@ -187,6 +187,8 @@ export interface BuildSignOptions {
   render?: (view: BoardView) => IndexedFrame;
   toPng?: (frame: IndexedFrame) => Buffer;
   config?: DeviceConfigOverrides;
+  /** Epoch milliseconds; the real clock unless a test moves time itself. */
+  clock?: () => number;
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
@@ -229,7 +231,7 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     panel,
     logger,
     scheduler,
-    clock: () => Date.now(),
+    clock: options.clock ?? (() => Date.now()),
     render: options.render ?? testRender,
     toPng: options.toPng ?? ((frame) => Buffer.from(frame.pixels.subarray(0, 64))),
   });
