@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCanvas } from 'canvas';
 import { describe, expect, it } from 'vitest';
-import type { BoardView } from '../device/render/boardView';
+import type { BoardRow, BoardView } from '../device/render/boardView';
 import type { IndexedFrame, Rect } from '../device/render/frame';
 import { Colour, cropFrame, framesEqual, PALETTE } from '../device/render/frame';
 import { CJK_BITMAP_SIZES, FONTS_16, registerBoardFonts } from '../device/render/fonts';
@@ -343,6 +343,86 @@ describe('frameToPng', () => {
 });
 
 const GOLDEN_DIR = join(import.meta.dirname, 'golden', 'render');
+
+/** Rows for the realtime cases: what the countdown grammar has to say, in both languages. */
+const live = (minutes: number, extra: Partial<BoardRow> = {}): BoardRow => ({
+  route: '42',
+  headsign: { en: 'Airport T2', zh: '机场二号航站楼' },
+  time: NOW + minutes * 60 + 10,
+  source: 'live',
+  ...extra,
+});
+const REALTIME_CASES: Record<string, Partial<BoardView>> = {
+  countdown: {
+    rows: [
+      live(3, { stopsAway: 2 }),
+      live(12, { route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      live(25, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' }, crowding: 'full' }),
+    ],
+  },
+  arriving: {
+    rows: [
+      { ...live(0), time: NOW + 20 },
+      live(0, { atStop: true, route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      live(9, { stopsAway: 4 }),
+    ],
+  },
+  mixed: {
+    rows: [
+      live(4, { stopsAway: 1 }),
+      {
+        ...live(0),
+        route: '101',
+        headsign: { en: 'Central Station', zh: '火车站' },
+        source: 'scheduled',
+        time: NOW + 11 * 60 + 40,
+      },
+      live(31, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' } }),
+    ],
+  },
+  cancelled: {
+    rows: [
+      live(6),
+      {
+        ...live(0),
+        route: '101',
+        headsign: { en: 'Central Station', zh: '火车站' },
+        source: 'cancelled',
+        time: NOW + 14 * 60 + 40,
+      },
+      live(22, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' } }),
+    ],
+  },
+  stale: {
+    rows: [
+      live(5, { stale: true }),
+      live(17, { stale: true, route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      {
+        ...live(0),
+        route: 'N12',
+        headsign: { en: 'Xujiahui', zh: '徐家汇' },
+        source: 'scheduled',
+        time: NOW + 40 * 60 + 40,
+      },
+    ],
+  },
+  'service-ended': { rows: [], notice: { kind: 'service-ended' } },
+  'first-bus': {
+    rows: [],
+    notice: { kind: 'first-bus', time: NOW + 15 * 3600 + 1620, tomorrow: true },
+  },
+  'agency-alert': {
+    announcement: {
+      priority: 'warning',
+      source: 'agency',
+      text: {
+        en: '42: Detour via Nanjing Road until 20:00, stop moved 100 m north',
+        zh: '42路：改经南京路行驶至20:00，本站北移100米',
+      },
+    },
+  },
+};
+
 const GOLDEN: Record<string, BoardView> = {
   'zh-live': BASE,
   'en-live': view({ language: 'en' }),
@@ -350,6 +430,11 @@ const GOLDEN: Record<string, BoardView> = {
   'en-emergency': view({ language: 'en', announcement: EMERGENCY }),
   'zh-128x32': view({ width: 128, height: 32 }),
 };
+for (const [name, patch] of Object.entries(REALTIME_CASES)) {
+  for (const language of ['zh', 'en'] as const) {
+    GOLDEN[`${language}-rt-${name}`] = view({ ...patch, language });
+  }
+}
 
 describe('golden frames', () => {
   for (const [name, goldenView] of Object.entries(GOLDEN)) {

@@ -44,7 +44,7 @@ const STRINGS: Record<Language, PageStrings> = {
     cancelled: p('Cancelled', 'Canc'),
     scheduledMark: p('sched', 's'),
     stopsAway: (n) => p(n === 1 ? '1 stop' : `${n} stops`, `${n} st`),
-    atStop: p('At stop', 'Here'),
+    atStop: p('Boarding', 'Brd'),
     full: p('Full', 'Full'),
     scheduled: p('Scheduled', 'Sched'),
     notUpdating: p('Times not updating', 'Not live'),
