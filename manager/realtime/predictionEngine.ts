@@ -190,9 +190,9 @@ function predictedDeparture(
 ): { time: number; delay: number } | undefined {
   const pick = (event: StopTimeEvent | undefined, scheduled: number, dwell: number) => {
     if (!event) return undefined;
-    // `time` wins over `delay` when both are given.
+    // `time` wins over `delay` when both are given; what carries on is the delay it implies.
     if (event.time !== undefined) {
-      return { time: event.time + dwell, delay: event.delay ?? event.time - scheduled };
+      return { time: event.time + dwell, delay: event.time - scheduled };
     }
     if (event.delay !== undefined) {
       return { time: scheduledDeparture + event.delay, delay: event.delay };
