@@ -177,6 +177,7 @@ describe('TripUpdates on the boards', () => {
       tripsMatched: 6,
       live: true,
       lastError: null,
+      reason: null,
     });
   });
 
@@ -187,7 +188,7 @@ describe('TripUpdates on the boards', () => {
     const rows = rig.boards.build('CEN', rig.now.seconds).arrivals;
     expect(rows.every((a) => a.source === 'scheduled')).toBe(true);
     expect(rig.service.report()[0]?.live).toBe(false);
-    expect(rig.service.report()[0]?.lastError).toMatch(/stale: header is 91 s old/);
+    expect(rig.service.report()[0]?.reason).toMatch(/stale: header is 91 s old/);
     expect(rig.service.heartbeat()).toMatchObject({ live: false, feedTimestamp: NOW - 10 });
     rig.now.seconds = NOW;
   });

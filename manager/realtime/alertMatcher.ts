@@ -38,10 +38,15 @@ function selects(
   stopId: string,
   lookup: StaticLookup,
 ): { routeId?: string } | null {
-  const routesHere = lookup.routesAt(stopId);
   if (selector.stopId !== undefined) {
     if (selector.stopId !== stopId && lookup.parentOf(stopId) !== selector.stopId) return null;
+    // Named by stop: it is about this stop, even for a route the timetable does not bring here
+    // (a detour is exactly that).
+    if (selector.tripId === undefined) {
+      return selector.routeId === undefined ? {} : { routeId: selector.routeId };
+    }
   }
+  const routesHere = lookup.routesAt(stopId);
   if (selector.tripId !== undefined) {
     const trip = lookup.trip(selector.tripId);
     if (!trip || !trip.stops.some((s) => s.stopId === stopId || s.parentId === stopId)) return null;

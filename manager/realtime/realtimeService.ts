@@ -44,6 +44,8 @@ export interface FeedReport {
   notModified: number;
   failures: number;
   lastError: string | null;
+  /** Why boards are not live from this feed right now; null when they are (or it is not a trip feed). */
+  reason: string | null;
 }
 
 export interface IngestResult {
@@ -275,6 +277,23 @@ export class RealtimeService {
     return stats.tripsMatched / stats.tripUpdates;
   }
 
+  private notLiveBecause(slot: FeedSlot, now: number): string | null {
+    const limit = this.options.staleAfterSeconds;
+    if (!slot.header) {
+      return slot.lastError
+        ? `no usable feed yet (${slot.lastError}): boards show the timetable`
+        : 'no feed received: boards show the timetable';
+    }
+    const age = now - slot.header.timestamp;
+    if (age > limit) {
+      return `stale: header is ${age} s old (limit ${limit} s): boards show the timetable`;
+    }
+    if (slot.entities.size === 0) {
+      return 'the feed has no trip updates: every board shows the timetable';
+    }
+    return null;
+  }
+
   report(): FeedReport[] {
     const now = this.now();
     return FEED_KINDS.map((kind) => {
@@ -298,11 +317,8 @@ export class RealtimeService {
         unmatchedTripIds: stats.unmatchedTripIds,
         notModified: slot.notModified,
         failures: slot.failures,
-        lastError:
-          slot.lastError ??
-          (header && !this.isFresh(slot, now)
-            ? `stale: header is ${now - header.timestamp} s old (limit ${this.options.staleAfterSeconds} s)`
-            : null),
+        lastError: slot.lastError,
+        reason: kind === 'tripUpdates' ? this.notLiveBecause(slot, now) : null,
       };
     });
   }
