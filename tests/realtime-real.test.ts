@@ -320,6 +320,43 @@ describe.skipIf(!haveRealFeeds)('Halifax TripUpdates at 2025-11-06T21:04:14Z', (
     }
   });
 
+  it('puts each alert on the stops and routes its informed_entity names, and only there', () => {
+    const alertBytes = fs.readFileSync(realFile('gtfs-rt', 'halifax-2025-alerts.pb'));
+    expect(rig.service.ingest(alertBytes, 'test', 'alerts').ok).toBe(true);
+    const alerts = decodeRaw(alertBytes).entity.flatMap((e) => {
+      const a = e.alert as { informedEntity?: { stopId?: string; routeId?: string }[] } | undefined;
+      return a ? [{ id: e.id, entities: a.informedEntity ?? [] }] : [];
+    });
+    expect(alerts).toHaveLength(46);
+    const named = new Map<string, Set<string>>(); // stop → alert ids
+    const routeShortName = (routeId: string) => rig.lookup.route(routeId)?.route ?? routeId;
+    let pairs = 0;
+    for (const alert of alerts) {
+      for (const entity of alert.entities) {
+        if (!entity.stopId) continue;
+        const ids = named.get(entity.stopId) ?? new Set<string>();
+        ids.add(alert.id);
+        named.set(entity.stopId, ids);
+        const shown = rig.service.alertsFor(entity.stopId).find((a) => a.alertId === alert.id);
+        expect(shown, `${alert.id} at ${entity.stopId}`).toBeDefined();
+        expect(shown!.source).toBe('agency');
+        expect(shown!.header.en.length).toBeGreaterThan(0);
+        if (entity.routeId) expect(shown!.routes).toContain(routeShortName(entity.routeId));
+        pairs += 1;
+      }
+    }
+    expect(pairs).toBe(259);
+    // Each stop gets the alerts that name it (at most ten), and no other.
+    for (const [stopId, ids] of named) {
+      const shown = rig.service.alertsFor(stopId).map((a) => a.alertId);
+      expect(shown.every((id) => ids.has(id))).toBe(true);
+      expect(shown.length).toBe(Math.min(10, ids.size));
+    }
+    const unnamed = ['6121', '8699', '9003'].filter((s) => !named.has(s));
+    expect(unnamed.length).toBeGreaterThan(0);
+    for (const stopId of unnamed) expect(rig.service.alertsFor(stopId)).toEqual([]);
+  });
+
   it('matches almost every trip and stop id to the timetable, and says which did not', () => {
     const [report] = rig.service.report();
     expect(report!.tripUpdates).toBe(510);
