@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { topics, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
-import type { ArrivalBoards } from '../realtime/arrivalBoards';
+import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
 import type { AnnouncementStore } from '../store/announcementStore';
 import type { SignRecord, SignRegistry } from '../store/signRegistry';
 
@@ -86,9 +86,8 @@ export class StopPublisher {
     return this.enqueue(async () => {
       if (!this.options.link.connected) return;
       const now = Math.floor(this.options.clock() / 1000);
-      for (const stopId of this.options.signs.stopIds()) {
-        if (this.options.schedule.stop(stopId)) await this.publishArrivalsOf(stopId, now);
-      }
+      const stopIds = this.options.signs.stopIds().filter((id) => this.options.schedule.stop(id));
+      await publishChangedBoards(this.options.link, this.options.boards, stopIds, now);
     });
   }
 
@@ -163,11 +162,7 @@ export class StopPublisher {
 
   /** Retained, and only when what the signs would show changed. */
   private async publishArrivalsOf(stopId: string, now: number): Promise<void> {
-    const { boards, link } = this.options;
-    const board = boards.build(stopId, now);
-    if (!boards.changed(board)) return;
-    await link.publish('stopArrivals', topics.stopArrivals(stopId), board, true);
-    boards.markSent(board);
+    await publishChangedBoards(this.options.link, this.options.boards, [stopId], now);
   }
 
   private async publishAnnouncements(): Promise<void> {

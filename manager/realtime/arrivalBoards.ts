@@ -5,8 +5,9 @@
  * cancelled until its time (at most a few per board), a skipped stop drops the
  * trip, and added trips come in with their own times.
  */
-import type { Arrival, ArrivalsData, ScheduledDeparture } from '../../shared';
+import { topics, type Arrival, type ArrivalsData, type ScheduledDeparture } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
+import type { FleetLink } from '../link/fleetLink';
 import type { AddedStopEvent, PredictionSet } from './predictionEngine';
 import { findEvent, LIVE_SOURCE, SKIPPED_SOURCE, type TripPrediction } from './predictionEngine';
 import type { VehicleOnTrip } from './vehicleProgress';
@@ -168,13 +169,47 @@ export function boardChanged(
 }
 
 interface CachedWindow {
-  fetchedAt: number;
+  refreshAt: number;
   until: number;
   departures: ScheduledDeparture[];
 }
 
-/** How long a stop's timetable window is reused before it is read again. */
+/**
+ * A stop's timetable window is read again after 5 to 10 minutes, the exact
+ * moment spread by stop id, so a city's stops never all hit the database in
+ * the same pass.
+ */
 const WINDOW_REFRESH_SECONDS = 300;
+/** The window reaches this far past the board's horizon, so a reused window still covers it. */
+const WINDOW_MARGIN_SECONDS = 2 * WINDOW_REFRESH_SECONDS;
+
+function spread(stopId: string): number {
+  let hash = 0;
+  for (let i = 0; i < stopId.length; i += 1) hash = (hash * 31 + stopId.charCodeAt(i)) >>> 0;
+  return hash % WINDOW_REFRESH_SECONDS;
+}
+
+/** Publishes in flight at once: MQTT keeps order per topic, and one round trip per board is slow. */
+const PUBLISH_CONCURRENCY = 256;
+
+/** Builds each stop's board and publishes, retained, the ones whose glass would change. */
+export async function publishChangedBoards(
+  link: FleetLink,
+  boards: ArrivalBoards,
+  stopIds: readonly string[],
+  now: number,
+): Promise<number> {
+  const changed = stopIds.map((id) => boards.build(id, now)).filter((b) => boards.changed(b));
+  for (let i = 0; i < changed.length; i += PUBLISH_CONCURRENCY) {
+    await Promise.all(
+      changed.slice(i, i + PUBLISH_CONCURRENCY).map(async (board) => {
+        await link.publish('stopArrivals', topics.stopArrivals(board.stopId), board, true);
+        boards.markSent(board);
+      }),
+    );
+  }
+  return changed.length;
+}
 
 /**
  * Builds boards and remembers what each stop was last sent. The timetable part
@@ -194,13 +229,12 @@ export class ArrivalBoards {
   private departures(stopId: string, now: number): ScheduledDeparture[] {
     const horizon = now + this.options.windowMinutes * 60;
     const cached = this.windows.get(stopId);
-    if (cached && now - cached.fetchedAt < WINDOW_REFRESH_SECONDS && cached.until >= horizon) {
-      return cached.departures;
-    }
+    if (cached && now < cached.refreshAt && cached.until >= horizon) return cached.departures;
     const from = now - this.options.lookbackMinutes * 60;
-    const until = horizon + WINDOW_REFRESH_SECONDS;
+    const until = horizon + WINDOW_MARGIN_SECONDS;
     const departures = this.schedule.departures(stopId, from, until, 1000);
-    this.windows.set(stopId, { fetchedAt: now, until, departures });
+    const refreshAt = now + WINDOW_REFRESH_SECONDS + spread(stopId);
+    this.windows.set(stopId, { refreshAt, until, departures });
     return departures;
   }
 
