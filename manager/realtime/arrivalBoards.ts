@@ -40,8 +40,17 @@ export interface RealtimeView {
   feedTimestamp?: number;
 }
 
-function scheduledRow(d: ScheduledDeparture): Arrival {
-  return { ...d, scheduledTime: d.time, source: 'scheduled' };
+/** Built field by field: object spread is the slowest part of a city-wide pass. */
+function rowOf(d: ScheduledDeparture, source: Arrival['source'], time = d.time): Arrival {
+  return {
+    tripId: d.tripId,
+    routeId: d.routeId,
+    route: d.route,
+    headsign: d.headsign,
+    time,
+    scheduledTime: d.time,
+    source,
+  };
 }
 
 function addedRow(a: AddedStopEvent): Arrival {
@@ -100,16 +109,16 @@ export function boardRows(
     if (rows.length >= enough) break;
     const event = predictions ? findEvent(predictions, d.tripId, stopId, d.time) : undefined;
     if (!event || event.source === 'scheduled') {
-      if (d.time >= now && d.time < until) rows.push(scheduledRow(d));
+      if (d.time >= now && d.time < until) rows.push(rowOf(d, 'scheduled'));
       continue;
     }
     if (event.source === 'skipped') continue;
     if (event.source === 'cancelled') {
-      if (d.time >= now && d.time < until) rows.push({ ...scheduledRow(d), source: 'cancelled' });
+      if (d.time >= now && d.time < until) rows.push(rowOf(d, 'cancelled'));
       continue;
     }
     if (event.time < now - options.departedGraceSeconds || event.time >= until) continue;
-    const row: Arrival = { ...scheduledRow(d), source: 'live', time: event.time };
+    const row = rowOf(d, 'live', event.time);
     if (event.delay !== undefined) row.delay = event.delay;
     if (event.predictedAt !== undefined) row.predictedAt = event.predictedAt;
     const vehicle = vehicleFor(realtime.vehicles, event.trip.tripId, event.trip.startDate);
