@@ -18,8 +18,7 @@ import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from '../manager/realtime/arriva
 import { decodeBare, decodeFeed } from '../manager/realtime/feedDecoder';
 import { RealtimeService } from '../manager/realtime/realtimeService';
 import { StaticLookup } from '../manager/realtime/staticLookup';
-import { AnnouncementStore } from '../manager/store/announcementStore';
-import { SignRegistry } from '../manager/store/signRegistry';
+import { openSharedStore } from '../manager/store/sharedStore';
 import { decodeRaw, encodeRaw } from '../tests/helpers/realtimeFeeds';
 import { printFigures, timePerCall, type Figure } from './measure';
 
@@ -78,15 +77,18 @@ export async function benchRealtime(): Promise<void> {
     arrivalsPerStop: 8,
     windowMinutes: 180,
   });
-  const signs = new SignRegistry(db);
-  signs.init();
-  const announcements = new AnnouncementStore(db);
-  announcements.init();
+  const store = await openSharedStore(
+    { engine: 'sqlite', file: path.join(dir, 'store.db') },
+    { logger },
+  );
+  const { signs, announcements } = store;
   const stopIds = db
     .prepare<[], { stop_id: string }>('SELECT stop_id FROM gtfs_stops')
     .all()
     .map((r) => r.stop_id);
-  stopIds.forEach((stopId, i) => signs.register(`sign-${i}`, stopId, undefined, HEADER_TIME));
+  for (const [i, stopId] of stopIds.entries()) {
+    await signs.register(`sign-${i}`, stopId, undefined, HEADER_TIME);
+  }
 
   const broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, logger });
   const port = await broker.start();
@@ -260,6 +262,7 @@ export async function benchRealtime(): Promise<void> {
   await watcher.endAsync(true);
   await link.stop();
   await broker.stop();
+  await store.close();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
   printFigures(`Realtime (Halifax, ${stopIds.length} stops, 17,041 stop-time updates)`, figures);

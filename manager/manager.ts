@@ -6,10 +6,11 @@ import { EmbeddedBroker } from './broker/embeddedBroker';
 import type { ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
+import { coverageWarnings } from './gtfs/feedChecks';
 import { GtfsStore } from './gtfs/gtfsStore';
+import type { ImportSummary } from './gtfs/types';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
-import { coverageWarnings } from './gtfs/feedChecks';
 import { StopPublisher } from './publish/stopPublisher';
 import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from './realtime/arrivalBoards';
 import { RealtimeFeeds } from './realtime/realtimeFeeds';
@@ -17,9 +18,12 @@ import { RealtimePublisher } from './realtime/realtimePublisher';
 import { RealtimeService } from './realtime/realtimeService';
 import { StaticLookup } from './realtime/staticLookup';
 import type { ManagerServices } from './services';
-import { AnnouncementStore } from './store/announcementStore';
-import { openManagerDatabase, type SqliteDatabase } from './store/database';
-import { SignRegistry } from './store/signRegistry';
+import { openSharedStore, type SharedStore } from './store/sharedStore';
+import type { SignRepository } from './store/signRepository';
+import { storeLocationFor } from './store/storeEngine';
+import { FeedSync } from './timetable/feedSync';
+import { openTimetableDatabase, type TimetableDatabase } from './timetable/timetableDatabase';
+import { TimetableOrigin } from './timetable/timetableOrigin';
 
 export interface ManagerEndpoints {
   httpUrl: string;
@@ -27,13 +31,15 @@ export interface ManagerEndpoints {
 }
 
 export class Manager {
-  private db: SqliteDatabase | undefined;
+  private store: SharedStore | undefined;
+  private db: TimetableDatabase | undefined;
+  private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
   private publisher: StopPublisher | undefined;
   private realtimePublisher: RealtimePublisher | undefined;
-  private feeds: RealtimeFeeds | undefined;
+  private realtimeFeeds: RealtimeFeeds | undefined;
   private http: HttpServer | undefined;
 
   constructor(
@@ -46,14 +52,17 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
-      const db = openManagerDatabase(config.dataDir);
+      const store = await openSharedStore(storeLocationFor(config), { logger });
+      this.store = store;
+      logger.info(
+        { engine: store.engine, migrations: store.appliedMigrations },
+        'shared store ready',
+      );
+      const { signs, announcements } = store;
+      const db = openTimetableDatabase(config.dataDir);
       this.db = db;
       const schedule = new GtfsStore(db);
       schedule.init();
-      const signs = new SignRegistry(db);
-      signs.init();
-      const announcements = new AnnouncementStore(db);
-      announcements.init();
       const lookup = new StaticLookup(db);
       lookup.init();
       const realtime = new RealtimeService({
@@ -69,14 +78,16 @@ export class Manager {
         windowMinutes: config.arrivalsWindowMinutes,
       });
       const importer = new BackgroundImporter(db.name);
-      const importFeed = async (
-        bytes: Uint8Array,
-        source: string,
-        options: { force?: boolean } = {},
-      ) => {
+      /**
+       * Whether a feed handed to importNew may drop stops that signs use, by the
+       * bytes' identity: a version caught up from the shared store was accepted
+       * by the manager that recorded it, so it is never refused here.
+       */
+      const forced = new WeakMap<Uint8Array, boolean>();
+      const importFeed = async (bytes: Uint8Array, source: string): Promise<ImportSummary> => {
         const summary = await importer.import(bytes, source, {
-          signsInUse: signs.list().map((s) => ({ deviceId: s.deviceId, stopId: s.stopId })),
-          force: options.force ?? false,
+          signsInUse: (await signs.list()).map((s) => ({ deviceId: s.deviceId, stopId: s.stopId })),
+          force: forced.get(bytes) ?? true,
         });
         schedule.reload();
         boards.scheduleChanged();
@@ -84,8 +95,24 @@ export class Manager {
         logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
         return summary;
       };
-      if (config.gtfsPath)
-        await this.importConfiguredFeed(config.gtfsPath, schedule, signs, importFeed);
+      const origin = new TimetableOrigin(db);
+      origin.init();
+      const feeds = new FeedSync({
+        versions: store.feedVersions,
+        origin,
+        buildTimetable: importFeed,
+        clock,
+        logger,
+      });
+      this.feeds = feeds;
+      await feeds.catchUp();
+      const importNew = (bytes: Uint8Array, source: string, force: boolean) => {
+        forced.set(bytes, force);
+        return feeds.importNew(bytes, source);
+      };
+      if (config.gtfsPath) {
+        await this.importConfiguredFeed(config.gtfsPath, schedule, signs, importNew);
+      }
       const timetableWarnings = (): string[] => {
         const summary = schedule.summary();
         const zone = schedule.timezone();
@@ -138,6 +165,7 @@ export class Manager {
       });
       this.publisher = publisher;
       publisher.start();
+      feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
       const realtimePublisher = new RealtimePublisher({
         link,
         stopIds: () => signs.stopIds(),
@@ -150,19 +178,20 @@ export class Manager {
       this.realtimePublisher = realtimePublisher;
       realtimePublisher.start();
       void realtimePublisher.tick();
-      this.feeds = new RealtimeFeeds({
+      this.realtimeFeeds = new RealtimeFeeds({
         config,
         service: realtime,
         logger,
         onFeedChanged: () => realtimePublisher.feedChanged(),
       });
-      this.feeds.start();
+      this.realtimeFeeds.start();
 
       const services: ManagerServices = {
         clock,
         link,
         schedule,
-        importFeed,
+        importFeed: (bytes, source, options = {}) =>
+          importNew(bytes, source, options.force ?? false),
         signs,
         announcements,
         publisher,
@@ -190,29 +219,26 @@ export class Manager {
   }
 
   /**
-   * Imports the configured feed unless the stored timetable came from the same
+   * Imports the configured feed unless the timetable in force came from the same
    * bytes. A configured file is the operator's explicit choice, so it is imported
    * even when it drops stops that signs use; those signs are named in the log.
    */
   private async importConfiguredFeed(
     gtfsPath: string,
     schedule: GtfsStore,
-    signs: SignRegistry,
-    importFeed: (
-      bytes: Uint8Array,
-      source: string,
-      options: { force: boolean },
-    ) => Promise<unknown>,
+    signs: SignRepository,
+    importNew: (bytes: Uint8Array, source: string, force: boolean) => Promise<ImportSummary>,
   ): Promise<void> {
     const bytes = fs.readFileSync(gtfsPath);
-    const source = `${gtfsPath} (sha256 ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)})`;
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const source = `${gtfsPath} (sha256 ${hash})`;
     const current = schedule.summary()?.source;
     if (current === source) {
       this.logger.info({ source }, 'timetable already imported from this file; kept');
       return;
     }
-    await importFeed(bytes, source, { force: true });
-    const stranded = signs.list().filter((s) => !schedule.stop(s.stopId));
+    await importNew(bytes, source, true);
+    const stranded = (await signs.list()).filter((s) => !schedule.stop(s.stopId));
     if (stranded.length > 0) {
       this.logger.warn(
         { signs: stranded.map((s) => `${s.deviceId} at ${s.stopId}`) },
@@ -228,14 +254,17 @@ export class Manager {
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
-    await this.feeds?.stop();
+    await this.realtimeFeeds?.stop();
     this.realtimePublisher?.stop();
+    await this.feeds?.stop();
     await this.publisher?.stop();
-    this.monitor?.stop();
+    await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
-    this.feeds = this.realtimePublisher = undefined;
-    this.http = this.publisher = this.monitor = this.link = this.broker = this.db = undefined;
+    await this.store?.close();
+    this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.realtimeFeeds = this.realtimePublisher = undefined;
+    this.db = this.store = undefined;
   }
 }

@@ -3,8 +3,8 @@ import type { ArrivalBoards } from './realtime/arrivalBoards';
 import type { RealtimeService } from './realtime/realtimeService';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
-import type { AnnouncementStore } from './store/announcementStore';
-import type { SignRegistry } from './store/signRegistry';
+import type { AnnouncementRepository } from './store/announcementRepository';
+import type { SignRepository } from './store/signRepository';
 
 /** The parts HTTP handlers may use; built once by the Manager. */
 export interface ManagerServices {
@@ -13,8 +13,9 @@ export interface ManagerServices {
   link: FleetLink;
   schedule: ScheduleSource;
   /**
-   * Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one
-   * (StopsDroppedError when the feed drops stops that signs use, unless forced).
+   * Replaces the timetable off the event loop and records the feed for every
+   * manager; rejects with GtfsImportError, keeping the old one (StopsDroppedError
+   * when the feed drops stops that signs use, unless forced).
    */
   importFeed(
     bytes: Uint8Array,
@@ -29,8 +30,8 @@ export interface ManagerServices {
     /** A feed was taken in: send what changed. */
     feedChanged(): Promise<void>;
   };
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
 }

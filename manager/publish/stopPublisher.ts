@@ -8,14 +8,14 @@ import { topics, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
 import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
-import type { AnnouncementStore } from '../store/announcementStore';
-import type { SignRecord, SignRegistry } from '../store/signRegistry';
+import { mostUrgent, type AnnouncementRepository } from '../store/announcementRepository';
+import type { SignRecord, SignRepository } from '../store/signRepository';
 
 export interface StopPublisherOptions {
   link: FleetLink;
   schedule: ScheduleSource;
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   /** Each stop's board (timetable plus realtime) and what was last sent there. */
   boards: ArrivalBoards;
   /** Called after a broker (re)connect, when nothing retained can be assumed to survive. */
@@ -86,7 +86,9 @@ export class StopPublisher {
     return this.enqueue(async () => {
       if (!this.options.link.connected) return;
       const now = Math.floor(this.options.clock() / 1000);
-      const stopIds = this.options.signs.stopIds().filter((id) => this.options.schedule.stop(id));
+      const stopIds = (await this.options.signs.stopIds()).filter((id) =>
+        this.options.schedule.stop(id),
+      );
       await publishChangedBoards(this.options.link, this.options.boards, stopIds, now);
     });
   }
@@ -105,9 +107,9 @@ export class StopPublisher {
   private async publishEverything(what: { configs: boolean }): Promise<void> {
     if (!this.options.link.connected) return;
     if (what.configs) {
-      for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+      for (const sign of await this.options.signs.list()) await this.publishConfig(sign);
     }
-    for (const stopId of this.options.signs.stopIds()) await this.publishStop(stopId);
+    for (const stopId of await this.options.signs.stopIds()) await this.publishStop(stopId);
     await this.publishAnnouncements();
   }
 
@@ -168,9 +170,9 @@ export class StopPublisher {
   private async publishAnnouncements(): Promise<void> {
     const { announcements, link } = this.options;
     const now = Math.floor(this.options.clock() / 1000);
-    for (const target of announcements.targets()) {
+    for (const target of await announcements.targets()) {
       const topic = announcementTopic(target);
-      const current = announcements.current(target, now);
+      const current = mostUrgent(await announcements.activeFor(target, now));
       const retainedId = current?.announcementId ?? '';
       if (this.retainedAnnouncements.get(topic) === retainedId) continue;
       if (current) {

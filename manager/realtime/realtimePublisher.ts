@@ -17,7 +17,7 @@ export interface ArrivalsPass {
 export interface RealtimePublisherOptions {
   link: FleetLink;
   /** Stops that have signs. */
-  stopIds: () => string[];
+  stopIds: () => Promise<string[]>;
   service: RealtimeService;
   publisher: ArrivalsPass;
   clock: () => number;
@@ -69,7 +69,7 @@ export class RealtimePublisher {
 
   private async publishAlerts(): Promise<void> {
     const now = Math.floor(this.options.clock() / 1000);
-    for (const stopId of this.options.stopIds()) {
+    for (const stopId of await this.options.stopIds()) {
       const alerts = this.options.service.alertsFor(stopId);
       const json = JSON.stringify(alerts);
       if (this.sentAlerts.get(stopId) === json) continue;
