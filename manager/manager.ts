@@ -219,9 +219,10 @@ export class Manager {
   }
 
   /**
-   * Imports the configured feed unless the timetable in force came from the same
-   * bytes. A configured file is the operator's explicit choice, so it is imported
-   * even when it drops stops that signs use; those signs are named in the log.
+   * Imports the configured feed when there is no timetable yet, or when the file
+   * changed since it was imported. A configured file is the operator's explicit
+   * choice, so it is imported even when it drops stops that signs use; those
+   * signs are named in the log.
    */
   private async importConfiguredFeed(
     gtfsPath: string,
@@ -235,6 +236,14 @@ export class Manager {
     const current = schedule.summary()?.source;
     if (current === source) {
       this.logger.info({ source }, 'timetable already imported from this file; kept');
+      return;
+    }
+    // A feed uploaded since (here or by another manager) is newer than the configured file.
+    if (current !== undefined && !current.startsWith(`${gtfsPath} (sha256 `)) {
+      this.logger.info(
+        { inForce: current, configured: gtfsPath },
+        'a feed imported since is in force; the configured file is not imported again',
+      );
       return;
     }
     await importNew(bytes, source, true);

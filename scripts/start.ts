@@ -5,6 +5,7 @@
  *                 --http-port 8080 --broker-port 1883 --fresh]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -117,6 +118,34 @@ async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void
   }
 }
 
+/**
+ * Makes the given timetable the one in force, even over an earlier demo's
+ * (forced: the demo sign moves to the new stop right after), and says so.
+ */
+async function useTimetable(httpUrl: string, gtfsPath: string): Promise<void> {
+  const bytes = fs.readFileSync(path.resolve(root, gtfsPath));
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const source = `${gtfsPath} (sha256 ${hash})`;
+  type Summary = { source: string; stops: number; coverageWarnings?: string[] } | null;
+  let summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+  if (summary?.source === source) {
+    console.log(`timetable: ${gtfsPath} (in force, ${summary.stops} stops)`);
+  } else {
+    const replaced = summary?.source;
+    const query = new URLSearchParams({ force: 'true', source });
+    const res = await fetch(`${httpUrl}/api/gtfs?${query.toString()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/zip' },
+      body: bytes,
+    });
+    if (!res.ok) throw new Error(`the manager refused ${gtfsPath}: ${await res.text()}`);
+    summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+    const replacing = replaced ? `, replacing ${replaced}` : '';
+    console.log(`timetable: imported ${gtfsPath} (${summary?.stops} stops)${replacing}`);
+  }
+  for (const warning of summary?.coverageWarnings ?? []) console.log(`  warning: ${warning}`);
+}
+
 /** Replays a recorded feed through the same endpoint agencies push to. */
 async function pushRealtime(httpUrl: string, file: string): Promise<void> {
   const res = await fetch(`${httpUrl}/api/realtime`, {
@@ -168,17 +197,7 @@ async function main(): Promise<void> {
     ...clockEnv,
   });
   await waitForManager(httpUrl, 30_000);
-  const timetable = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as {
-    source: string;
-    importedAt: number;
-    coverageWarnings: string[];
-  } | null;
-  if (timetable) {
-    console.log(
-      `timetable: ${timetable.source}, imported ${new Date(timetable.importedAt * 1000).toISOString()}`,
-    );
-    for (const warning of timetable.coverageWarnings) console.log(`  warning: ${warning}`);
-  }
+  await useTimetable(httpUrl, gtfsPath);
 
   const res = await fetch(`${httpUrl}/api/signs`, {
     method: 'POST',

@@ -218,7 +218,7 @@ describe.skipIf(!haveRealFeeds)('Halifax TripUpdates at 2025-11-06T21:04:14Z', (
     expect(counts.cancelled).toBeGreaterThan(0);
     expect(counts.skippedAbsent).toBeGreaterThan(0);
     console.info(`Halifax boards vs reference: ${JSON.stringify(counts)}`);
-  });
+  }, 180_000);
 
   it('shows the ADDED trips with their own times', () => {
     const added = raw.entity.flatMap((e) =>

@@ -92,10 +92,17 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     if (!Buffer.isBuffer(request.body)) {
       return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
     }
-    const force = z.object({ force: z.enum(['true', '1']).optional() }).safeParse(request.query);
+    const query = z
+      .object({
+        force: z.enum(['true', '1']).optional(),
+        /** What the summary names as the feed's origin, e.g. a file name. */
+        source: z.string().min(1).max(300).optional(),
+      })
+      .safeParse(request.query);
+    if (!query.success) return badRequest(reply, query.error);
     try {
-      const summary = await services.importFeed(request.body, 'upload', {
-        force: force.success && force.data.force !== undefined,
+      const summary = await services.importFeed(request.body, query.data.source ?? 'upload', {
+        force: query.data.force !== undefined,
       });
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
