@@ -34,6 +34,18 @@ const clockEnv: Record<string, string> = values['clock-start']
   ? { STOPSIGN_CLOCK_START: values['clock-start'] }
   : {};
 
+/**
+ * The manager's replay clock starts running once it answers; the sign, started
+ * later, starts its own clock that much further on, so the two agree (a sign
+ * trusts its clock only when it does).
+ */
+function signClockEnv(managerReadyAtMs: number): Record<string, string> {
+  const start = values['clock-start'];
+  if (!start) return {};
+  const aligned = Date.parse(start) + (Date.now() - managerReadyAtMs);
+  return { STOPSIGN_CLOCK_START: new Date(aligned).toISOString() };
+}
+
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
 const pngPath = path.join(dir, 'panel.png');
@@ -194,9 +206,13 @@ async function main(): Promise<void> {
     STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
+    // Heartbeats every 5 s: the demo sign trusts its clock, and shows countdowns, sooner.
+    STOPSIGN_REALTIME_POLL_SECONDS: '5',
     ...clockEnv,
   });
-  await waitForManager(httpUrl, 30_000);
+  // A city feed is imported before the manager answers: give it time.
+  await waitForManager(httpUrl, 180_000);
+  const managerReadyAtMs = Date.now();
   await useTimetable(httpUrl, gtfsPath);
 
   const res = await fetch(`${httpUrl}/api/signs`, {
@@ -213,7 +229,7 @@ async function main(): Promise<void> {
     STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
     STOPSIGN_SERIAL_PATH: pty.devicePath,
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
-    ...clockEnv,
+    ...signClockEnv(managerReadyAtMs),
   });
   if (values.realtime) await pushRealtime(httpUrl, path.resolve(values.realtime));
 

@@ -18,3 +18,23 @@ export function replayClock(startMs: number, real: () => number = Date.now): () 
   const offset = startMs - real();
   return () => real() + offset;
 }
+
+export interface HeldReplayClock {
+  /** Epoch milliseconds: startMs until run(), then advancing with `real`. */
+  now: () => number;
+  run(): void;
+}
+
+/**
+ * A replay clock that holds at startMs until run(): a program's setup (a
+ * city feed's import can take tens of seconds) does not use up the replay.
+ */
+export function heldReplayClock(startMs: number, real: () => number = Date.now): HeldReplayClock {
+  let running: (() => number) | null = null;
+  return {
+    now: () => (running ? running() : startMs),
+    run: () => {
+      running ??= replayClock(startMs, real);
+    },
+  };
+}

@@ -1,6 +1,6 @@
 /** The replay clock and the realtime settings, as each program's config loader reads them. */
 import { describe, expect, it } from 'vitest';
-import { parseClockStart, replayClock } from '../shared';
+import { heldReplayClock, parseClockStart, replayClock } from '../shared';
 import { DeviceConfigError, loadDeviceConfig } from '../device/config';
 import { ConfigError, loadManagerConfig } from '../manager/config';
 
@@ -13,6 +13,16 @@ describe('replay clock', () => {
     expect(new Date(clock()).toISOString()).toBe('2025-11-06T21:04:14.000Z');
     real += 20_500;
     expect(new Date(clock()).toISOString()).toBe('2025-11-06T21:04:34.500Z');
+  });
+
+  it('can hold at its instant while a program sets itself up', () => {
+    let real = 5_000;
+    const held = heldReplayClock(Date.parse(START), () => real);
+    real += 30_000; // a long import
+    expect(held.now()).toBe(Date.parse(START));
+    held.run();
+    real += 1_500;
+    expect(held.now()).toBe(Date.parse(START) + 1_500);
   });
 
   it('takes only instants with a zone', () => {
