@@ -72,14 +72,14 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       ...(startsAt !== undefined ? { startsAt } : {}),
     };
     await services.announcements.add(record);
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(target);
     return reply.code(201).send(record);
   });
 
   app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {
     const record = await services.announcements.withdraw(request.params.id);
     if (!record) return reply.code(404).send({ error: 'no such announcement' });
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(record.target);
     return record;
   });
 
