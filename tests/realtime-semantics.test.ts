@@ -192,4 +192,39 @@ describe('TripUpdates on the boards', () => {
     expect(rig.service.heartbeat()).toMatchObject({ live: false, feedTimestamp: NOW - 10 });
     rig.now.seconds = NOW;
   });
+
+  it('turns VehiclePositions into stops away, at the stop, crowding, and a bus that has left', () => {
+    const vehicles = encodeFeed({
+      header: { gtfsRealtimeVersion: '2.0', timestamp: NOW - 10 },
+      entity: [
+        // R1-0725 heading for Harbourfront (stop 1), standing room only.
+        {
+          id: 'v1',
+          vehicle: {
+            trip: { tripId: 'R1-0725', startDate: DATE },
+            currentStopSequence: 1,
+            currentStatus: 2 /* IN_TRANSIT_TO */,
+            occupancyStatus: 3 /* STANDING_ROOM_ONLY */,
+          },
+        },
+        // R1-0755 stopped at Market Street (stop 3): it has left Harbourfront and Central.
+        {
+          id: 'v2',
+          vehicle: {
+            trip: { tripId: 'R1-0755', startDate: DATE },
+            currentStopSequence: 3,
+            currentStatus: 1 /* STOPPED_AT */,
+            occupancyStatus: 5 /* FULL */,
+          },
+        },
+      ],
+    });
+    expect(rig.service.ingest(vehicles, 'test', 'vehiclePositions').ok).toBe(true);
+    expect(row('CEN', 'R1-0725')).toMatchObject({ stopsAway: 1, crowding: 'standing' });
+    expect(row('HBF', 'R1-0725')).toMatchObject({ stopsAway: 0 });
+    expect(row('HBF', 'R1-0725')?.atStop).toBeUndefined();
+    expect(row('MKT', 'R1-0755')).toMatchObject({ stopsAway: 0, atStop: true, crowding: 'full' });
+    // Past Harbourfront already: off that board, whatever its predicted time says.
+    expect(row('HBF', 'R1-0755')).toBeUndefined();
+  });
 });
