@@ -126,20 +126,20 @@ describe('FeedPoller', () => {
 
   it('backs off from a server that is down, with a cap, and says why', async () => {
     const port = await unusedPort();
-    // Jitter pinned at its top: the full ceiling each time.
+    // Jitter pinned at its top: 100, 200, 400 ms, then the 400 ms cap.
     const { poller: p, outcomes } = poller(`http://127.0.0.1:${port}/feed.pb`, {
       random: () => 0.999,
     });
     p.start();
-    await waitFor('six failed polls', () => outcomes.length >= 6, 10_000);
-    expect(outcomes.every((o) => o.outcome.kind === 'failed')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await p.stop();
     const first = outcomes[0]!.outcome;
     expect(first.kind === 'failed' && first.reason).toMatch(/ECONNREFUSED/);
-    // 100, 200, 400 ms, then the 400 ms cap.
-    expect(p.consecutiveFailures).toBeGreaterThanOrEqual(6);
-    const gaps = outcomes.slice(1).map((o, i) => o.at - outcomes[i]!.at);
-    expect(gaps[2]!).toBeGreaterThan(gaps[0]! * 2.5);
-    expect(Math.max(...gaps)).toBeLessThan(400 + 250);
+    expect(outcomes.every((o) => o.outcome.kind === 'failed')).toBe(true);
+    // Every 50 ms that would be about 40 attempts; backing off it is at most 2 + 1900/400.
+    expect(outcomes.length).toBeGreaterThanOrEqual(3);
+    expect(outcomes.length).toBeLessThanOrEqual(8);
+    expect(p.consecutiveFailures).toBe(outcomes.length);
     expect(p.nextDelayMs()).toBe(400);
   });
 
