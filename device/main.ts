@@ -3,6 +3,7 @@
  * run until told to stop.
  */
 import pino from 'pino';
+import { replayClock } from '../shared';
 import { assembleSign } from './assembleSign';
 import { DeviceConfigError, loadDeviceConfig, type DeviceConfig } from './config';
 import { SignHealthReporter } from './health/signHealthReporter';
@@ -23,13 +24,16 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { deviceId: config.deviceId } });
   const startedAtMs = Date.now();
-  const sign = assembleSign(config, logger);
+  // A replay clock starts at the configured instant and runs at normal speed from there.
+  const clock = config.clockStart === undefined ? Date.now : replayClock(config.clockStart);
+  const sign = assembleSign(config, logger, clock);
   const health = new SignHealthReporter({
     sign,
     healthFile: config.healthFile,
     version: config.firmwareVersion,
     startedAtMs,
     clock: Date.now,
+    signClock: clock,
     logger,
     env: process.env,
   });

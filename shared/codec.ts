@@ -29,6 +29,7 @@ const topicIdField: Partial<Record<TopicKind, 'deviceId' | 'stopId'>> = {
   deviceUpdateEvent: 'deviceId',
   stopArrivals: 'stopId',
   stopSchedule: 'stopId',
+  stopAlerts: 'stopId',
 };
 
 /**

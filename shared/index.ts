@@ -4,3 +4,4 @@ export * from './codec';
 export * from './api';
 export * from './update';
 export * from './rolloutApi';
+export * from './replayClock';

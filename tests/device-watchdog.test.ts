@@ -98,6 +98,7 @@ describe('sign watchdog and health', () => {
       version: '3.1.0',
       startedAtMs: Date.now(),
       clock: Date.now,
+      signClock: Date.now,
       logger: quietLogger,
       env: {},
     });

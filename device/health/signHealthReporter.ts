@@ -20,13 +20,15 @@ export class SignHealthReporter {
       version: string;
       startedAtMs: number;
       clock: () => number;
+      /** The sign's own clock, which stamps renderedAtMs (a replay clock in demos). */
+      signClock: () => number;
       logger: Logger;
       env: NodeJS.ProcessEnv;
     },
   ) {}
 
   start(): void {
-    const { env, logger, clock, sign } = this.options;
+    const { env, logger, signClock, sign } = this.options;
     this.timer = setInterval(() => this.report(), 1000);
     this.report();
     const intervalMs = watchdogIntervalMs(env);
@@ -36,7 +38,7 @@ export class SignHealthReporter {
     if (notifier.enabled) {
       this.watchdog = new RenderLoopWatchdog({
         notifier,
-        clock,
+        clock: signClock,
         lastRenderMs: () => sign.state().renderedAtMs,
         intervalMs: intervalMs ?? 30_000,
         // The loop renders every second; three missed passes mean it is stuck.
