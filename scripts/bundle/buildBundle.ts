@@ -39,7 +39,7 @@ export interface SlotTreeOptions {
 }
 
 /** Mirrors a directory with hard links: cheap, and the cache is never written through them. */
-function linkTree(from: string, to: string): void {
+export function linkTree(from: string, to: string): void {
   fs.mkdirSync(to, { recursive: true });
   for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     if (entry.name === '.complete') continue;

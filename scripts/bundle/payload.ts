@@ -9,7 +9,6 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
-import { sha256OfFile } from '../../device/update/fileHash';
 import type { ManifestFile } from '../../shared';
 
 export interface PackedPayload {
@@ -39,15 +38,7 @@ export async function packPayload(
   outPath: string,
   options: { level?: number } = {},
 ): Promise<PackedPayload> {
-  const paths = listTree(root);
   const files: ManifestFile[] = [];
-  for (const rel of paths) {
-    const abs = path.join(root, rel);
-    const stat = fs.statSync(abs);
-    // Streamed, so hashing a 150 MB tree never blocks the event loop for long.
-    const sha256 = await sha256OfFile(abs);
-    files.push({ path: rel, size: stat.size, sha256, exec: (stat.mode & 0o111) !== 0 });
-  }
   const pack = tar.pack();
   const hash = crypto.createHash('sha256');
   let size = 0;
@@ -63,14 +54,31 @@ export async function packPayload(
     },
     fs.createWriteStream(outPath),
   );
-  for (const file of files) {
+  // A failed write must not leave the loop below waiting on a pack nobody reads.
+  writing.catch(() => pack.destroy());
+  for (const rel of listTree(root)) {
+    const abs = path.join(root, rel);
+    const stat = fs.statSync(abs);
+    const exec = (stat.mode & 0o111) !== 0;
     const entry = pack.entry({
-      name: file.path,
-      size: file.size,
-      mode: file.exec ? 0o755 : 0o644,
+      name: rel,
+      size: stat.size,
+      mode: exec ? 0o755 : 0o644,
       mtime: new Date(0),
     });
-    await pipeline(fs.createReadStream(path.join(root, file.path)), entry);
+    // Each file is read once: hashed for the manifest on its way into the archive.
+    const fileHash = crypto.createHash('sha256');
+    await pipeline(
+      fs.createReadStream(abs),
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          fileHash.update(chunk);
+          yield chunk;
+        }
+      },
+      entry,
+    );
+    files.push({ path: rel, size: stat.size, sha256: fileHash.digest('hex'), exec });
   }
   pack.finalize();
   await writing;

@@ -245,6 +245,16 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
     }
     log(`fetching node-linux-${arch}@${nodeVersion} from the npm registry`);
     const nodePkg = await fetchRuntimePackage(cacheDir, arch, nodeVersion);
+    // Refuse missing or foreign native modules before a minute of npm install, not after.
+    if (arch !== os.arch()) {
+      const closure = lockClosure(lock, Object.keys(options.packages)).map(([key]) => key);
+      checkSupplied(
+        nativePackagesOf(projectRoot, closure),
+        options.nativeModulesDir,
+        arch,
+        nodeVersion,
+      );
+    }
     const work = fs.mkdtempSync(path.join(cacheDir, 'stage-'));
     try {
       fs.mkdirSync(path.join(work, 'runtime', 'bin'), { recursive: true });
@@ -283,18 +293,8 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
           );
         }
       } else {
+        checkSupplied(natives, options.nativeModulesDir, arch, nodeVersion);
         const supplied = options.nativeModulesDir;
-        const missing = natives.filter(
-          (name) =>
-            !supplied || nodeFilesUnder(path.join(supplied, name, 'build', 'Release')).length === 0,
-        );
-        if (missing.length > 0) {
-          throw new NativeModulesMissing(
-            `cannot build ${missing.join(', ')} for ${arch} on this ${os.arch()} machine: build them ` +
-              `on a ${arch} board against Node.js ${nodeVersion} and pass the folder holding ` +
-              `<package>/build/Release/*.node with --native-modules`,
-          );
-        }
         for (const name of natives) {
           const from = path.join(supplied as string, name, 'build', 'Release');
           const to = path.join(nodeModules, name, 'build', 'Release');
@@ -320,6 +320,35 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
       throw err;
     }
   });
+}
+
+/** Packages of the lock closure (keys like node_modules/x) that compile an addon, as installed here. */
+function nativePackagesOf(projectRoot: string, closure: string[]): string[] {
+  return closure
+    .filter((key) => fs.existsSync(path.join(projectRoot, key, 'binding.gyp')))
+    .map((key) => key.slice(key.lastIndexOf('node_modules/') + 'node_modules/'.length))
+    .sort();
+}
+
+/** Native modules for another architecture must be supplied, each as a binary for that target. */
+function checkSupplied(
+  natives: string[],
+  supplied: string | undefined,
+  arch: BundleArch,
+  nodeVersion: string,
+): void {
+  const missing = natives.filter(
+    (name) =>
+      !supplied || nodeFilesUnder(path.join(supplied, name, 'build', 'Release')).length === 0,
+  );
+  if (missing.length > 0) {
+    throw new NativeModulesMissing(
+      `cannot build ${missing.join(', ')} for ${arch} on this ${os.arch()} machine: build them ` +
+        `on a ${arch} board against Node.js ${nodeVersion} and pass the folder holding ` +
+        `<package>/build/Release/*.node with --native-modules`,
+    );
+  }
+  if (supplied) checkNativeArch(supplied, arch);
 }
 
 /** Every addon in the slot must be a binary for the target; a stray one would not load. */
