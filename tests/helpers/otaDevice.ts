@@ -88,6 +88,16 @@ export class OtaDevice {
     });
   }
 
+  /**
+   * Flashes this disk from a provisioned one, as boards are flashed from one
+   * image: slot files become hard links (nothing ever writes into an installed
+   * slot; an install empties the spare one first), links and state are copied.
+   */
+  flashFrom(image: OtaDevice): void {
+    copyTree(image.root, this.root);
+    fs.cpSync(image.stateDir, this.stateDir, { recursive: true });
+  }
+
   /** Starts the sign's service, and with startAgent() the agent's, under deviceServices.ts. */
   startSign(): void {
     const services = spawn(
@@ -160,6 +170,18 @@ export class OtaDevice {
     const exited = new Promise((r) => services.once('exit', r));
     services.kill('SIGTERM');
     await exited;
+  }
+}
+
+/** Mirrors a tree: directories made, files hard-linked, symbolic links re-created. */
+function copyTree(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, entry.name);
+    const dst = path.join(to, entry.name);
+    if (entry.isDirectory()) copyTree(src, dst);
+    else if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(src), dst);
+    else fs.linkSync(src, dst);
   }
 }
 
