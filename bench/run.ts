@@ -6,6 +6,7 @@ import { benchRealtime } from './realtimeBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
 import { benchStore } from './storeBench';
+import { benchUpdates } from './updateBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
@@ -15,3 +16,4 @@ await benchRealtime();
 await benchSignStartup();
 await benchStore();
 await benchAnnouncements();
+await benchUpdates();
