@@ -287,7 +287,15 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
           // node-gyp lets that win over the command line: set both.
           await run(
             process.execPath,
-            [gyp, 'rebuild', '--release', `--nodedir=${nodePkg}`, `--arch=${arch}`, '-j', '2'],
+            [
+              gyp,
+              'rebuild',
+              '--release',
+              `--nodedir=${nodePkg}`,
+              `--arch=${arch}`,
+              '-j',
+              String(os.availableParallelism()),
+            ],
             path.join(nodeModules, name),
             { npm_config_nodedir: nodePkg, npm_config_target: nodeVersion },
           );
