@@ -22,6 +22,7 @@ export function roleAtLeast(have: Role, need: Role): boolean {
  * every route its role allows; one with scopes only the routes in them.
  */
 export const SCOPES = [
+  'account',
   'fleet',
   'announcements',
   'signs',

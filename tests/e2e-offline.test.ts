@@ -31,7 +31,7 @@ describe('sign without its broker', () => {
     system = await startSystem({
       deviceId: DEVICE,
       stopId: STOP_CENTRAL,
-      brokerUrl: broker.url,
+      mosquitto: broker,
       dir,
     });
     sign = system.sign;
