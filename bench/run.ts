@@ -1,11 +1,15 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
+import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
 import { benchGtfs } from './gtfsBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
+import { benchStore } from './storeBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
 benchCodec();
 benchGtfs();
 await benchSignStartup();
+await benchStore();
+await benchAnnouncements();

@@ -91,7 +91,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       target: { kind: 'announcement', id: record.announcementId },
       after: record,
     });
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(target);
     return reply.code(201).send(record);
   });
 
@@ -106,7 +106,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
         target: { kind: 'announcement', id: record.announcementId },
         before: { target: record.target, text: record.text, priority: record.priority },
       });
-      await services.publisher.announcementsChanged();
+      await services.publisher.announcementsChanged(record.target);
       return record;
     },
   );
