@@ -194,10 +194,8 @@ export class Mosquitto {
         'allow_anonymous false',
         'persistence false',
         `log_dest file ${logPath}`,
-        'log_type error',
-        'log_type warning',
-        'log_type notice',
-        'log_type information',
+        // Denied packets are logged at debug level: the refusals are counted from this log.
+        'log_type all',
         `listener ${chosen} 127.0.0.1`,
         `cafile ${tls.caFile}`,
         `certfile ${tls.certFile}`,
