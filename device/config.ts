@@ -104,7 +104,10 @@ const schema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
-    claim: z.string().startsWith('stopsign-claim:', 'expected the claim text (stopsign-claim:?...)').optional(),
+    claim: z
+      .string()
+      .startsWith('stopsign-claim:', 'expected the claim text (stopsign-claim:?...)')
+      .optional(),
     mqttUsername: z.string().min(1).optional(),
     mqttPassword: z.string().min(1).optional(),
     brokerCaPem: z.string().optional(),
@@ -142,7 +145,9 @@ export function loadDeviceConfig(
   const problems: string[] = [];
   try {
     // A provisioned sign knows who it is and where its broker is from its credentials.
-    const credentials = readCredentials(typeof raw.dataDir === 'string' ? raw.dataDir : 'var/device');
+    const credentials = readCredentials(
+      typeof raw.dataDir === 'string' ? raw.dataDir : 'var/device',
+    );
     if (credentials) {
       if (raw.deviceId !== undefined && raw.deviceId !== credentials.deviceId) {
         problems.push(

@@ -4,7 +4,12 @@
  */
 import pino from 'pino';
 import { assembleSign } from './assembleSign';
-import { DeviceConfigError, loadDeviceConfig, loadProvisioningConfig, type DeviceConfig } from './config';
+import {
+  DeviceConfigError,
+  loadDeviceConfig,
+  loadProvisioningConfig,
+  type DeviceConfig,
+} from './config';
 import { ensureProvisioned } from './provision/provisionSign';
 
 function readConfig(): DeviceConfig {

@@ -8,7 +8,9 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535);
 const onOff = z.union([
   z.boolean(),
-  z.enum(['on', 'off', 'true', 'false', '1', '0']).transform((v) => ['on', 'true', '1'].includes(v)),
+  z
+    .enum(['on', 'off', 'true', 'false', '1', '0'])
+    .transform((v) => ['on', 'true', '1'].includes(v)),
 ]);
 
 export const managerConfigSchema = z
@@ -57,9 +59,15 @@ export const managerConfigSchema = z
     /** The name or address signs and browsers reach this manager by (certificate, claims). */
     publicHost: z.string().min(1).optional(),
     /** The manager's URL as signs see it, when a proxy stands in front (https://...). */
-    publicUrl: z.string().regex(/^https:\/\/\S+$/, 'must be an https:// URL').optional(),
+    publicUrl: z
+      .string()
+      .regex(/^https:\/\/\S+$/, 'must be an https:// URL')
+      .optional(),
     /** The broker URL claimed signs are given (mqtts://...); defaults to the embedded broker. */
-    signBrokerUrl: z.string().regex(/^mqtts:\/\/\S+$/, 'must be an mqtts:// URL').optional(),
+    signBrokerUrl: z
+      .string()
+      .regex(/^mqtts:\/\/\S+$/, 'must be an mqtts:// URL')
+      .optional(),
     /** Certificates of your own (PEM files); without them the manager makes its own CA. */
     tlsCertFile: z.string().min(1).optional(),
     tlsKeyFile: z.string().min(1).optional(),
@@ -71,9 +79,19 @@ export const managerConfigSchema = z
     /** How the external broker's access control is driven: its dynsec plugin, or left to you. */
     brokerAccess: z.enum(['mosquitto-dynsec', 'none']).default('mosquitto-dynsec'),
     /** How long a claim code stays usable. */
-    claimTtlHours: z.coerce.number().int().min(1).max(24 * 90).default(72),
+    claimTtlHours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(72),
     /** A console session ends after this long without a request. */
-    sessionIdleHours: z.coerce.number().int().min(1).max(24 * 30).default(12),
+    sessionIdleHours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(12),
     /** log2 of scrypt's N for operator passwords: 17 is OWASP's floor; tests use less. */
     scryptCost: z.coerce.number().int().min(10).max(20).default(17),
     /** Failed logins per account (and four times that per address) in 15 minutes before a wait. */
@@ -84,15 +102,21 @@ export const managerConfigSchema = z
     path: ['brokerUrl'],
   })
   .refine((c) => c.brokerMode === 'embedded' || (c.brokerUsername && c.brokerPassword), {
-    message: 'an external broker needs the manager\'s account: STOPSIGN_BROKER_USERNAME and _PASSWORD',
+    message:
+      "an external broker needs the manager's account: STOPSIGN_BROKER_USERNAME and _PASSWORD",
     path: ['brokerUsername'],
   })
-  .refine((c) => c.brokerMode === 'embedded' || c.signBrokerUrl || c.brokerUrl?.startsWith('mqtts://'), {
-    message: 'signs talk to the broker over TLS: give an mqtts:// STOPSIGN_BROKER_URL or STOPSIGN_SIGN_BROKER_URL',
-    path: ['signBrokerUrl'],
-  })
+  .refine(
+    (c) => c.brokerMode === 'embedded' || c.signBrokerUrl || c.brokerUrl?.startsWith('mqtts://'),
+    {
+      message:
+        'signs talk to the broker over TLS: give an mqtts:// STOPSIGN_BROKER_URL or STOPSIGN_SIGN_BROKER_URL',
+      path: ['signBrokerUrl'],
+    },
+  )
   .refine((c) => c.brokerMode === 'external' || c.brokerTls || c.signBrokerUrl, {
-    message: 'without TLS on the embedded broker, say where signs reach it over TLS: STOPSIGN_SIGN_BROKER_URL',
+    message:
+      'without TLS on the embedded broker, say where signs reach it over TLS: STOPSIGN_SIGN_BROKER_URL',
     path: ['signBrokerUrl'],
   })
   .refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {

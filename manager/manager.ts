@@ -115,7 +115,10 @@ export class Manager {
         sessions: store.sessions,
         apiTokens: store.apiTokens,
         audit,
-        throttle: new LoginThrottle({ maxFailures: config.loginMaxFailures, windowSeconds: 900 }, clock),
+        throttle: new LoginThrottle(
+          { maxFailures: config.loginMaxFailures, windowSeconds: 900 },
+          clock,
+        ),
         clock,
         logger,
         scryptLog2Cost: config.scryptCost,
@@ -173,7 +176,8 @@ export class Manager {
         clock,
         logger,
         claimTtlSeconds: config.claimTtlHours * 3600,
-        managerUrl: () => config.publicUrl ?? `https://${hostInUrl(publicHost)}:${new URL(httpUrl).port}`,
+        managerUrl: () =>
+          config.publicUrl ?? `https://${hostInUrl(publicHost)}:${new URL(httpUrl).port}`,
         managerCaFingerprint: tls.caFingerprint,
         signBrokerUrl,
         brokerCaPem: brokerCaPem ?? tls.caPem,
@@ -260,8 +264,13 @@ export class Manager {
       };
     }
     const brokerUrl = config.brokerUrl ?? '';
-    const linkUser = { username: config.brokerUsername ?? '', password: config.brokerPassword ?? '' };
-    const brokerCaPem = config.brokerCaFile ? fs.readFileSync(config.brokerCaFile, 'utf8') : undefined;
+    const linkUser = {
+      username: config.brokerUsername ?? '',
+      password: config.brokerPassword ?? '',
+    };
+    const brokerCaPem = config.brokerCaFile
+      ? fs.readFileSync(config.brokerCaFile, 'utf8')
+      : undefined;
     let access: BrokerAccess;
     if (config.brokerAccess === 'mosquitto-dynsec') {
       const dynsec = new MosquittoDynsecAccess({

@@ -124,13 +124,18 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       // Subscriptions are re-made on every connect below, including after a broker lost its sessions.
       resubscribe: false,
       reconnectPeriod: this.backoff.next(),
+      // A refused CONNACK (revoked, broker store down) is retried with back-off like a lost link,
+      // so a sign that is let in again comes back by itself.
+      reconnectOnConnackError: true,
       keepalive: this.options.keepaliveSeconds ?? 30,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       will: this.willMessage(),
       ...(this.options.username !== undefined
         ? { username: this.options.username, password: this.options.password ?? '' }
         : {}),
-      ...(this.options.caPem !== undefined ? { ca: this.options.caPem, rejectUnauthorized: true } : {}),
+      ...(this.options.caPem !== undefined
+        ? { ca: this.options.caPem, rejectUnauthorized: true }
+        : {}),
     });
     this.client = client;
     client.on('connect', () => this.onConnect());

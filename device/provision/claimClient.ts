@@ -37,7 +37,10 @@ function request(
         // Without a CA yet the answer is checked by fingerprint below, not by the chain.
         ...(options.ca ? { ca: options.ca } : { rejectUnauthorized: false }),
         headers: options.body
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(options.body) }
+          ? {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(options.body),
+            }
           : {},
         timeout: options.timeoutMs,
       },
@@ -49,10 +52,14 @@ function request(
           if (size > 64 * 1024) req.destroy(new Error('answer too large'));
           else chunks.push(chunk);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.origin} in ${options.timeoutMs} ms`)));
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer from ${url.origin} in ${options.timeoutMs} ms`)),
+    );
     req.on('error', reject);
     req.end(options.body);
   });
@@ -65,8 +72,12 @@ export function pemFingerprint(pem: string): string {
 
 /** Fetches the manager's CA and returns it only if it is the one the claim names. */
 export async function fetchPinnedCa(claim: Claim, timeoutMs = 10_000): Promise<string> {
-  const answer = await request(new URL('/api/ca.pem', claim.managerUrl), { method: 'GET', timeoutMs });
-  if (answer.status !== 200) throw new ClaimError(`the manager answered ${answer.status} for its CA`, false);
+  const answer = await request(new URL('/api/ca.pem', claim.managerUrl), {
+    method: 'GET',
+    timeoutMs,
+  });
+  if (answer.status !== 200)
+    throw new ClaimError(`the manager answered ${answer.status} for its CA`, false);
   let fingerprint: string;
   try {
     fingerprint = pemFingerprint(answer.body);
@@ -105,9 +116,13 @@ export async function claimCredentials(claim: Claim, timeoutMs = 10_000): Promis
     } catch {
       // not JSON: keep the text
     }
-    throw new ClaimError(`the manager refused the claim (${answer.status}): ${reason}`, answer.status < 500 && answer.status !== 429);
+    throw new ClaimError(
+      `the manager refused the claim (${answer.status}): ${reason}`,
+      answer.status < 500 && answer.status !== 429,
+    );
   }
   const parsed = claimResponse.safeParse(JSON.parse(answer.body));
-  if (!parsed.success) throw new ClaimError(`the claim answer is malformed: ${z.prettifyError(parsed.error)}`, true);
+  if (!parsed.success)
+    throw new ClaimError(`the claim answer is malformed: ${z.prettifyError(parsed.error)}`, true);
   return parsed.data;
 }

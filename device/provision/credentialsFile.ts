@@ -34,7 +34,8 @@ export function readCredentials(dataDir: string): StoredCredentials | undefined 
     throw err;
   }
   const parsed = storedCredentials.safeParse(JSON.parse(text));
-  if (!parsed.success) throw new Error(`${file} is not a credentials file: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`${file} is not a credentials file: ${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 

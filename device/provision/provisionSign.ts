@@ -35,7 +35,10 @@ export async function ensureProvisioned(options: ProvisionOptions): Promise<Stor
   const claim = parseClaim(options.claim);
   const hash = claimHash(claim.code);
   if (existing?.claimHash === hash) return existing;
-  const backoff = new Backoff({ minMs: options.retryMinMs ?? 1000, maxMs: options.retryMaxMs ?? 60_000 });
+  const backoff = new Backoff({
+    minMs: options.retryMinMs ?? 1000,
+    maxMs: options.retryMaxMs ?? 60_000,
+  });
   const attempts = options.attempts ?? 20;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -47,7 +50,10 @@ export async function ensureProvisioned(options: ProvisionOptions): Promise<Stor
         claimedAt: Math.floor((options.clock ?? Date.now)() / 1000),
       };
       writeCredentials(dataDir, stored);
-      logger.info({ deviceId: answer.deviceId, stopId: answer.stopId }, 'provisioned: credentials claimed and saved');
+      logger.info(
+        { deviceId: answer.deviceId, stopId: answer.stopId },
+        'provisioned: credentials claimed and saved',
+      );
       return stored;
     } catch (err) {
       const fatal = err instanceof ClaimError && err.fatal;

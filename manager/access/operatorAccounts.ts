@@ -15,7 +15,13 @@ import {
 } from '../../shared';
 import { decoyHash, hashPassword, verifyPassword } from '../security/passwords';
 import type { LoginThrottle } from '../security/loginThrottle';
-import { newApiToken, randomSecret, sameSecret, sha256Hex, TOKEN_PREFIX } from '../security/secrets';
+import {
+  newApiToken,
+  randomSecret,
+  sameSecret,
+  sha256Hex,
+  TOKEN_PREFIX,
+} from '../security/secrets';
 import type { ApiTokenRecord, ApiTokenRepository } from '../store/apiTokenRepository';
 import type { OperatorRecord, OperatorRepository } from '../store/operatorRepository';
 import type { SessionRepository } from '../store/sessionRepository';
@@ -83,7 +89,12 @@ export class OperatorAccounts {
     return Math.floor(this.options.clock() / 1000);
   }
 
-  async setup(token: string, username: string, password: string, address: string): Promise<OperatorView> {
+  async setup(
+    token: string,
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<OperatorView> {
     const expected = this.setupToken;
     if (expected === undefined || (await this.options.operators.count()) > 0) {
       this.setupToken = undefined;
@@ -94,7 +105,11 @@ export class OperatorAccounts {
     this.setupToken = undefined;
     await this.options.audit.record(
       { actorKind: 'system', actor: 'setup token', address },
-      { action: 'operator.create', target: { kind: 'operator', id: username }, after: { role: 'admin' } },
+      {
+        action: 'operator.create',
+        target: { kind: 'operator', id: username },
+        after: { role: 'admin' },
+      },
     );
     return created;
   }
@@ -102,7 +117,8 @@ export class OperatorAccounts {
   async login(username: string, password: string, address: string): Promise<LoginResult> {
     const { throttle, operators, sessions, audit } = this.options;
     const verdict = throttle.check(username, address);
-    if (!verdict.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
+    if (!verdict.allowed)
+      return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds };
     const operator = await operators.get(username);
     // The same work whether or not the account exists.
     const matches = await verifyPassword(password, operator?.passwordHash ?? this.decoy);
@@ -128,7 +144,10 @@ export class OperatorAccounts {
       lastSeenAt: now,
       address,
     });
-    await audit.record({ actorKind: 'operator', actor: username, address }, { action: 'login.success' });
+    await audit.record(
+      { actorKind: 'operator', actor: username, address },
+      { action: 'login.success' },
+    );
     return { ok: true, sessionId, csrfToken, operator: view(operator), expiresAt };
   }
 
@@ -147,7 +166,11 @@ export class OperatorAccounts {
     const operator = await this.options.operators.get(session.username);
     if (!operator || operator.disabledAt !== null) return undefined;
     if (now - session.lastSeenAt >= TOUCH_EVERY_SECONDS) {
-      await this.options.sessions.touch(sessionHash, now, now + this.options.sessionIdleHours * 3600);
+      await this.options.sessions.touch(
+        sessionHash,
+        now,
+        now + this.options.sessionIdleHours * 3600,
+      );
     }
     return {
       kind: 'session',
@@ -170,7 +193,13 @@ export class OperatorAccounts {
       await this.options.apiTokens.touch(record.tokenId, now);
     }
     const role = roleAtLeast(owner.role, record.role) ? record.role : owner.role;
-    return { kind: 'token', tokenId: record.tokenId, username: record.username, role, scopes: record.scopes };
+    return {
+      kind: 'token',
+      tokenId: record.tokenId,
+      username: record.username,
+      role,
+      scopes: record.scopes,
+    };
   }
 
   async list(): Promise<OperatorView[]> {
@@ -191,7 +220,12 @@ export class OperatorAccounts {
   async createRecord(username: string, password: string, role: Role): Promise<OperatorView> {
     const passwordHash = await hashPassword(password, this.options.scryptLog2Cost);
     const createdAt = this.now();
-    const created = await this.options.operators.create({ username, passwordHash, role, createdAt });
+    const created = await this.options.operators.create({
+      username,
+      passwordHash,
+      role,
+      createdAt,
+    });
     if (!created) throw new AccountError(409, `operator ${username} exists already`);
     return { username, role, createdAt, passwordChangedAt: createdAt, disabled: false };
   }
@@ -217,7 +251,11 @@ export class OperatorAccounts {
       await operators.setDisabled(username, changes.disabled ? now : null);
     }
     if (changes.password !== undefined) {
-      await operators.setPassword(username, await hashPassword(changes.password, this.options.scryptLog2Cost), now);
+      await operators.setPassword(
+        username,
+        await hashPassword(changes.password, this.options.scryptLog2Cost),
+        now,
+      );
     }
     // A narrower role, a disabled account or a reset password ends every open session.
     const narrowed = changes.role !== undefined && !roleAtLeast(changes.role, before.role);

@@ -21,7 +21,10 @@ export type Principal =
   | { kind: 'anonymous' };
 
 /** How the principal appears in the audit log. */
-export function actorOf(principal: Principal): { actorKind: 'operator' | 'token' | 'anonymous'; actor: string } {
+export function actorOf(principal: Principal): {
+  actorKind: 'operator' | 'token' | 'anonymous';
+  actor: string;
+} {
   if (principal.kind === 'session') return { actorKind: 'operator', actor: principal.username };
   if (principal.kind === 'token') {
     return { actorKind: 'token', actor: `${principal.username} (token ${principal.tokenId})` };

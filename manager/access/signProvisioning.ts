@@ -93,7 +93,10 @@ export class SignProvisioning {
     if (schedule.hasSchedule()) {
       const unknown = [...new Set(requests.map((r) => r.stopId))].filter((s) => !schedule.stop(s));
       if (unknown.length > 0) {
-        throw new ProvisioningError(422, `stop ${unknown.join(', ')} is not in the imported schedule`);
+        throw new ProvisioningError(
+          422,
+          `stop ${unknown.join(', ')} is not in the imported schedule`,
+        );
       }
     }
     const now = this.now();
@@ -104,7 +107,8 @@ export class SignProvisioning {
       const before = await signs.get(deviceId);
       const sign = await signs.register(deviceId, request.stopId, request.label, now);
       if (before) {
-        if (before.stopId !== sign.stopId) await this.options.broker.signMoved(deviceId, sign.stopId);
+        if (before.stopId !== sign.stopId)
+          await this.options.broker.signMoved(deviceId, sign.stopId);
         await this.options.audit.record(who, {
           action: 'sign.update',
           target: { kind: 'sign', id: deviceId },
@@ -154,7 +158,9 @@ export class SignProvisioning {
       );
       throw new ProvisioningError(
         outcome.reason === 'unknown' ? 404 : 409,
-        outcome.reason === 'unknown' ? 'unknown claim code' : `the claim code was ${outcome.reason === 'used' ? 'used already' : 'not used in time'}`,
+        outcome.reason === 'unknown'
+          ? 'unknown claim code'
+          : `the claim code was ${outcome.reason === 'used' ? 'used already' : 'not used in time'}`,
       );
     }
     const sign = await this.options.signs.get(outcome.deviceId);

@@ -32,13 +32,25 @@ export class BrokerRefusals {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  record(reason: RefusalReason, client: string, address: string, detail: string, signId?: string): void {
+  record(
+    reason: RefusalReason,
+    client: string,
+    address: string,
+    detail: string,
+    signId?: string,
+  ): void {
     this.total += 1;
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     if (signId !== undefined && (this.bySign.has(signId) || this.bySign.size < MAX_SIGNS)) {
       this.bySign.set(signId, (this.bySign.get(signId) ?? 0) + 1);
     }
-    this.last.unshift({ at: Math.floor(this.clock() / 1000), reason, client: client.slice(0, 80), address, detail: detail.slice(0, 200) });
+    this.last.unshift({
+      at: Math.floor(this.clock() / 1000),
+      reason,
+      client: client.slice(0, 80),
+      address,
+      detail: detail.slice(0, 200),
+    });
     this.last.length = Math.min(this.last.length, KEEP_LAST);
   }
 

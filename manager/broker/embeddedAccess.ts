@@ -57,7 +57,12 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
       preConnect: (client, packet, done) => {
         const verdict = this.throttle.check(packet.clientId, addressOf(client));
         if (verdict.allowed) return done(null, true);
-        this.refuse('throttled', client, `retry in ${verdict.retryAfterSeconds} s`, packet.clientId);
+        this.refuse(
+          'throttled',
+          client,
+          `retry in ${verdict.retryAfterSeconds} s`,
+          packet.clientId,
+        );
         done(null, false);
       },
       authenticate: (client, username, password, done) => {
@@ -84,7 +89,12 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
         if (identity?.kind === 'sign' && identity.grant.publish.includes(packet.topic)) {
           return done(null);
         }
-        this.refuse('publish-denied', client, packet.topic, identity?.kind === 'sign' ? identity.deviceId : undefined);
+        this.refuse(
+          'publish-denied',
+          client,
+          packet.topic,
+          identity?.kind === 'sign' ? identity.deviceId : undefined,
+        );
         done(new Error(`publish to ${packet.topic} is not allowed`));
       },
       authorizeSubscribe: (client, subscription, done) => {
@@ -94,7 +104,12 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
             ? subscription.topic.startsWith(`${TOPIC_ROOT}/`)
             : identity?.kind === 'sign' && identity.grant.subscribe.includes(subscription.topic);
         if (allowed) return done(null, subscription);
-        this.refuse('subscribe-denied', client, subscription.topic, identity?.kind === 'sign' ? identity.deviceId : undefined);
+        this.refuse(
+          'subscribe-denied',
+          client,
+          subscription.topic,
+          identity?.kind === 'sign' ? identity.deviceId : undefined,
+        );
         // A null subscription is a refused one (SUBACK 0x80); the connection stays.
         done(null, null);
       },
@@ -161,7 +176,13 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
     }
     const secret = password.toString('utf8');
     if (client.id !== username) {
-      this.failed('client-id-mismatch', client, `client id ${client.id} for user ${username}`, username, address);
+      this.failed(
+        'client-id-mismatch',
+        client,
+        `client id ${client.id} for user ${username}`,
+        username,
+        address,
+      );
       return NOT_AUTHORIZED;
     }
     const { manager } = this.options;
@@ -175,7 +196,13 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
     }
     const credential = await this.options.signCredentials.get(username);
     if (!credential) {
-      this.failed('unknown-client', client, 'no such sign or it was never provisioned', undefined, address);
+      this.failed(
+        'unknown-client',
+        client,
+        'no such sign or it was never provisioned',
+        undefined,
+        address,
+      );
       return NOT_AUTHORIZED;
     }
     if (credential.revokedAt !== null) {
@@ -195,7 +222,13 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
     return 0;
   }
 
-  private failed(reason: RefusalReason, client: Client, detail: string, signId: string | undefined, address: string): void {
+  private failed(
+    reason: RefusalReason,
+    client: Client,
+    detail: string,
+    signId: string | undefined,
+    address: string,
+  ): void {
     this.throttle.fail(client.id, address);
     this.refuse(reason, client, detail, signId);
   }

@@ -92,10 +92,16 @@ export class MosquittoDynsecAccess implements BrokerAccess {
     const reconnected = new Promise<void>((resolve) => client.once('connect', () => resolve()));
     await client.publishAsync(
       CONTROL,
-      JSON.stringify({ commands: [{ command: 'addClientRole', username, rolename: MANAGER_ROLE }] }),
+      JSON.stringify({
+        commands: [{ command: 'addClientRole', username, rolename: MANAGER_ROLE }],
+      }),
       { qos: 1 },
     );
-    await withTimeout(reconnected, this.options.timeoutMs ?? 10_000, 'reconnect after taking the manager role');
+    await withTimeout(
+      reconnected,
+      this.options.timeoutMs ?? 10_000,
+      'reconnect after taking the manager role',
+    );
     await client.subscribeAsync(RESPONSE, { qos: 1 });
     if (!(await this.hasManagerRole())) {
       throw new Error(`Mosquitto account ${username} did not get the ${MANAGER_ROLE} role`);
@@ -190,7 +196,9 @@ export class MosquittoDynsecAccess implements BrokerAccess {
     const answered = new Promise<DynsecResponse[]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(correlation);
-        reject(new Error(`Mosquitto did not answer ${commands[0]?.command ?? ''} within the timeout`));
+        reject(
+          new Error(`Mosquitto did not answer ${commands[0]?.command ?? ''} within the timeout`),
+        );
       }, this.options.timeoutMs ?? 5000);
       this.waiting.set(correlation, (responses) => {
         clearTimeout(timer);

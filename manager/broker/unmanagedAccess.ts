@@ -10,13 +10,19 @@ export class UnmanagedBrokerAccess implements BrokerAccess {
   constructor(private readonly logger: Logger) {}
 
   async signClaimed(deviceId: string): Promise<void> {
-    this.logger.warn({ deviceId }, 'sign claimed; the broker must be told its credentials by other means');
+    this.logger.warn(
+      { deviceId },
+      'sign claimed; the broker must be told its credentials by other means',
+    );
   }
 
   async signMoved(): Promise<void> {}
 
   async signRevoked(deviceId: string): Promise<void> {
-    this.logger.warn({ deviceId }, 'sign revoked; the broker must be told to refuse it by other means');
+    this.logger.warn(
+      { deviceId },
+      'sign revoked; the broker must be told to refuse it by other means',
+    );
   }
 
   refusals(): null {

@@ -57,12 +57,20 @@ export async function createOperator(
 
 export async function createToken(
   tools: AdminTools,
-  request: { username: string; name: string; role?: Role; scopes?: Scope[]; expiresInDays?: number },
+  request: {
+    username: string;
+    name: string;
+    role?: Role;
+    scopes?: Scope[];
+    expiresInDays?: number;
+  },
 ): Promise<{ token: string; tokenId: string }> {
   const owner = await tools.store.operators.get(request.username);
-  if (!owner || owner.disabledAt !== null) throw new Error(`no active operator ${request.username}`);
+  if (!owner || owner.disabledAt !== null)
+    throw new Error(`no active operator ${request.username}`);
   const role = request.role ?? owner.role;
-  if (!roleAtLeast(owner.role, role)) throw new Error(`${request.username} is ${owner.role}, not ${role}`);
+  if (!roleAtLeast(owner.role, role))
+    throw new Error(`${request.username} is ${owner.role}, not ${role}`);
   const { token, record } = await tools.accounts.issueToken(
     owner.username,
     {

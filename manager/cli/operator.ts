@@ -7,7 +7,12 @@
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { role as roleSchema, scope as scopeSchema, username as usernameSchema, password as passwordSchema } from '../../shared';
+import {
+  role as roleSchema,
+  scope as scopeSchema,
+  username as usernameSchema,
+  password as passwordSchema,
+} from '../../shared';
 import { ConfigError, loadManagerConfig } from '../config';
 import { createOperator, createToken, openAdminTools } from './adminTools';
 
@@ -40,7 +45,13 @@ async function main(): Promise<void> {
         ? passwordSchema.parse(fs.readFileSync(0, 'utf8').trim())
         : undefined;
       const created = await createOperator(tools, { username, role, password });
-      if (values.json) console.log(JSON.stringify({ ...created.operator, password: password ? undefined : created.password }));
+      if (values.json)
+        console.log(
+          JSON.stringify({
+            ...created.operator,
+            password: password ? undefined : created.password,
+          }),
+        );
       else {
         console.log(`created ${role} ${username}`);
         if (!password) console.log(`password (shown once): ${created.password}`);

@@ -21,7 +21,9 @@ env: STOPSIGN_API_URL, STOPSIGN_API_TOKEN, STOPSIGN_API_CA_FILE`;
 
 const cliEnv = z.object({
   STOPSIGN_API_URL: z.string().url('STOPSIGN_API_URL: the manager, e.g. https://127.0.0.1:8080'),
-  STOPSIGN_API_TOKEN: z.string().min(1, 'STOPSIGN_API_TOKEN: an API token with the maintenance role'),
+  STOPSIGN_API_TOKEN: z
+    .string()
+    .min(1, 'STOPSIGN_API_TOKEN: an API token with the maintenance role'),
   STOPSIGN_API_CA_FILE: z.string().min(1).optional(),
 });
 
@@ -60,28 +62,32 @@ async function main(): Promise<void> {
   const caPem = env.data.STOPSIGN_API_CA_FILE
     ? fs.readFileSync(env.data.STOPSIGN_API_CA_FILE, 'utf8')
     : undefined;
-  const api = new ManagerApi(env.data.STOPSIGN_API_URL, { caPem, token: env.data.STOPSIGN_API_TOKEN });
+  const api = new ManagerApi(env.data.STOPSIGN_API_URL, {
+    caPem,
+    token: env.data.STOPSIGN_API_TOKEN,
+  });
   const [command, id] = positionals;
   try {
     if (command === 'create') {
-      const body = z
-        .object({ claim: claimAnswer.nullable(), deviceId: z.string() })
-        .parse(
-          await check(
-            await api.post('/api/signs', {
-              stopId: values.stop,
-              ...(values.label ? { label: values.label } : {}),
-              ...(values['device-id'] ? { deviceId: values['device-id'] } : {}),
-            }),
-            'create',
-          ),
-        );
-      if (!body.claim) throw new Error(`sign ${body.deviceId} existed already: it was moved, no new claim`);
+      const body = z.object({ claim: claimAnswer.nullable(), deviceId: z.string() }).parse(
+        await check(
+          await api.post('/api/signs', {
+            stopId: values.stop,
+            ...(values.label ? { label: values.label } : {}),
+            ...(values['device-id'] ? { deviceId: values['device-id'] } : {}),
+          }),
+          'create',
+        ),
+      );
+      if (!body.claim)
+        throw new Error(`sign ${body.deviceId} existed already: it was moved, no new claim`);
       await writeQr(values.qr, body.claim.claim);
       if (values.json) console.log(JSON.stringify({ deviceId: body.deviceId, ...body.claim }));
       else {
         console.log(`sign ${body.deviceId} created`);
-        console.log(`claim code ${body.claim.code}, usable until ${new Date(body.claim.expiresAt * 1000).toISOString()}`);
+        console.log(
+          `claim code ${body.claim.code}, usable until ${new Date(body.claim.expiresAt * 1000).toISOString()}`,
+        );
         console.log(`claim: ${body.claim.claim}`);
       }
     } else if (command === 'batch') {
@@ -94,22 +100,42 @@ async function main(): Promise<void> {
         const created = z
           .array(z.object({ deviceId: z.string(), claim: claimAnswer.nullable() }))
           .parse(await check(await api.post('/api/signs/batch', { signs }), 'batch'));
-        for (const sign of created) console.log(JSON.stringify({ deviceId: sign.deviceId, claim: sign.claim?.claim ?? null }));
+        for (const sign of created)
+          console.log(
+            JSON.stringify({ deviceId: sign.deviceId, claim: sign.claim?.claim ?? null }),
+          );
       }
     } else if (command === 'list') {
       const signs = z
-        .array(z.object({ deviceId: z.string(), stopId: z.string(), online: z.boolean(), provisioning: z.object({ state: z.string() }).nullable() }))
+        .array(
+          z.object({
+            deviceId: z.string(),
+            stopId: z.string(),
+            online: z.boolean(),
+            provisioning: z.object({ state: z.string() }).nullable(),
+          }),
+        )
         .parse(await check(await api.get('/api/signs'), 'list'));
-      for (const s of signs) console.log(`${s.deviceId}\t${s.stopId}\t${s.online ? 'online' : 'offline'}\t${s.provisioning?.state ?? ''}`);
+      for (const s of signs)
+        console.log(
+          `${s.deviceId}\t${s.stopId}\t${s.online ? 'online' : 'offline'}\t${s.provisioning?.state ?? ''}`,
+        );
     } else if (command === 'revoke' && id) {
       await check(await api.post(`/api/signs/${encodeURIComponent(id)}/revoke`), 'revoke');
       console.log(`sign ${id} revoked: disconnected and refused from now on`);
     } else if (command === 'reprovision' && id) {
       const body = z
         .object({ claim: claimAnswer })
-        .parse(await check(await api.post(`/api/signs/${encodeURIComponent(id)}/reprovision`), 'reprovision'));
+        .parse(
+          await check(
+            await api.post(`/api/signs/${encodeURIComponent(id)}/reprovision`),
+            'reprovision',
+          ),
+        );
       await writeQr(values.qr, body.claim.claim);
-      console.log(values.json ? JSON.stringify(body.claim) : `new claim for ${id}: ${body.claim.claim}`);
+      console.log(
+        values.json ? JSON.stringify(body.claim) : `new claim for ${id}: ${body.claim.claim}`,
+      );
     } else if (command === 'delete' && id) {
       await check(await api.delete(`/api/signs/${encodeURIComponent(id)}`), 'delete');
       console.log(`sign ${id} deleted`);

@@ -111,7 +111,11 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     },
   );
 
-  app.get('/api/gtfs', requires('viewer', 'fleet'), async () => services.schedule.summary() ?? null);
+  app.get(
+    '/api/gtfs',
+    requires('viewer', 'fleet'),
+    async () => services.schedule.summary() ?? null,
+  );
 
   app.post('/api/gtfs', requires('admin', 'timetable'), async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
@@ -124,7 +128,12 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
         action: 'timetable.upload',
         target: { kind: 'timetable', id: summary.source },
         before: before && { stops: before.stops, trips: before.trips, stopTimes: before.stopTimes },
-        after: { stops: summary.stops, trips: summary.trips, stopTimes: summary.stopTimes, bytes: request.body.length },
+        after: {
+          stops: summary.stops,
+          trips: summary.trips,
+          stopTimes: summary.stopTimes,
+          bytes: request.body.length,
+        },
       });
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);

@@ -23,7 +23,10 @@ export function readConsoleFiles(): Map<string, { type: string; body: string }> 
       if (entry.isDirectory()) walk(path.join(dir, entry.name), `${prefix}${entry.name}/`);
       const type = TYPES[path.extname(entry.name)];
       if (entry.isFile() && type) {
-        files.set(`${prefix}${entry.name}`, { type, body: fs.readFileSync(path.join(dir, entry.name), 'utf8') });
+        files.set(`${prefix}${entry.name}`, {
+          type,
+          body: fs.readFileSync(path.join(dir, entry.name), 'utf8'),
+        });
       }
     }
   };
@@ -31,7 +34,10 @@ export function readConsoleFiles(): Map<string, { type: string; body: string }> 
   return files;
 }
 
-export function registerConsoleRoutes(app: FastifyInstance, files: Map<string, { type: string; body: string }>): void {
+export function registerConsoleRoutes(
+  app: FastifyInstance,
+  files: Map<string, { type: string; body: string }>,
+): void {
   const page = files.get('index.html');
   if (!page) throw new Error('the console has no index.html');
   app.get('/', isPublic, async (_request, reply) => reply.type(page.type).send(page.body));

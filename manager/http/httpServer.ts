@@ -40,7 +40,9 @@ export class HttpServer {
     // Fastify's own per-request logging would drown the fleet log (the console polls); errors are logged here.
     const app = Fastify({
       logger: false,
-      ...(tls ? { https: { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' as const } } : {}),
+      ...(tls
+        ? { https: { cert: tls.certPem, key: tls.keyPem, minVersion: 'TLSv1.2' as const } }
+        : {}),
     }) as unknown as FastifyInstance;
     app.setErrorHandler<FastifyError>((error, request, reply) => {
       const code = error.statusCode ?? 500;

@@ -18,7 +18,11 @@ import { ensureProvisioned } from '../../device/provision/provisionSign';
 import type { Sign } from '../../device/sign';
 import { createOperator, createToken, openAdminTools } from '../../manager/cli/adminTools';
 import { ManagerApi } from '../../manager/cli/managerApi';
-import { loadManagerConfig, type ManagerConfig, type ManagerConfigInput } from '../../manager/config';
+import {
+  loadManagerConfig,
+  type ManagerConfig,
+  type ManagerConfigInput,
+} from '../../manager/config';
 import { Manager, type ManagerEndpoints } from '../../manager/manager';
 import { waitFor } from './deviceFixtures';
 import { tinyGtfsZip } from './gtfsFixture';
@@ -59,7 +63,9 @@ export async function startTestManager(
       gtfsPath,
       publishIntervalSeconds: 1,
       scryptCost: TEST_SCRYPT_COST,
-      ...(ownCa ? {} : { tlsCertFile: tls.certFile, tlsKeyFile: tls.keyFile, tlsCaFile: tls.caFile }),
+      ...(ownCa
+        ? {}
+        : { tlsCertFile: tls.certFile, tlsKeyFile: tls.keyFile, tlsCaFile: tls.caFile }),
       ...configOverrides,
     },
   );
@@ -107,7 +113,9 @@ export async function createSign(
   const res = await manager.api.post('/api/signs', sign);
   const body = (await res.json()) as { claim?: { claim: string } | null; error?: string };
   if (res.status !== 201 || !body.claim) {
-    throw new Error(`creating sign ${sign.deviceId ?? ''} failed: ${res.status} ${JSON.stringify(body)}`);
+    throw new Error(
+      `creating sign ${sign.deviceId ?? ''} failed: ${res.status} ${JSON.stringify(body)}`,
+    );
   }
   return body.claim.claim;
 }
@@ -125,13 +133,21 @@ export interface RunningSign {
  */
 export async function startTestSign(
   dir: string,
-  overrides: DeviceConfigOverrides & ({ claim: string; deviceId?: string } | { brokerUrl: string; deviceId: string }),
+  overrides: DeviceConfigOverrides &
+    ({ claim: string; deviceId?: string } | { brokerUrl: string; deviceId: string }),
 ): Promise<RunningSign> {
   const rig = await startPanelRig({ driver: false });
-  const dataDir = overrides.dataDir ?? path.join(dir, `sign-${overrides.deviceId ?? 'new'}-${Date.now()}`);
+  const dataDir =
+    overrides.dataDir ?? path.join(dir, `sign-${overrides.deviceId ?? 'new'}-${Date.now()}`);
   const logger = quietLogger.child({ side: 'sign' });
   if ('claim' in overrides && overrides.claim) {
-    await ensureProvisioned({ dataDir, claim: overrides.claim, logger, attempts: 3, retryMinMs: 100 });
+    await ensureProvisioned({
+      dataDir,
+      claim: overrides.claim,
+      logger,
+      attempts: 3,
+      retryMinMs: 100,
+    });
   }
   const { claim: _claim, ...rest } = overrides as DeviceConfigOverrides;
   const config = loadDeviceConfig(
@@ -184,7 +200,9 @@ export class Mosquitto {
     const dynsecPath = path.join(dir, `mosquitto-${chosen}-dynsec.json`);
     const logPath = path.join(dir, `mosquitto-${chosen}.log`);
     const broker = new Mosquitto(chosen, confPath, logPath);
-    fs.writeFileSync(dynsecPath, dynsecConfig(broker.adminUser, broker.adminPassword), { mode: 0o600 });
+    fs.writeFileSync(dynsecPath, dynsecConfig(broker.adminUser, broker.adminPassword), {
+      mode: 0o600,
+    });
     fs.writeFileSync(
       confPath,
       [
@@ -227,7 +245,9 @@ export class Mosquitto {
   /** Lines of Mosquitto's log that record a refusal (denied packets, refused connections). */
   refusals(): string[] {
     const log = fs.existsSync(this.logPath) ? fs.readFileSync(this.logPath, 'utf8') : '';
-    return log.split('\n').filter((l) => /Denied|not authori[sz]ed|disconnected, not authorised/i.test(l));
+    return log
+      .split('\n')
+      .filter((l) => /Denied|not authori[sz]ed|disconnected, not authorised/i.test(l));
   }
 
   async restart(): Promise<void> {
@@ -286,7 +306,10 @@ export async function startSystem(options: {
   sign?: DeviceConfigOverrides;
 }): Promise<RunningSystem> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-system-'));
-  const manager = await startTestManager(dir, options.mosquitto ? options.mosquitto.managerConfig() : {});
+  const manager = await startTestManager(
+    dir,
+    options.mosquitto ? options.mosquitto.managerConfig() : {},
+  );
   const claim = await createSign(manager, {
     deviceId: options.deviceId,
     stopId: options.stopId,

@@ -54,7 +54,8 @@ export function registerAccessControl(
     }
     for (const method of methods) {
       // Fastify adds HEAD for every GET itself; the matrix walks the GET.
-      if (method === 'HEAD' && route.url !== '/' && routes.some((r) => r.url === route.url)) continue;
+      if (method === 'HEAD' && route.url !== '/' && routes.some((r) => r.url === route.url))
+        continue;
       routes.push({ method, url: route.url, access });
     }
   });
@@ -64,14 +65,23 @@ export function registerAccessControl(
     // No route matched: the 404 handler answers.
     if (access === undefined || access === 'public') return;
     const principal = await identify(request, accounts);
-    if (principal === 'bad-token') return refuse(reply, 401, 'that API token is not valid (revoked or expired?)');
+    if (principal === 'bad-token')
+      return refuse(reply, 401, 'that API token is not valid (revoked or expired?)');
     if (principal.kind === 'anonymous') return refuse(reply, 401, 'log in or send an API token');
     request.principal = principal;
     if (!roleAtLeast(principal.role, access.role)) {
       return refuse(reply, 403, `this needs the ${access.role} role; you have ${principal.role}`);
     }
-    if (principal.kind === 'token' && principal.scopes.length > 0 && !principal.scopes.includes(access.scope)) {
-      return refuse(reply, 403, `this token is limited to ${principal.scopes.join(', ')}; this is ${access.scope}`);
+    if (
+      principal.kind === 'token' &&
+      principal.scopes.length > 0 &&
+      !principal.scopes.includes(access.scope)
+    ) {
+      return refuse(
+        reply,
+        403,
+        `this token is limited to ${principal.scopes.join(', ')}; this is ${access.scope}`,
+      );
     }
     if (principal.kind === 'session' && !SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];

@@ -61,7 +61,18 @@ export function registerAuditRoutes(app: FastifyInstance, services: ManagerServi
       ]),
       {
         header: true,
-        columns: ['id', 'time', 'actor kind', 'actor', 'address', 'action', 'target kind', 'target', 'before', 'after'],
+        columns: [
+          'id',
+          'time',
+          'actor kind',
+          'actor',
+          'address',
+          'action',
+          'target kind',
+          'target',
+          'before',
+          'after',
+        ],
         // A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
         escape_formulas: true,
       },

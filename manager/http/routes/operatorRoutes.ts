@@ -1,13 +1,20 @@
 /** Operator accounts (admins) and API tokens (everyone their own; admins all). */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { createOperatorRequest, createTokenRequest, updateOperatorRequest, username } from '../../../shared';
+import {
+  createOperatorRequest,
+  createTokenRequest,
+  updateOperatorRequest,
+  username,
+} from '../../../shared';
 import type { ManagerServices } from '../../services';
 import { requires } from '../access/routeAccess';
 import { actor, badRequest, sendKnownError } from './replies';
 
 const usernameParam = z.object({ username }).strict();
-const tokenParam = z.object({ tokenId: z.string().regex(/^[0-9a-f]{12}$/, 'not a token id') }).strict();
+const tokenParam = z
+  .object({ tokenId: z.string().regex(/^[0-9a-f]{12}$/, 'not a token id') })
+  .strict();
 
 export function registerOperatorRoutes(app: FastifyInstance, services: ManagerServices): void {
   const { accounts } = services;
@@ -44,7 +51,11 @@ export function registerOperatorRoutes(app: FastifyInstance, services: ManagerSe
     const body = createTokenRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
     try {
-      const { token, record } = await accounts.createToken(request.principal, request.ip, body.data);
+      const { token, record } = await accounts.createToken(
+        request.principal,
+        request.ip,
+        body.data,
+      );
       return reply.code(201).send({ ...record, token });
     } catch (err) {
       return sendKnownError(reply, err);

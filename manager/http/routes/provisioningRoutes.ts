@@ -14,36 +14,50 @@ export function registerProvisioningRoutes(app: FastifyInstance, services: Manag
     if (!body.success) return badRequest(reply, body.error);
     try {
       const results = await provisioning.register(actor(request), body.data.signs);
-      return reply.code(201).send(
-        results.map(({ sign, claim }) => ({ deviceId: sign.deviceId, stopId: sign.stopId, claim })),
-      );
+      return reply
+        .code(201)
+        .send(
+          results.map(({ sign, claim }) => ({
+            deviceId: sign.deviceId,
+            stopId: sign.stopId,
+            claim,
+          })),
+        );
     } catch (err) {
       return sendKnownError(reply, err);
     }
   });
 
-  app.post('/api/signs/:deviceId/reprovision', requires('maintenance', 'signs'), async (request, reply) => {
-    const params = signIdParam.safeParse(request.params);
-    if (!params.success) return badRequest(reply, params.error);
-    try {
-      const claim = await provisioning.reprovision(actor(request), params.data.deviceId);
-      const qrPng = (await SignProvisioning.qrPng(claim.claim)).toString('base64');
-      return reply.code(201).send({ deviceId: params.data.deviceId, claim: { ...claim, qrPng } });
-    } catch (err) {
-      return sendKnownError(reply, err);
-    }
-  });
+  app.post(
+    '/api/signs/:deviceId/reprovision',
+    requires('maintenance', 'signs'),
+    async (request, reply) => {
+      const params = signIdParam.safeParse(request.params);
+      if (!params.success) return badRequest(reply, params.error);
+      try {
+        const claim = await provisioning.reprovision(actor(request), params.data.deviceId);
+        const qrPng = (await SignProvisioning.qrPng(claim.claim)).toString('base64');
+        return reply.code(201).send({ deviceId: params.data.deviceId, claim: { ...claim, qrPng } });
+      } catch (err) {
+        return sendKnownError(reply, err);
+      }
+    },
+  );
 
-  app.post('/api/signs/:deviceId/revoke', requires('maintenance', 'signs'), async (request, reply) => {
-    const params = signIdParam.safeParse(request.params);
-    if (!params.success) return badRequest(reply, params.error);
-    try {
-      await provisioning.revoke(actor(request), params.data.deviceId);
-      return reply.code(204).send();
-    } catch (err) {
-      return sendKnownError(reply, err);
-    }
-  });
+  app.post(
+    '/api/signs/:deviceId/revoke',
+    requires('maintenance', 'signs'),
+    async (request, reply) => {
+      const params = signIdParam.safeParse(request.params);
+      if (!params.success) return badRequest(reply, params.error);
+      try {
+        await provisioning.revoke(actor(request), params.data.deviceId);
+        return reply.code(204).send();
+      } catch (err) {
+        return sendKnownError(reply, err);
+      }
+    },
+  );
 
   app.delete('/api/signs/:deviceId', requires('maintenance', 'signs'), async (request, reply) => {
     const params = signIdParam.safeParse(request.params);

@@ -68,10 +68,18 @@ export function registerSessionRoutes(app: FastifyInstance, services: ManagerSer
     // The setup token is a password of sorts: guessing it is throttled like one.
     const verdict = services.setupThrottle.check('setup', request.ip);
     if (!verdict.allowed) {
-      return reply.code(429).header('retry-after', String(verdict.retryAfterSeconds)).send({ error: 'too many attempts' });
+      return reply
+        .code(429)
+        .header('retry-after', String(verdict.retryAfterSeconds))
+        .send({ error: 'too many attempts' });
     }
     try {
-      const operator = await accounts.setup(body.data.setupToken, body.data.username, body.data.password, request.ip);
+      const operator = await accounts.setup(
+        body.data.setupToken,
+        body.data.username,
+        body.data.password,
+        request.ip,
+      );
       return reply.code(201).send(operator);
     } catch (err) {
       services.setupThrottle.fail('setup', request.ip);
