@@ -1,6 +1,7 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
 import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
+import { benchConnect } from './connectBench';
 import { benchGtfs } from './gtfsBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
@@ -13,3 +14,4 @@ benchGtfs();
 await benchSignStartup();
 await benchStore();
 await benchAnnouncements();
+await benchConnect();
