@@ -133,7 +133,6 @@ async function until(what: string, predicate: () => boolean, timeoutMs: number):
   }
 }
 
-
 interface PublishingFigures {
   /** Mean ms from POST to the manager's answer, the retained announcement published by then. */
   postMs: number;

@@ -151,7 +151,7 @@ export function loadDeviceConfig(
     if (credentials) {
       if (raw.deviceId !== undefined && raw.deviceId !== credentials.deviceId) {
         problems.push(
-          `STOPSIGN_DEVICE_ID: ${String(raw.deviceId)} differs from the provisioned ${credentials.deviceId}`,
+          `STOPSIGN_DEVICE_ID: ${JSON.stringify(raw.deviceId)} differs from the provisioned ${credentials.deviceId}`,
         );
       }
       raw.deviceId = credentials.deviceId;

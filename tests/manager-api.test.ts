@@ -87,7 +87,10 @@ describe('manager API', () => {
   it('keeps the previous timetable when an upload is broken', async () => {
     const before = await health();
     expect(before.schedule?.stopTimes).toBeGreaterThan(0);
-    const broken = await manager.api.post('/api/gtfs', Buffer.from('PK\u0003\u0004 definitely not a whole zip'));
+    const broken = await manager.api.post(
+      '/api/gtfs',
+      Buffer.from('PK\u0003\u0004 definitely not a whole zip'),
+    );
     expect(broken.status).toBe(422);
     expect(((await broken.json()) as { error: string }).error).toMatch(/zip/i);
 
@@ -137,9 +140,8 @@ describe('manager API', () => {
       'deviceStatus:invalid': 1,
       'deviceFrame:invalid': 1,
     });
-    const signs = await manager.api.json<Array<{ deviceId: string; lastSeenAt: unknown }>>(
-      '/api/signs',
-    );
+    const signs =
+      await manager.api.json<Array<{ deviceId: string; lastSeenAt: unknown }>>('/api/signs');
     // Nothing of the rubbish was taken as a sign of life.
     expect(signs.find((s) => s.deviceId === 'kiosk-7')?.lastSeenAt).toBeNull();
   });

@@ -61,9 +61,9 @@ describe('managers sharing one PostgreSQL store', () => {
     const databaseUrl = await server.createDatabase();
     const first = await start('first', databaseUrl);
     expect((await uploadFeed(first, feedWithNewStop())).status).toBe(201);
-    expect(
-      (await first.api.post(`/api/signs`, { deviceId: 'k1', stopId: 'NEW' })).status,
-    ).toBe(201);
+    expect((await first.api.post(`/api/signs`, { deviceId: 'k1', stopId: 'NEW' })).status).toBe(
+      201,
+    );
     const posted = await first.api.post(`/api/announcements`, {
       target: { deviceId: 'k1' },
       text: { en: 'Pier closed' },

@@ -23,7 +23,7 @@ import type { RefusalSnapshot } from '../manager/broker/brokerRefusals';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
 import { startPanelRig, type PanelRig } from './helpers/panelRig';
-import { createSign, startTestManager, type RunningManager } from './helpers/system';
+import { startTestManager, type RunningManager } from './helpers/system';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');

@@ -6,7 +6,7 @@
  * is then checked against what that one client may do: a sign its own device
  * topics and its stop's, the manager everything of the protocol.
  */
-import type { Aedes, AedesOptions, Client, AuthenticateError } from 'aedes';
+import type { Aedes, AedesOptions, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { signTopicGrant, TOPIC_ROOT, type SignTopicGrant } from '../../shared';
 import { LoginThrottle } from '../security/loginThrottle';
@@ -70,12 +70,12 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
           (code) => {
             if (code === 0) return done(null, true);
             const err = Object.assign(new Error('not authorized'), { returnCode: code });
-            done(err as AuthenticateError, false);
+            done(err, false);
           },
           (err: Error) => {
             this.options.logger.error({ err: err.message }, 'broker authentication failed');
             const unavailable = Object.assign(new Error('server unavailable'), { returnCode: 3 });
-            done(unavailable as AuthenticateError, false);
+            done(unavailable, false);
           },
         );
       },

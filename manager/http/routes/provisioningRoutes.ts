@@ -14,15 +14,13 @@ export function registerProvisioningRoutes(app: FastifyInstance, services: Manag
     if (!body.success) return badRequest(reply, body.error);
     try {
       const results = await provisioning.register(actor(request), body.data.signs);
-      return reply
-        .code(201)
-        .send(
-          results.map(({ sign, claim }) => ({
-            deviceId: sign.deviceId,
-            stopId: sign.stopId,
-            claim,
-          })),
-        );
+      return reply.code(201).send(
+        results.map(({ sign, claim }) => ({
+          deviceId: sign.deviceId,
+          stopId: sign.stopId,
+          claim,
+        })),
+      );
     } catch (err) {
       return sendKnownError(reply, err);
     }
