@@ -4,6 +4,7 @@
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
 import { z } from 'zod';
+import { parseClockStart } from '../shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const onOff = z.union([
@@ -78,6 +79,11 @@ export const managerConfigSchema = z
     brokerCaFile: z.string().min(1).optional(),
     /** How the external broker's access control is driven: its dynsec plugin, or left to you. */
     brokerAccess: z.enum(['mosquitto-dynsec', 'none']).default('mosquitto-dynsec'),
+    /**
+     * A read-only account on the embedded broker for monitoring (observer:<name> as username and
+     * client id, this password): may subscribe to every protocol topic, publish none. Unset: none.
+     */
+    brokerObserverPassword: z.string().min(16).optional(),
     /** How long a claim code stays usable. */
     claimTtlHours: z.coerce
       .number()
@@ -96,6 +102,45 @@ export const managerConfigSchema = z
     scryptCost: z.coerce.number().int().min(10).max(20).default(17),
     /** Failed logins per account (and four times that per address) in 15 minutes before a wait. */
     loginMaxFailures: z.coerce.number().int().min(1).max(100).default(5),
+    /** Run on a clock that starts at this instant (ISO-8601), to replay recorded feeds. */
+    clockStart: z
+      .string()
+      .transform((text, ctx) => {
+        const ms = parseClockStart(text);
+        if (typeof ms === 'string') {
+          ctx.addIssue({ code: 'custom', message: ms });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+    /** GTFS-realtime feeds to poll: one per kind, or one combined feed. */
+    realtimeTripUpdatesUrl: z.string().url().optional(),
+    realtimeVehiclePositionsUrl: z.string().url().optional(),
+    realtimeAlertsUrl: z.string().url().optional(),
+    realtimeUrl: z.string().url().optional(),
+    /** Extra request headers for the feeds, as a JSON object, e.g. {"x-api-key":"..."}. */
+    realtimeHeaders: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          const parsed = z.record(z.string(), z.string()).safeParse(JSON.parse(text));
+          if (parsed.success) return parsed.data;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a JSON object of header names to strings',
+        });
+        return z.NEVER;
+      })
+      .default({}),
+    realtimePollSeconds: z.coerce.number().int().min(1).max(3600).default(20),
+    realtimeTimeoutSeconds: z.coerce.number().int().min(1).max(120).default(10),
+    realtimeMaxBackoffSeconds: z.coerce.number().int().min(5).max(3600).default(300),
+    /** A feed whose header is older than this is stale: its predictions are not live. */
+    realtimeStaleSeconds: z.coerce.number().int().min(10).max(3600).default(90),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -155,10 +200,21 @@ const envNames: Record<string, string> = {
   brokerPassword: 'STOPSIGN_BROKER_PASSWORD',
   brokerCaFile: 'STOPSIGN_BROKER_CA_FILE',
   brokerAccess: 'STOPSIGN_BROKER_ACCESS',
+  brokerObserverPassword: 'STOPSIGN_BROKER_OBSERVER_PASSWORD',
   claimTtlHours: 'STOPSIGN_CLAIM_TTL_HOURS',
   sessionIdleHours: 'STOPSIGN_SESSION_IDLE_HOURS',
   scryptCost: 'STOPSIGN_SCRYPT_COST',
   loginMaxFailures: 'STOPSIGN_LOGIN_MAX_FAILURES',
+  clockStart: 'STOPSIGN_CLOCK_START',
+  realtimeTripUpdatesUrl: 'STOPSIGN_REALTIME_TRIP_UPDATES_URL',
+  realtimeVehiclePositionsUrl: 'STOPSIGN_REALTIME_VEHICLE_POSITIONS_URL',
+  realtimeAlertsUrl: 'STOPSIGN_REALTIME_ALERTS_URL',
+  realtimeUrl: 'STOPSIGN_REALTIME_URL',
+  realtimeHeaders: 'STOPSIGN_REALTIME_HEADERS',
+  realtimePollSeconds: 'STOPSIGN_REALTIME_POLL_SECONDS',
+  realtimeTimeoutSeconds: 'STOPSIGN_REALTIME_TIMEOUT_SECONDS',
+  realtimeMaxBackoffSeconds: 'STOPSIGN_REALTIME_MAX_BACKOFF_SECONDS',
+  realtimeStaleSeconds: 'STOPSIGN_REALTIME_STALE_SECONDS',
 };
 
 export class ConfigError extends Error {}

@@ -3,9 +3,11 @@
  * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
  * Security is on as in production: the first admin comes from the operator CLI,
  * and the demo sign is created with the sign CLI and provisions itself by its claim.
- *   npm start [-- --gtfs feed.zip --stop STOP_ID --http-port 8080 --broker-port 8883 --fresh]
+ *   npm start [-- --gtfs feed.zip --stop STOP_ID --realtime feed.pb --clock-start ISO-INSTANT
+ *                 --http-port 8080 --broker-port 8883 --fresh]
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -25,8 +27,28 @@ const { values } = parseArgs({
     'broker-port': { type: 'string', default: '8883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
+    /** A recorded GTFS-realtime file, pushed to the manager once everything is up. */
+    realtime: { type: 'string' },
+    /** Run manager and sign on a clock starting at this instant, e.g. a recorded feed's header time. */
+    'clock-start': { type: 'string' },
   },
 });
+
+const clockEnv: Record<string, string> = values['clock-start']
+  ? { STOPSIGN_CLOCK_START: values['clock-start'] }
+  : {};
+
+/**
+ * The manager's replay clock starts running once it answers; the sign, started
+ * later, starts its own clock that much further on, so the two agree (a sign
+ * trusts its clock only when it does).
+ */
+function signClockEnv(managerReadyAtMs: number): Record<string, string> {
+  const start = values['clock-start'];
+  if (!start) return {};
+  const aligned = Date.parse(start) + (Date.now() - managerReadyAtMs);
+  return { STOPSIGN_CLOCK_START: new Date(aligned).toISOString() };
+}
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
@@ -194,6 +216,40 @@ async function demoSignClaim(
   }
 }
 
+/**
+ * Makes the given timetable the one in force, even over an earlier demo's
+ * (forced: the demo sign moves to the new stop right after), and says so.
+ */
+async function useTimetable(api: ManagerApi, gtfsPath: string): Promise<void> {
+  const bytes = fs.readFileSync(path.resolve(root, gtfsPath));
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const source = `${gtfsPath} (sha256 ${hash})`;
+  type Summary = { source: string; stops: number; coverageWarnings?: string[] } | null;
+  let summary = await api.json<Summary>('/api/gtfs');
+  if (summary?.source === source) {
+    console.log(`timetable: ${gtfsPath} (in force, ${summary.stops} stops)`);
+  } else {
+    const replaced = summary?.source;
+    const query = new URLSearchParams({ force: 'true', source });
+    const res = await api.post(`/api/gtfs?${query.toString()}`, bytes);
+    if (!res.ok) throw new Error(`the manager refused ${gtfsPath}: ${await res.text()}`);
+    summary = await api.json<Summary>('/api/gtfs');
+    const replacing = replaced ? `, replacing ${replaced}` : '';
+    console.log(`timetable: imported ${gtfsPath} (${summary?.stops} stops)${replacing}`);
+  }
+  for (const warning of summary?.coverageWarnings ?? []) console.log(`  warning: ${warning}`);
+}
+
+/** Replays a recorded feed through the same endpoint agencies push to. */
+async function pushRealtime(api: ManagerApi, file: string): Promise<void> {
+  const res = await api.request('POST', '/api/realtime', fs.readFileSync(file), {
+    'content-type': 'application/x-protobuf',
+  });
+  const body = (await res.json()) as { error?: string; accepted?: string[] };
+  if (!res.ok) throw new Error(`the manager refused ${file}: ${body.error ?? res.status}`);
+  console.log(`realtime: ${path.basename(file)} taken in as ${body.accepted?.join(', ')}`);
+}
+
 let stopping = false;
 let closePty: (() => Promise<void>) | undefined;
 async function shutdown(code: number): Promise<never> {
@@ -235,24 +291,34 @@ async function main(): Promise<void> {
     STOPSIGN_PUBLIC_HOST: '127.0.0.1',
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
+    // Heartbeats every 5 s: the demo sign trusts its clock, and shows countdowns, sooner.
+    STOPSIGN_REALTIME_POLL_SECONDS: '5',
+    ...clockEnv,
   };
   const login = await ensureDemoAdmin(managerEnv);
   run('manager', 'manager/main.ts', [], managerEnv);
-  await waitForManager(httpUrl, caFile, login.token, 60_000);
+  // A city feed is imported before the manager answers: give it time.
+  await waitForManager(httpUrl, caFile, login.token, 180_000);
+  const managerReadyAtMs = Date.now();
+  const api = new ManagerApi(httpUrl, {
+    caPem: fs.readFileSync(caFile, 'utf8'),
+    token: login.token,
+  });
+  await useTimetable(api, gtfsPath);
 
   // A sign that has its credentials keeps them; otherwise it gets a claim, as an installer would give it.
   const provisioned = fs.existsSync(path.join(signDir, 'credentials.json'));
-  const claim = provisioned
-    ? undefined
-    : await demoSignClaim(
-        {
-          STOPSIGN_API_URL: httpUrl,
-          STOPSIGN_API_TOKEN: login.token,
-          STOPSIGN_API_CA_FILE: caFile,
-        },
-        deviceId,
-        values.stop,
-      );
+  const apiEnv = {
+    STOPSIGN_API_URL: httpUrl,
+    STOPSIGN_API_TOKEN: login.token,
+    STOPSIGN_API_CA_FILE: caFile,
+  };
+  const claim = provisioned ? undefined : await demoSignClaim(apiEnv, deviceId, values.stop);
+  // A demo started on another feed's stop moves there (the sign's config follows).
+  if (provisioned) {
+    const moved = await api.post('/api/signs', { deviceId, stopId: values.stop, label: 'demo' });
+    if (!moved.ok) throw new Error(`could not place the demo sign: ${await moved.text()}`);
+  }
 
   run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath], {});
   run('sign', 'device/main.ts', [], {
@@ -260,7 +326,10 @@ async function main(): Promise<void> {
     STOPSIGN_SERIAL_PATH: pty.devicePath,
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
     ...(claim ? { STOPSIGN_CLAIM: claim } : {}),
+    ...signClockEnv(managerReadyAtMs),
   });
+  if (values.realtime) await pushRealtime(api, path.resolve(values.realtime));
+  await api.close();
 
   const example = JSON.stringify({
     target: { stopId: values.stop },

@@ -6,3 +6,4 @@ export * from './access';
 export * from './accessApi';
 export * from './claim';
 export * from './topicAccess';
+export * from './replayClock';

@@ -20,7 +20,9 @@ export const topicRoles = {
   stopArrivals: { scope: 'stop', publisher: 'manager' },
   stopSchedule: { scope: 'stop', publisher: 'manager' },
   stopAnnouncement: { scope: 'stop', publisher: 'manager' },
+  stopAlerts: { scope: 'stop', publisher: 'manager' },
   managerStatus: { scope: 'manager', publisher: 'manager' },
+  managerHeartbeat: { scope: 'manager', publisher: 'manager' },
 } as const satisfies Record<TopicKind, TopicRole>;
 
 const kinds = Object.keys(topicRoles) as TopicKind[];

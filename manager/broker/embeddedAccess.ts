@@ -21,7 +21,13 @@ export interface BrokerIdentity {
   password: string;
 }
 
-type Identity = { kind: 'manager' } | { kind: 'sign'; deviceId: string; grant: SignTopicGrant };
+type Identity =
+  | { kind: 'manager' }
+  | { kind: 'observer' }
+  | { kind: 'sign'; deviceId: string; grant: SignTopicGrant };
+
+/** Usernames of read-only monitoring clients; ':' never occurs in a device id. */
+export const OBSERVER_PREFIX = 'observer:';
 
 /** MQTT 3.1.1 CONNACK codes. */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -41,6 +47,8 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
   constructor(
     private readonly options: {
       manager: BrokerIdentity;
+      /** The password of read-only observer:<name> accounts, if monitoring is allowed. */
+      observerPassword?: string | undefined;
       signCredentials: SignCredentialRepository;
       signs: SignRepository;
       logger: Logger;
@@ -100,7 +108,7 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
       authorizeSubscribe: (client, subscription, done) => {
         const identity = this.identities.get(client);
         const allowed =
-          identity?.kind === 'manager'
+          identity?.kind === 'manager' || identity?.kind === 'observer'
             ? subscription.topic.startsWith(`${TOPIC_ROOT}/`)
             : identity?.kind === 'sign' && identity.grant.subscribe.includes(subscription.topic);
         if (allowed) return done(null, subscription);
@@ -192,6 +200,15 @@ export class EmbeddedBrokerAccess implements BrokerAccess {
         return BAD_USERNAME_OR_PASSWORD;
       }
       this.identities.set(client, { kind: 'manager' });
+      return 0;
+    }
+    if (username.startsWith(OBSERVER_PREFIX)) {
+      const expected = this.options.observerPassword;
+      if (expected === undefined || !sameSecret(secret, expected)) {
+        this.failed('bad-secret', client, 'wrong or no observer password', undefined, address);
+        return BAD_USERNAME_OR_PASSWORD;
+      }
+      this.identities.set(client, { kind: 'observer' });
       return 0;
     }
     const credential = await this.options.signCredentials.get(username);

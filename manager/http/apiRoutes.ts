@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { postAnnouncementRequest, registerSignRequest } from '../../shared';
 import { SignProvisioning } from '../access/signProvisioning';
+import { StopsDroppedError } from '../gtfs/feedChecks';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
 import { requires } from './access/routeAccess';
@@ -21,6 +23,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     /** Connections and packets the broker refused; null when the broker counts them itself. */
     brokerRefusals: services.broker.refusals(),
     schedule: services.schedule.summary() ?? null,
+    timetableWarnings: services.timetableWarnings(),
   }));
 
   app.get('/api/signs', requires('viewer', 'fleet'), async () => {
@@ -111,19 +114,28 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     },
   );
 
-  app.get(
-    '/api/gtfs',
-    requires('viewer', 'fleet'),
-    async () => services.schedule.summary() ?? null,
-  );
+  app.get('/api/gtfs', requires('viewer', 'fleet'), async () => {
+    const summary = services.schedule.summary();
+    return summary ? { ...summary, coverageWarnings: services.timetableWarnings() } : null;
+  });
 
   app.post('/api/gtfs', requires('admin', 'timetable'), async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
     }
+    const query = z
+      .object({
+        force: z.enum(['true', '1']).optional(),
+        /** What the summary names as the feed's origin, e.g. a file name. */
+        source: z.string().min(1).max(300).optional(),
+      })
+      .safeParse(request.query);
+    if (!query.success) return badRequest(reply, query.error);
     const before = services.schedule.summary() ?? null;
     try {
-      const summary = await services.importFeed(request.body, 'upload');
+      const summary = await services.importFeed(request.body, query.data.source ?? 'upload', {
+        force: query.data.force !== undefined,
+      });
       await services.audit.record(actor(request), {
         action: 'timetable.upload',
         target: { kind: 'timetable', id: summary.source },
@@ -133,6 +145,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
           trips: summary.trips,
           stopTimes: summary.stopTimes,
           bytes: request.body.length,
+          forced: query.data.force !== undefined,
         },
       });
       await services.publisher.scheduleChanged();
@@ -143,6 +156,9 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
         action: 'timetable.upload-refused',
         after: { reason: (err as Error).message.slice(0, 300) },
       });
+      if (err instanceof StopsDroppedError) {
+        return reply.code(409).send({ error: err.message, signs: err.signs });
+      }
       return reply.code(422).send({ error: (err as Error).message });
     }
   });

@@ -3,6 +3,7 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ManagerServices } from '../services';
+import { registerRealtimeRoutes } from '../realtime/realtimeRoutes';
 import { registerAccessControl, type RegisteredRoute } from './access/routeAccess';
 import { registerApiRoutes } from './apiRoutes';
 import { readConsoleFiles, registerConsoleRoutes } from './consoleFiles';
@@ -51,7 +52,12 @@ export class HttpServer {
       void reply.code(code).send({ error: error.message });
     });
     app.addContentTypeParser(
-      ['application/zip', 'application/octet-stream'],
+      [
+        'application/zip',
+        'application/octet-stream',
+        'application/x-protobuf',
+        'application/vnd.google.protobuf',
+      ],
       { parseAs: 'buffer', bodyLimit: GTFS_UPLOAD_LIMIT },
       (_request, body, done) => done(null, body),
     );
@@ -59,6 +65,7 @@ export class HttpServer {
     registerAccessControl(app, services.accounts, this.registered);
     registerConsoleRoutes(app, readConsoleFiles());
     registerApiRoutes(app, services);
+    registerRealtimeRoutes(app, services);
     registerSessionRoutes(app, services);
     registerOperatorRoutes(app, services);
     registerProvisioningRoutes(app, services);

@@ -36,6 +36,52 @@ export const quietLogger = pino({ level: process.env.STOPSIGN_TEST_LOG ?? 'silen
 /** Operator passwords in tests: scrypt at 2^12 instead of 2^17, or every login costs a second. */
 export const TEST_SCRYPT_COST = 12;
 
+/** Read-only monitoring on the embedded broker, for tests that watch what the manager publishes. */
+export const TEST_OBSERVER_PASSWORD = 'observer password for the tests';
+
+/** What every test manager runs with: cheap password hashing, the shared test CA, an observer account. */
+export function testSecurityConfig(): ManagerConfigInput {
+  const tls = testTls();
+  return {
+    scryptCost: TEST_SCRYPT_COST,
+    tlsCertFile: tls.certFile,
+    tlsKeyFile: tls.keyFile,
+    tlsCaFile: tls.caFile,
+    brokerObserverPassword: TEST_OBSERVER_PASSWORD,
+  };
+}
+
+/** mqtt.js options for a read-only observer of everything the manager's embedded broker carries. */
+export function observerMqttOptions(name: string): {
+  clientId: string;
+  username: string;
+  password: string;
+  ca: string;
+  reconnectPeriod: 0;
+} {
+  return {
+    clientId: `observer:${name}`,
+    username: `observer:${name}`,
+    password: TEST_OBSERVER_PASSWORD,
+    ca: testTls().caPem,
+    reconnectPeriod: 0,
+  };
+}
+
+/** An admin's API for a manager a test built itself (made through the CLI path). */
+export async function adminApiFor(config: ManagerConfig, endpoints: ManagerEndpoints): Promise<ManagerApi> {
+  const tools = await openAdminTools(config);
+  try {
+    if (!(await tools.store.operators.get('test-admin'))) {
+      await createOperator(tools, { username: 'test-admin', role: 'admin', password: 'admin password 1234' });
+    }
+    const { token } = await createToken(tools, { username: 'test-admin', name: 'tests' });
+    return new ManagerApi(endpoints.httpUrl, { caPem: endpoints.caPem, token });
+  } finally {
+    await tools.close();
+  }
+}
+
 export interface RunningManager extends ManagerEndpoints {
   manager: Manager;
   config: ManagerConfig;
@@ -53,7 +99,6 @@ export async function startTestManager(
   const gtfsPath = path.join(dir, 'tiny-gtfs.zip');
   if (!fs.existsSync(gtfsPath)) fs.writeFileSync(gtfsPath, tinyGtfsZip());
   const { ownCa, ...configOverrides } = overrides;
-  const tls = testTls();
   const config = loadManagerConfig(
     {},
     {
@@ -62,10 +107,9 @@ export async function startTestManager(
       dataDir: path.join(dir, 'manager'),
       gtfsPath,
       publishIntervalSeconds: 1,
-      scryptCost: TEST_SCRYPT_COST,
-      ...(ownCa
-        ? {}
-        : { tlsCertFile: tls.certFile, tlsKeyFile: tls.keyFile, tlsCaFile: tls.caFile }),
+      ...testSecurityConfig(),
+      // The manager's own first-start CA instead of the shared test one.
+      ...(ownCa ? { tlsCertFile: undefined, tlsKeyFile: undefined, tlsCaFile: undefined } : {}),
       ...configOverrides,
     },
   );
@@ -304,12 +348,13 @@ export async function startSystem(options: {
   mosquitto?: Mosquitto;
   dir?: string;
   sign?: DeviceConfigOverrides;
+  manager?: ManagerConfigInput;
 }): Promise<RunningSystem> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-system-'));
-  const manager = await startTestManager(
-    dir,
-    options.mosquitto ? options.mosquitto.managerConfig() : {},
-  );
+  const manager = await startTestManager(dir, {
+    ...options.manager,
+    ...(options.mosquitto ? options.mosquitto.managerConfig() : {}),
+  });
   const claim = await createSign(manager, {
     deviceId: options.deviceId,
     stopId: options.stopId,

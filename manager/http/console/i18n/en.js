@@ -35,6 +35,8 @@ export default {
   'fleet.none': 'No signs registered',
   'fleet.loading': 'Loading…',
   'fleet.frameOf': 'last frame of {id}',
+  'fleet.warnings': 'timetable warnings',
+  'fleet.timetableWarning': 'Timetable: {warning}',
   'fleet.brokerRefusals': 'Broker refusals: {total} ({reasons})',
   'fleet.brokerRefusalsExternal': 'Broker refusals are counted in the broker’s own log.',
   'announce.heading': 'Announcement',

@@ -35,6 +35,8 @@ export default {
   'fleet.none': '尚未登记站牌',
   'fleet.loading': '加载中…',
   'fleet.frameOf': '{id} 的最近画面',
+  'fleet.warnings': '时刻表警告',
+  'fleet.timetableWarning': '时刻表：{warning}',
   'fleet.brokerRefusals': '代理拒绝：{total}（{reasons}）',
   'fleet.brokerRefusalsExternal': '代理拒绝次数记录在代理自己的日志中。',
   'announce.heading': '公告',

@@ -119,6 +119,7 @@ export function fleetPage() {
     el('tr', {}, el('td', { colspan: headings.length }, t('fleet.loading'))),
   );
   const refusals = el('p', { className: 'refusals', id: 'broker-refusals' });
+  const warnings = el('ul', { id: 'warnings', className: 'offline', 'aria-label': t('fleet.warnings') });
   async function refresh() {
     try {
       const [signs, health] = await Promise.all([
@@ -129,6 +130,9 @@ export function fleetPage() {
         ...(signs.length
           ? signs.map(signRow)
           : [el('tr', {}, el('td', { colspan: headings.length }, t('fleet.none')))]),
+      );
+      warnings.replaceChildren(
+        ...(health.timetableWarnings ?? []).map((w) => el('li', {}, t('fleet.timetableWarning', { warning: w }))),
       );
       const broker = health.brokerRefusals;
       refusals.textContent = broker
@@ -153,6 +157,7 @@ export function fleetPage() {
   const node = el(
     'section',
     {},
+    warnings,
     refusals,
     el(
       'table',
