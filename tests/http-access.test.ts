@@ -43,6 +43,9 @@ const EXPECTED: Record<string, 'public' | Role> = {
   'GET /api/ca.pem': 'public',
   'GET /api/audit': 'admin',
   'GET /api/audit.csv': 'admin',
+  'POST /api/realtime': 'admin',
+  'GET /api/realtime': 'viewer',
+  'GET /api/stops/:stopId/arrivals': 'viewer',
 };
 
 /** A harmless value for each path parameter: nothing it names exists, so nothing changes. */
@@ -52,6 +55,7 @@ function concrete(url: string): string {
     .replace(':id', 'no-such-announcement')
     .replace(':username', 'nobody-here')
     .replace(':tokenId', '000000000000')
+    .replace(':stopId', 'NOPE')
     .replace('*', 'app.js');
 }
 
