@@ -16,6 +16,7 @@ import { loadManagerConfig } from '../manager/config';
 import { Manager, type ManagerEndpoints } from '../manager/manager';
 import { startBroker, type TestBroker } from '../tests/helpers/deviceBroker';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { TOPIC_ROOT, topics } from '../shared';
 import { printFigures, type Figure } from './measure';
 
 const logger = pino({ level: 'silent' });
@@ -151,7 +152,7 @@ async function measurePublishing(active: number): Promise<PublishingFigures> {
     seed(dir, active);
     const started = performance.now();
     const running = await startManager(dir, broker);
-    const announcements = await subscriber(running.wireUrl, 'stopsign/v1/device/+/announcement');
+    const announcements = await subscriber(running.wireUrl, `${TOPIC_ROOT}/device/+/announcement`);
     await until(
       `${active} retained announcements`,
       () => (announcements.seen.get('announcement') ?? 0) >= active,
@@ -208,7 +209,7 @@ async function measureRegistration(): Promise<RegistrationFigures> {
     if ((await post(signs, { deviceId: 'first', stopId: STOP_CENTRAL })).status !== 201) {
       throw new Error('bench: registering the first sign failed');
     }
-    const wire = await subscriber(running.wireUrl, 'stopsign/v1/#');
+    const wire = await subscriber(running.wireUrl, `${TOPIC_ROOT}/#`);
     await new Promise((r) => setTimeout(r, 500)); // retained messages delivered on subscribe
     wire.reset();
     if ((await post(signs, { deviceId: 'second', stopId: STOP_CENTRAL })).status !== 201) {
@@ -219,7 +220,7 @@ async function measureRegistration(): Promise<RegistrationFigures> {
     const kinds = [...wire.seen.entries()].map(([k, n]) => `${k}×${n}`).join(' ');
     const bytes = wire.bytes();
     // The floor: the one message a registration has to send, the sign's own config.
-    const config = await subscriber(running.wireUrl, 'stopsign/v1/device/second/config');
+    const config = await subscriber(running.wireUrl, topics.deviceConfig('second'));
     await until('the retained config', () => config.seen.size > 0, 5_000);
     const configOnlyBytes = config.bytes();
     await config.client.endAsync();

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMessage, topics } from '../shared';
+import { encodeMessage, TOPIC_ROOT, topics } from '../shared';
 import type { RefusalSnapshot } from '../manager/broker/brokerRefusals';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, STOP_MARKET } from './helpers/gtfsFixture';
@@ -345,7 +345,7 @@ describe.each(['embedded aedes', 'Mosquitto 2'] as const)('broker attacks on %s'
       reader.on('message', (topic, payload) => {
         if (payload.length > 0) seen.push(topic);
       });
-      await reader.subscribeAsync(`stopsign/v1/device/${ROGUE}/#`, { qos: 1 });
+      await reader.subscribeAsync(`${TOPIC_ROOT}/device/${ROGUE}/#`, { qos: 1 });
       await new Promise((r) => setTimeout(r, 500));
       expect(seen).toEqual([]);
       await reader.endAsync();
