@@ -92,9 +92,9 @@ describe('realtime in the manager', () => {
     manager = new Manager(config, quietLogger, clock);
     endpoints = await manager.start();
     api = await adminApiFor(config, endpoints);
-    expect(
-      (await api.post('/api/signs', { deviceId: 's1', stopId: STOP_CENTRAL })).status,
-    ).toBe(201);
+    expect((await api.post('/api/signs', { deviceId: 's1', stopId: STOP_CENTRAL })).status).toBe(
+      201,
+    );
     client = await mqtt.connectAsync(endpoints.brokerUrl, observerMqttOptions('watcher'));
     client.on('message', (topic, payload) => {
       if (topic === topics.stopArrivals(STOP_CENTRAL)) {

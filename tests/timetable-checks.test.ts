@@ -98,8 +98,7 @@ describe('a timetable that drops a stop signs use', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const upload = (query = '') =>
-    manager.api.post(`/api/gtfs${query}`, Buffer.from(withoutMarket));
+  const upload = (query = '') => manager.api.post(`/api/gtfs${query}`, Buffer.from(withoutMarket));
 
   it('reports coverage in /api/health and /api/gtfs', async () => {
     const health = (await manager.api.json<unknown>('/api/health')) as {
@@ -126,7 +125,10 @@ describe('a timetable that drops a stop signs use', () => {
   it('goes in when forced; the sign says its stop is gone, in the agency zone, not UTC', async () => {
     const res = await upload('?force=true');
     expect(res.status).toBe(201);
-    const client = await mqtt.connectAsync(manager.brokerUrl, observerMqttOptions('config-watcher'));
+    const client = await mqtt.connectAsync(
+      manager.brokerUrl,
+      observerMqttOptions('config-watcher'),
+    );
     let config: DeviceConfigData | undefined;
     let statusSaysGone = false;
     client.on('message', (topic, payload) => {

@@ -30,17 +30,19 @@ export function registerRealtimeRoutes(app: FastifyInstance, services: ManagerSe
     return reply.code(202).send({ accepted: result.kinds, feeds: realtime.service.report() });
   });
 
-  app.get('/api/realtime', requires('viewer', 'fleet'), async () => ({ feeds: realtime.service.report() }));
+  app.get('/api/realtime', requires('viewer', 'fleet'), async () => ({
+    feeds: realtime.service.report(),
+  }));
 
   app.get<{ Params: { stopId: string } }>(
     '/api/stops/:stopId/arrivals',
     requires('viewer', 'fleet'),
     async (request, reply) => {
-    const sent = realtime.boards.lastSent(request.params.stopId);
-    if (!sent) {
-      return reply.code(404).send({ error: `nothing was sent to stop ${request.params.stopId}` });
-    }
-    return sent;
+      const sent = realtime.boards.lastSent(request.params.stopId);
+      if (!sent) {
+        return reply.code(404).send({ error: `nothing was sent to stop ${request.params.stopId}` });
+      }
+      return sent;
     },
   );
 }

@@ -69,11 +69,18 @@ export function observerMqttOptions(name: string): {
 }
 
 /** An admin's API for a manager a test built itself (made through the CLI path). */
-export async function adminApiFor(config: ManagerConfig, endpoints: ManagerEndpoints): Promise<ManagerApi> {
+export async function adminApiFor(
+  config: ManagerConfig,
+  endpoints: ManagerEndpoints,
+): Promise<ManagerApi> {
   const tools = await openAdminTools(config);
   try {
     if (!(await tools.store.operators.get('test-admin'))) {
-      await createOperator(tools, { username: 'test-admin', role: 'admin', password: 'admin password 1234' });
+      await createOperator(tools, {
+        username: 'test-admin',
+        role: 'admin',
+        password: 'admin password 1234',
+      });
     }
     const { token } = await createToken(tools, { username: 'test-admin', name: 'tests' });
     return new ManagerApi(endpoints.httpUrl, { caPem: endpoints.caPem, token });

@@ -119,7 +119,11 @@ export function fleetPage() {
     el('tr', {}, el('td', { colspan: headings.length }, t('fleet.loading'))),
   );
   const refusals = el('p', { className: 'refusals', id: 'broker-refusals' });
-  const warnings = el('ul', { id: 'warnings', className: 'offline', 'aria-label': t('fleet.warnings') });
+  const warnings = el('ul', {
+    id: 'warnings',
+    className: 'offline',
+    'aria-label': t('fleet.warnings'),
+  });
   async function refresh() {
     try {
       const [signs, health] = await Promise.all([
@@ -132,7 +136,9 @@ export function fleetPage() {
           : [el('tr', {}, el('td', { colspan: headings.length }, t('fleet.none')))]),
       );
       warnings.replaceChildren(
-        ...(health.timetableWarnings ?? []).map((w) => el('li', {}, t('fleet.timetableWarning', { warning: w }))),
+        ...(health.timetableWarnings ?? []).map((w) =>
+          el('li', {}, t('fleet.timetableWarning', { warning: w })),
+        ),
       );
       const broker = health.brokerRefusals;
       refusals.textContent = broker
