@@ -4,4 +4,8 @@ export * from './codec';
 export * from './api';
 export * from './update';
 export * from './rolloutApi';
+export * from './access';
+export * from './accessApi';
+export * from './claim';
+export * from './topicAccess';
 export * from './replayClock';

@@ -1,4 +1,7 @@
-/** The rollouts page of the console in a real browser (Debian chromium driven by playwright-core). */
+/**
+ * The rollouts page of the console in a real browser (Debian chromium driven by
+ * playwright-core), logged in as an admin, over simulated agents signed in as their signs.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
 import { SimulatedFleet } from './helpers/simulatedFleet';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { claimFor, createSign, startTestManager, type RunningManager } from './helpers/system';
 import { smallBundle, testKeys } from './helpers/updateFixtures';
 
 const CHROMIUM = process.env.STOPSIGN_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,21 +30,23 @@ describe('rollouts console', () => {
       bundleTrustedKeysFile: keysFile,
       rolloutTickSeconds: 0.2,
     });
+    const agents = [];
     for (let i = 0; i < 5; i += 1) {
-      await postJson(`${manager.httpUrl}/api/signs`, {
-        deviceId: `pole-${i}`,
-        stopId: STOP_CENTRAL,
+      const claim = await createSign(manager, { deviceId: `pole-${i}`, stopId: STOP_CENTRAL });
+      const credentials = await claimFor(manager, claim);
+      agents.push({
+        deviceId: credentials.deviceId,
+        password: credentials.mqtt.password,
+        caPem: credentials.mqtt.caPem,
       });
     }
     const bundle = await smallBundle({ dir, version: '2.0.0', key: keys.release });
-    const res = await fetch(`${manager.httpUrl}/api/bundles`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: fs.readFileSync(bundle.path),
+    const res = await manager.api.request('POST', '/api/bundles', fs.readFileSync(bundle.path), {
+      'content-type': 'application/octet-stream',
     });
     bundleId = ((await res.json()) as { bundleId: string }).bundleId;
     // The fourth sign offered never answers, so the rollout stays open in its last stage.
-    fleet = new SimulatedFleet(manager.brokerUrl, (_offer, index) =>
+    fleet = new SimulatedFleet(manager.brokerUrl, agents, (_offer, index) =>
       index === 3 ? 'silent' : 'succeed',
     );
     await fleet.start();
@@ -59,8 +64,13 @@ describe('rollouts console', () => {
   });
 
   it('starts a rollout from the form, shows progress per stage and per sign, and pauses it', async () => {
-    const page = await browser.newPage({ locale: 'en-GB' });
-    await page.goto(`${manager.httpUrl}/rollouts`);
+    const page = await browser.newPage({ locale: 'en-GB', ignoreHTTPSErrors: true });
+    await page.goto(`${manager.httpUrl}/`);
+    await page.fill('#login input[name="username"]', 'test-admin');
+    await page.fill('#login input[name="password"]', 'admin password 1234');
+    await page.click('#login button[type="submit"]');
+    await page.locator('#who', { hasText: 'test-admin' }).waitFor({ timeout: 10_000 });
+    await page.locator('#nav a[data-page="rollouts"]').click();
     await page.locator(`#bundles option[value="${bundleId}"]`).waitFor({ state: 'attached' });
     await page.fill('input[name=stages]', '20, 100');
     await page.fill('input[name=failurePercent]', '50');

@@ -8,14 +8,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CreateRolloutRequest } from '../shared';
+import { topics, updateAgentUsername, type CreateRolloutRequest } from '../shared';
 import type { Rollout } from '../manager/rollout/rolloutModel';
 import type { RolloutProgress } from '../manager/rollout/rolloutEngine';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, STOP_MARKET } from './helpers/gtfsFixture';
-import { SimulatedFleet, type Behaviour } from './helpers/simulatedFleet';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { SimulatedFleet, type AgentCredentials, type Behaviour } from './helpers/simulatedFleet';
+import {
+  claimFor,
+  createSign,
+  signMqttOptions,
+  startTestManager,
+  type RunningManager,
+  type SignCredentials,
+} from './helpers/system';
 import { smallBundle, tamper, testKeys } from './helpers/updateFixtures';
 
 const keys = testKeys();
@@ -25,15 +33,16 @@ describe('rollouts', () => {
   let manager: RunningManager;
   let bundleId: string;
   let fleet: SimulatedFleet | undefined;
-  const api = (p: string) => `${manager.httpUrl}${p}`;
-  const progress = async (id: string) =>
-    (await (await fetch(api(`/api/rollouts/${id}`))).json()) as RolloutProgress;
-  const upload = (file: string) =>
-    fetch(api('/api/bundles'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: fs.readFileSync(file),
+  const signs: SignCredentials[] = [];
+  let agents: AgentCredentials[] = [];
+  /** Steering a rollout is maintenance work; uploads and new rollouts are the admin's (manager.api). */
+  let maintenance: RunningManager['api'];
+  const progress = (id: string) => manager.api.json<RolloutProgress>(`/api/rollouts/${id}`);
+  const uploadBytes = (bytes: Buffer) =>
+    manager.api.request('POST', '/api/bundles', bytes, {
+      'content-type': 'application/octet-stream',
     });
+  const upload = (file: string) => uploadBytes(fs.readFileSync(file));
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-rollout-'));
@@ -43,13 +52,19 @@ describe('rollouts', () => {
       bundleTrustedKeysFile: keysFile,
       rolloutTickSeconds: 0.2,
     });
+    maintenance = manager.api.as(await manager.tokenFor('maintenance'));
     for (let i = 0; i < 50; i += 1) {
-      const res = await postJson(api('/api/signs'), {
+      const claim = await createSign(manager, {
         deviceId: `pole-${String(i).padStart(2, '0')}`,
         stopId: i < 25 ? STOP_CENTRAL : STOP_MARKET,
       });
-      expect(res.status).toBe(201);
+      signs.push(await claimFor(manager, claim));
     }
+    agents = signs.map((c) => ({
+      deviceId: c.deviceId,
+      password: c.mqtt.password,
+      caPem: c.mqtt.caPem,
+    }));
     const bundle = await smallBundle({ dir, version: '1.1.0', key: keys.release });
     const res = await upload(bundle.path);
     expect(res.status).toBe(201);
@@ -70,9 +85,9 @@ describe('rollouts', () => {
     behaviour: (index: number) => Behaviour,
     request: Partial<CreateRolloutRequest>,
   ): Promise<Rollout> {
-    fleet = new SimulatedFleet(manager.brokerUrl, (_offer, index) => behaviour(index));
+    fleet = new SimulatedFleet(manager.brokerUrl, agents, (_offer, index) => behaviour(index));
     await fleet.start();
-    const res = await postJson(api('/api/rollouts'), {
+    const res = await manager.api.post('/api/rollouts', {
       bundleId,
       target: { all: true },
       ...request,
@@ -94,22 +109,16 @@ describe('rollouts', () => {
     });
     res = await upload(tamper(good.path, path.join(dir, 'tampered.bundle')));
     expect(await res.json()).toMatchObject({ reason: 'hash-mismatch' });
-    res = await fetch(api('/api/bundles'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/octet-stream' },
-      body: 'not a bundle',
-    });
+    res = await uploadBytes(Buffer.from('not a bundle'));
     expect(await res.json()).toMatchObject({ reason: 'malformed-bundle' });
 
-    const list = (await (await fetch(api('/api/bundles'))).json()) as {
-      bundleId: string;
-      manifest: { version: string };
-    }[];
+    const list =
+      await maintenance.json<{ bundleId: string; manifest: { version: string } }[]>('/api/bundles');
     expect(list.map((b) => b.manifest.version)).toEqual(['1.1.0']);
-    // Signs resume downloads with Range requests.
-    const partial = await fetch(api(`/api/bundles/${bundleId}/file`), {
-      headers: { range: 'bytes=100-' },
-    });
+    // Signs resume downloads with Range requests, and need no operator's token for the file.
+    const partial = await manager.api
+      .as(undefined)
+      .request('GET', `/api/bundles/${bundleId}/file`, undefined, { range: 'bytes=100-' });
     expect(partial.status).toBe(206);
     expect(partial.headers.get('content-range')).toMatch(/^bytes 100-\d+\/\d+$/);
     expect((await partial.arrayBuffer()).byteLength).toBe(
@@ -151,9 +160,7 @@ describe('rollouts', () => {
     const failed = p.signs.find((s) => s.state === 'failed');
     expect(failed).toMatchObject({ reason: 'crashed-at-start', stage: 0 });
 
-    const retry = await fetch(api(`/api/rollouts/${rollout.rolloutId}/retry-failed`), {
-      method: 'POST',
-    });
+    const retry = await maintenance.post(`/api/rollouts/${rollout.rolloutId}/retry-failed`);
     expect(retry.status).toBe(200);
     await waitFor(
       'the rollout to complete',
@@ -202,21 +209,71 @@ describe('rollouts', () => {
     await waitFor('three offers', () => fleet?.offers.length === 3);
     await new Promise((r) => setTimeout(r, 500));
     expect(fleet?.offers).toHaveLength(3);
-    let res = await fetch(api(`/api/rollouts/${rollout.rolloutId}/pause`), { method: 'POST' });
+    let res = await maintenance.post(`/api/rollouts/${rollout.rolloutId}/pause`);
     expect(((await res.json()) as Rollout).state).toBe('paused');
-    res = await fetch(api(`/api/rollouts/${rollout.rolloutId}/pause`), { method: 'POST' });
+    res = await maintenance.post(`/api/rollouts/${rollout.rolloutId}/pause`);
     expect(res.status).toBe(409);
-    res = await fetch(api(`/api/rollouts/${rollout.rolloutId}/resume`), { method: 'POST' });
+    res = await maintenance.post(`/api/rollouts/${rollout.rolloutId}/resume`);
     expect(((await res.json()) as Rollout).state).toBe('running');
-    res = await fetch(api(`/api/rollouts/${rollout.rolloutId}/cancel`), { method: 'POST' });
+    res = await maintenance.post(`/api/rollouts/${rollout.rolloutId}/cancel`);
     expect(((await res.json()) as Rollout).state).toBe('canceled');
     const p = await progress(rollout.rolloutId);
     expect(p.signs.every((s) => s.state === 'canceled')).toBe(true);
     expect(p.signs).toHaveLength(25);
   });
 
+  it("lets a sign's update agent in on the sign's secret, beside the sign, to its own update topics only", async () => {
+    const [own, other] = signs;
+    if (!own || !other) throw new Error('no signs');
+    const sign = await mqtt.connectAsync(manager.brokerUrl, signMqttOptions(own));
+    const username = updateAgentUsername(own.deviceId);
+    const agent = await mqtt.connectAsync(manager.brokerUrl, {
+      clientId: username,
+      username,
+      password: own.mqtt.password,
+      ca: own.mqtt.caPem,
+      reconnectPeriod: 0,
+    });
+    try {
+      // Its own offers yes; another sign's offers and the sign's own config no (SUBACK 0x80).
+      const granted = await agent
+        .subscribeAsync(
+          [
+            topics.deviceUpdateOffer(own.deviceId),
+            topics.deviceUpdateOffer(other.deviceId),
+            topics.deviceConfig(own.deviceId),
+          ],
+          { qos: 1 },
+        )
+        .then((g) => g.map((one) => one.qos))
+        // mqtt.js rejects a SUBACK with a refusal in it; the codes are on the packet.
+        .catch((err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? []);
+      expect(granted).toEqual([1, 128, 128]);
+      // The sign's session was not taken over by the agent's.
+      expect(sign.connected).toBe(true);
+      // A wrong secret for the agent's name is refused like any other.
+      await expect(
+        mqtt.connectAsync(manager.brokerUrl, {
+          clientId: username,
+          username,
+          password: other.mqtt.password,
+          ca: own.mqtt.caPem,
+          reconnectPeriod: 0,
+        }),
+      ).rejects.toThrow();
+      // Reporting for another sign closes the agent's connection.
+      const closed = new Promise<void>((r) => agent.once('close', () => r()));
+      agent.publish(topics.deviceUpdateStatus(other.deviceId), '{}', { qos: 1 });
+      await closed;
+      expect(sign.connected).toBe(true);
+    } finally {
+      agent.end(true);
+      await sign.endAsync();
+    }
+  });
+
   it('refuses a rollout request with every problem listed', async () => {
-    const res = await postJson(api('/api/rollouts'), { bundleId, target: {}, stages: [50, 20] });
+    const res = await manager.api.post('/api/rollouts', { bundleId, target: {}, stages: [50, 20] });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { detail: string };
     expect(body.detail).toContain('target');

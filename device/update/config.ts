@@ -3,7 +3,8 @@
  * (the agent is its own program) and validated together.
  */
 import { z } from 'zod';
-import { DEVICE_ID_PATTERN, hardwareId } from '../../shared';
+import { DEVICE_ID_PATTERN, hardwareId, updateAgentUsername } from '../../shared';
+import { readCredentials } from '../provision/credentialsFile';
 
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const required = {
@@ -16,6 +17,8 @@ const schema = z
     brokerUrl: z
       .string(required)
       .refine((v) => /^mqtts?:\/\/[^/]+/.test(v), 'expected mqtt://host:port or mqtts://host:port'),
+    /** The sign's data folder: a provisioned sign's credentials.json is there. */
+    dataDir: z.string().min(1).default('/var/lib/stopsign'),
     /** The board this sign is; a bundle must list it. */
     hardware: hardwareId,
     /** Install root holding slots/a, slots/b and the current and committed links. */
@@ -49,12 +52,23 @@ const schema = z
     path: ['retryMinMs'],
   });
 
-export type UpdateConfig = z.output<typeof schema>;
+type UpdateSettings = z.output<typeof schema>;
+
+export type UpdateConfig = UpdateSettings & {
+  /**
+   * From the sign's credentials: the agent signs in as update:<deviceId> with the sign's secret
+   * (its own session, the update topics only). Unset on a sign that was never provisioned.
+   */
+  broker?: { username: string; password: string; caPem: string };
+  /** The manager's CA: bundles are fetched over HTTPS trusting it alone. */
+  managerCaPem?: string;
+};
 export type UpdateConfigInput = z.input<typeof schema>;
 
 export const UPDATE_ENV_NAMES = {
   deviceId: 'STOPSIGN_DEVICE_ID',
   brokerUrl: 'STOPSIGN_BROKER_URL',
+  dataDir: 'STOPSIGN_DATA_DIR',
   hardware: 'STOPSIGN_HARDWARE',
   root: 'STOPSIGN_UPDATE_ROOT',
   stateDir: 'STOPSIGN_UPDATE_STATE_DIR',
@@ -70,7 +84,7 @@ export const UPDATE_ENV_NAMES = {
   bootTries: 'STOPSIGN_UPDATE_BOOT_TRIES',
   logLevel: 'STOPSIGN_LOG_LEVEL',
   stepPauseMs: 'STOPSIGN_UPDATE_STEP_PAUSE_MS',
-} as const satisfies Record<keyof UpdateConfig, string>;
+} as const satisfies Record<keyof UpdateSettings, string>;
 
 export class UpdateConfigError extends Error {}
 
@@ -87,15 +101,45 @@ export function loadUpdateConfig(
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) raw[key] = value;
   }
+  const problems: string[] = [];
+  let credentials: ReturnType<typeof readCredentials>;
+  try {
+    // Who the sign is and where its broker is come from its credentials, as for the sign itself.
+    credentials = readCredentials(
+      typeof raw.dataDir === 'string' ? raw.dataDir : '/var/lib/stopsign',
+    );
+    if (credentials) {
+      if (raw.deviceId !== undefined && raw.deviceId !== credentials.deviceId) {
+        problems.push(
+          `STOPSIGN_DEVICE_ID: ${JSON.stringify(raw.deviceId)} differs from the provisioned ${credentials.deviceId}`,
+        );
+      }
+      raw.deviceId = credentials.deviceId;
+      raw.brokerUrl ??= credentials.mqtt.url;
+    }
+  } catch (err) {
+    problems.push(`credentials: ${(err as Error).message}`);
+  }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = String(issue.path[0] ?? '') as keyof UpdateConfig;
-      return `${UPDATE_ENV_NAMES[key] ?? key}: ${issue.message}`;
-    });
+  if (!parsed.success || problems.length > 0) {
+    problems.push(
+      ...(parsed.error?.issues ?? []).map((issue) => {
+        const key = String(issue.path[0] ?? '') as keyof UpdateSettings;
+        return `${UPDATE_ENV_NAMES[key] ?? key}: ${issue.message}`;
+      }),
+    );
     throw new UpdateConfigError(
       `invalid update agent configuration:\n  - ${problems.join('\n  - ')}`,
     );
   }
-  return parsed.data;
+  if (!credentials) return parsed.data;
+  return {
+    ...parsed.data,
+    broker: {
+      username: updateAgentUsername(credentials.deviceId),
+      password: credentials.mqtt.password,
+      caPem: credentials.mqtt.caPem,
+    },
+    managerCaPem: credentials.managerCaPem ?? credentials.mqtt.caPem,
+  };
 }

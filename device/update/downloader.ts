@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import type { UpdateFailureReason } from '../../shared';
+import { httpGet, type GetAnswer } from './httpGet';
 
 export class DownloadError extends Error {
   constructor(
@@ -29,6 +30,8 @@ export interface DownloadOptions {
   /** Called with the bytes fetched since the last call, at least every second of transfer. */
   onFetched: (bytes: number, onDisk: number) => void;
   signal: AbortSignal;
+  /** The CA an https:// URL must chain to (the manager's); unset: the system's. */
+  ca?: string | undefined;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -49,15 +52,17 @@ export async function download(options: DownloadOptions): Promise<void> {
     onDisk = 0;
   }
   if (onDisk === expectedSize) return;
-  let response: Response;
+  let response: GetAnswer;
   try {
-    response = await fetch(url, {
+    response = await httpGet(url, {
       headers: onDisk > 0 ? { range: `bytes=${onDisk}-` } : {},
       signal,
+      ca: options.ca,
     });
   } catch (err) {
     throw new DownloadError(`cannot reach ${url}: ${(err as Error).message}`, true);
   }
+  if (response.status !== 200 && response.status !== 206) response.cancel();
   if (response.status === 416 || response.status === 404 || response.status === 410) {
     throw new DownloadError(`server answered ${response.status} for ${url}`, false);
   }
@@ -66,11 +71,13 @@ export async function download(options: DownloadOptions): Promise<void> {
   }
   let start = 0;
   if (response.status === 206) {
-    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+    const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.header('content-range') ?? '');
     if (!range || Number(range[1]) !== onDisk) {
+      response.cancel();
       throw new DownloadError('server sent a range other than the one asked for', true);
     }
     if (Number(range[3]) !== expectedSize) {
+      response.cancel();
       throw new DownloadError(
         `server holds ${range[3]} bytes, the offer says ${expectedSize}`,
         false,
@@ -80,9 +87,9 @@ export async function download(options: DownloadOptions): Promise<void> {
     start = onDisk;
   } else {
     // No range support (or a fresh start): begin again from zero.
-    const length = Number(response.headers.get('content-length') ?? NaN);
+    const length = Number(response.header('content-length') ?? NaN);
     if (Number.isFinite(length) && length !== expectedSize) {
-      await response.body?.cancel();
+      response.cancel();
       throw new DownloadError(
         `server holds ${length} bytes, the offer says ${expectedSize}`,
         false,
@@ -90,7 +97,6 @@ export async function download(options: DownloadOptions): Promise<void> {
       );
     }
   }
-  if (!response.body) throw new DownloadError('empty response', true);
   const fd = fs.openSync(partPath, start === 0 ? 'w' : 'a');
   let written = start;
   let unreported = 0;
@@ -98,7 +104,7 @@ export async function download(options: DownloadOptions): Promise<void> {
   const began = performance.now();
   let sinceStart = 0;
   try {
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    for await (const chunk of response.body) {
       if (sinceStart + chunk.length > options.budgetLeft) {
         throw new DownloadError('the data budget for this update is spent', false, 'data-budget');
       }
@@ -119,6 +125,7 @@ export async function download(options: DownloadOptions): Promise<void> {
       if (signal.aborted) throw new DownloadError('download stopped', true);
     }
   } catch (err) {
+    response.cancel();
     if (err instanceof DownloadError) throw err;
     throw new DownloadError(`transfer broke off: ${(err as Error).message}`, true);
   } finally {

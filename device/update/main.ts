@@ -64,7 +64,12 @@ async function main(): Promise<void> {
     slots,
     store: new UpdateStateStore(config.stateDir),
     trust,
-    channel: new MqttUpdateLink({ deviceId: config.deviceId, brokerUrl: config.brokerUrl, logger }),
+    channel: new MqttUpdateLink({
+      deviceId: config.deviceId,
+      brokerUrl: config.brokerUrl,
+      credentials: config.broker,
+      logger,
+    }),
     restartSign: () => runCommand(config.restartCommand),
     freeBytes: (dir) => {
       const stats = fs.statfsSync(dir);

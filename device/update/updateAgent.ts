@@ -231,6 +231,7 @@ export class UpdateAgent {
         maxBytesPerSecond: config.maxBytesPerSecond,
         budgetLeft: budget - fetched,
         signal: this.stepAbort.signal,
+        ca: config.managerCaPem,
         onFetched: (bytes, onDisk) => {
           fetched += bytes;
           this.progress(fetched, onDisk);

@@ -1,7 +1,8 @@
 /**
  * The agent's own MQTT session: it hears offers on the device's update topic
- * and reports on update-status (retained) and update-event. Its client id is
- * the device id with ".update", so it never takes over the sign's session.
+ * and reports on update-status (retained) and update-event. Its username and
+ * client id are update:<deviceId> and its password the sign's secret, so it
+ * never takes over the sign's session and may use the update topics only.
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +11,7 @@ import {
   decodeMessage,
   encodeMessage,
   topics,
+  updateAgentUsername,
   type UpdateEventData,
   type UpdateOfferData,
   type UpdateStatusData,
@@ -27,14 +29,27 @@ export interface UpdateChannel {
 export class MqttUpdateLink extends EventEmitter implements UpdateChannel {
   private client: MqttClient | null = null;
 
-  constructor(private readonly options: { deviceId: string; brokerUrl: string; logger: Logger }) {
+  constructor(
+    private readonly options: {
+      deviceId: string;
+      brokerUrl: string;
+      /** The sign's credentials as the agent uses them; unset on a broker without accounts. */
+      credentials?: { username: string; password: string; caPem: string } | undefined;
+      logger: Logger;
+    },
+  ) {
     super();
   }
 
   async start(): Promise<void> {
-    const { deviceId, brokerUrl, logger } = this.options;
+    const { deviceId, brokerUrl, credentials, logger } = this.options;
     const client = mqtt.connect(brokerUrl, {
-      clientId: `${deviceId}.update`,
+      clientId: updateAgentUsername(deviceId),
+      ...(credentials
+        ? { username: credentials.username, password: credentials.password, ca: credentials.caPem }
+        : {}),
+      // A refused CONNACK (a revoked sign) is retried at the same pace, not given up.
+      reconnectOnConnackError: true,
       clean: false,
       reconnectPeriod: 5_000,
       connectTimeout: 10_000,

@@ -1,19 +1,19 @@
 /**
- * HTTP API for bundles and rollouts. Every route names the role it will need
- * once operator accounts exist (config.role): reading and steering a rollout
- * is maintenance work, uploading bundles and starting rollouts is an admin's;
- * the bundle file itself is fetched by signs.
+ * HTTP API for bundles and rollouts, in the `updates` token scope: reading and
+ * steering a rollout is maintenance work, uploading bundles and starting
+ * rollouts is an admin's. The bundle file itself is public: signs fetch it
+ * without an operator's token, and what makes it safe to install is its
+ * Ed25519 signature, checked on the sign, not who could read it.
  */
 import fs from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createRolloutRequest } from '../../shared';
+import { isPublic, requires } from '../http/access/routeAccess';
 import { BundleRefused, type BundleIntake } from './bundleIntake';
 import { RolloutError, type RolloutEngine } from './rolloutEngine';
 import type { BundleRecord } from './rolloutModel';
 import type { RolloutRepository } from './rolloutRepository';
-
-export type RouteRole = 'maintenance' | 'admin' | 'sign';
 
 export interface RolloutServices {
   repo: RolloutRepository;
@@ -42,9 +42,7 @@ function fail(reply: FastifyReply, err: unknown): FastifyReply {
 }
 
 export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices): void {
-  const role = (r: RouteRole) => ({ config: { role: r } });
-
-  app.post('/api/bundles', role('admin'), async (request, reply) => {
+  app.post('/api/bundles', requires('admin', 'updates'), async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       return reply.code(415).send({ error: 'send the bundle as application/octet-stream' });
     }
@@ -61,52 +59,45 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
     }
   });
 
-  app.get('/api/bundles', role('maintenance'), async () =>
+  app.get('/api/bundles', requires('maintenance', 'updates'), async () =>
     (await s.repo.bundles()).map((b) => bundleSummary(b, s.bytesServed.get(b.bundleId) ?? 0)),
   );
 
   // Range requests let a sign resume a download after a reboot or a dropped link.
-  app.get<{ Params: { id: string } }>(
-    '/api/bundles/:id/file',
-    role('sign'),
-    async (request, reply) => {
-      const bundle = await s.repo.bundle(request.params.id);
-      if (!bundle) return reply.code(404).send({ error: 'no such bundle' });
-      const size = bundle.size;
-      let start = 0;
-      let end = size - 1;
-      const range = request.headers.range;
-      if (range !== undefined) {
-        const m = /^bytes=(\d*)-(\d*)$/.exec(range);
-        if (!m || (m[1] === '' && m[2] === ''))
-          return reply.code(416).header('content-range', `bytes */${size}`).send();
-        if (m[1] === '') start = Math.max(0, size - Number(m[2]));
-        else {
-          start = Number(m[1]);
-          if (m[2] !== '') end = Math.min(size - 1, Number(m[2]));
-        }
-        if (start >= size || start > end) {
-          return reply.code(416).header('content-range', `bytes */${size}`).send();
-        }
-        reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+  app.get<{ Params: { id: string } }>('/api/bundles/:id/file', isPublic, async (request, reply) => {
+    const bundle = await s.repo.bundle(request.params.id);
+    if (!bundle) return reply.code(404).send({ error: 'no such bundle' });
+    const size = bundle.size;
+    let start = 0;
+    let end = size - 1;
+    const range = request.headers.range;
+    if (range !== undefined) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range);
+      if (!m || (m[1] === '' && m[2] === ''))
+        return reply.code(416).header('content-range', `bytes */${size}`).send();
+      if (m[1] === '') start = Math.max(0, size - Number(m[2]));
+      else {
+        start = Number(m[1]);
+        if (m[2] !== '') end = Math.min(size - 1, Number(m[2]));
       }
-      const stream = fs.createReadStream(bundle.path, { start, end });
-      stream.on('data', (chunk) => {
-        s.bytesServed.set(
-          bundle.bundleId,
-          (s.bytesServed.get(bundle.bundleId) ?? 0) + chunk.length,
-        );
-      });
-      return reply
-        .header('accept-ranges', 'bytes')
-        .header('content-length', end - start + 1)
-        .header('etag', `"${bundle.sha256}"`)
-        .type('application/octet-stream')
-        .send(stream);
-    },
-  );
+      if (start >= size || start > end) {
+        return reply.code(416).header('content-range', `bytes */${size}`).send();
+      }
+      reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+    }
+    const stream = fs.createReadStream(bundle.path, { start, end });
+    stream.on('data', (chunk) => {
+      s.bytesServed.set(bundle.bundleId, (s.bytesServed.get(bundle.bundleId) ?? 0) + chunk.length);
+    });
+    return reply
+      .header('accept-ranges', 'bytes')
+      .header('content-length', end - start + 1)
+      .header('etag', `"${bundle.sha256}"`)
+      .type('application/octet-stream')
+      .send(stream);
+  });
 
-  app.post('/api/rollouts', role('admin'), async (request, reply) => {
+  app.post('/api/rollouts', requires('admin', 'updates'), async (request, reply) => {
     const body = createRolloutRequest.safeParse(request.body);
     if (!body.success) {
       return reply
@@ -121,11 +112,11 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
     }
   });
 
-  app.get('/api/rollouts', role('maintenance'), async () => s.repo.rollouts());
+  app.get('/api/rollouts', requires('maintenance', 'updates'), async () => s.repo.rollouts());
 
   app.get<{ Params: { id: string } }>(
     '/api/rollouts/:id',
-    role('maintenance'),
+    requires('maintenance', 'updates'),
     async (request, reply) => {
       try {
         return await s.engine.progress(request.params.id);
@@ -144,7 +135,7 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
   for (const [action, run] of Object.entries(actions)) {
     app.post<{ Params: { id: string } }>(
       `/api/rollouts/:id/${action}`,
-      role('maintenance'),
+      requires('maintenance', 'updates'),
       async (request, reply) => {
         try {
           return await run(request.params.id);

@@ -1,36 +1,56 @@
 /**
- * Many signs' update agents, simulated on one MQTT client: each answers an
- * offer the way its behaviour says (update and commit, fail its trial, or
- * never answer), reporting through the real protocol topics.
+ * Many signs' update agents, each its own MQTT client signed in the way a
+ * real agent is (update:<deviceId>, the sign's secret, the broker's CA), so
+ * the broker's access control applies: each answers an offer the way its
+ * behaviour says (update and commit, fail its trial, or never answer),
+ * reporting through the real protocol topics.
  */
-import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   decodeMessage,
   encodeMessage,
   parseTopic,
-  TOPIC_ROOT,
   topics,
+  updateAgentUsername,
   type UpdateOfferData,
   type UpdateStatusData,
 } from '../../shared';
 
 export type Behaviour = 'succeed' | 'fail' | 'silent';
 
+/** A provisioned sign as its agent signs in: device id, the sign's secret, the CA it pins. */
+export interface AgentCredentials {
+  deviceId: string;
+  password: string;
+  caPem: string;
+}
+
 export class SimulatedFleet {
   readonly offers: UpdateOfferData[] = [];
-  private client: MqttClient | undefined;
+  private readonly clients = new Map<string, MqttClient>();
   private readonly installed = new Map<string, string>();
 
   constructor(
     private readonly brokerUrl: string,
+    private readonly agents: AgentCredentials[],
     /** Decides per offer; called in the order offers arrive. */
     private readonly behaviour: (offer: UpdateOfferData, index: number) => Behaviour,
   ) {}
 
   async start(): Promise<void> {
-    const client = await mqtt.connectAsync(this.brokerUrl, { clientId: `fleet-${randomUUID()}` });
-    this.client = client;
+    await Promise.all(this.agents.map((agent) => this.connect(agent)));
+  }
+
+  private async connect(agent: AgentCredentials): Promise<void> {
+    const username = updateAgentUsername(agent.deviceId);
+    const client = await mqtt.connectAsync(this.brokerUrl, {
+      clientId: username,
+      username,
+      password: agent.password,
+      ca: agent.caPem,
+      reconnectPeriod: 0,
+    });
+    this.clients.set(agent.deviceId, client);
     client.on('message', (topic, payload) => {
       const parsed = parseTopic(topic);
       if (parsed?.kind !== 'deviceUpdateOffer' || payload.length === 0) return;
@@ -41,11 +61,15 @@ export class SimulatedFleet {
       this.offers.push(offer);
       void this.answer(offer, this.behaviour(offer, this.offers.length - 1));
     });
-    await client.subscribeAsync(`${TOPIC_ROOT}/device/+/update`, { qos: 1 });
+    const [granted] = await client.subscribeAsync(topics.deviceUpdateOffer(agent.deviceId), {
+      qos: 1,
+    });
+    if (!granted || granted.qos > 2) throw new Error(`${username} may not hear its offers`);
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync();
+    await Promise.all([...this.clients.values()].map((c) => c.endAsync()));
+    this.clients.clear();
   }
 
   private async answer(offer: UpdateOfferData, behaviour: Behaviour): Promise<void> {
@@ -94,10 +118,12 @@ export class SimulatedFleet {
   }
 
   private async publish(status: UpdateStatusData): Promise<void> {
-    await this.client?.publishAsync(
-      topics.deviceUpdateStatus(status.deviceId),
-      encodeMessage('deviceUpdateStatus', status),
-      { qos: 1, retain: true },
-    );
+    await this.clients
+      .get(status.deviceId)
+      ?.publishAsync(
+        topics.deviceUpdateStatus(status.deviceId),
+        encodeMessage('deviceUpdateStatus', status),
+        { qos: 1, retain: true },
+      );
   }
 }
