@@ -281,25 +281,28 @@ export async function stageRuntime(options: RuntimeStageOptions): Promise<Staged
       const natives = nativePackages(nodeModules);
       if (arch === os.arch()) {
         const gyp = nodeGypPath();
-        for (const name of natives) {
-          log(`building ${name} for Node.js ${nodeVersion} (${arch})`);
-          // npm exports its own nodedir (often the system Node's) to children, and
-          // node-gyp lets that win over the command line: set both.
-          await run(
-            process.execPath,
-            [
-              gyp,
-              'rebuild',
-              '--release',
-              `--nodedir=${nodePkg}`,
-              `--arch=${arch}`,
-              '-j',
-              String(os.availableParallelism()),
-            ],
-            path.join(nodeModules, name),
-            { npm_config_nodedir: nodePkg, npm_config_target: nodeVersion },
-          );
-        }
+        // Side by side: one module's single huge source file (SQLite's) need not hold up the others.
+        await Promise.all(
+          natives.map(async (name) => {
+            log(`building ${name} for Node.js ${nodeVersion} (${arch})`);
+            // npm exports its own nodedir (often the system Node's) to children, and
+            // node-gyp lets that win over the command line: set both.
+            await run(
+              process.execPath,
+              [
+                gyp,
+                'rebuild',
+                '--release',
+                `--nodedir=${nodePkg}`,
+                `--arch=${arch}`,
+                '-j',
+                String(os.availableParallelism()),
+              ],
+              path.join(nodeModules, name),
+              { npm_config_nodedir: nodePkg, npm_config_target: nodeVersion },
+            );
+          }),
+        );
       } else {
         checkSupplied(natives, options.nativeModulesDir, arch, nodeVersion);
         const supplied = options.nativeModulesDir;
