@@ -27,7 +27,30 @@ import { buildReleaseSet, type ReleaseSet } from './helpers/releaseBundles';
 
 /** Covers building the runtime when setup did not (minutes); a built cache takes seconds. */
 const BUILD_TIMEOUT_MS = 30 * 60_000;
-const CASE_TIMEOUT_MS = 180_000;
+/** A case may wait for a free place among SIGNS_AT_ONCE before its own minute or so. */
+const CASE_TIMEOUT_MS = 300_000;
+/**
+ * Cases run side by side, but at most this many signs at once: each is a Node.js process
+ * rendering frames over a pty, and the machine is shared with the rest of the suite.
+ */
+const SIGNS_AT_ONCE = 4;
+
+/** Runs fn once fewer than `limit` others are running; a finishing run hands its place on. */
+function placeLimiter(limit: number) {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running < limit) running += 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    }
+  };
+}
 
 interface Kill {
   phase: UpdatePhase;
@@ -68,10 +91,20 @@ describe.concurrent('updates under fault injection (real processes)', () => {
     if (dir) await fs.promises.rm(dir, { recursive: true, force: true });
   }, 120_000);
 
-  async function updateOnce(
+  const inPlace = placeLimiter(SIGNS_AT_ONCE);
+
+  function updateOnce(
     name: string,
     bundle: BuiltBundle,
     options: { kill?: Kill; agentEnv?: Record<string, string> } = {},
+  ) {
+    return inPlace(() => runUpdate(name, bundle, options));
+  }
+
+  async function runUpdate(
+    name: string,
+    bundle: BuiltBundle,
+    options: { kill?: Kill; agentEnv?: Record<string, string> },
   ) {
     const deviceId = `ota-${name}`;
     const rig = await startPanelRig({ driver: false });
