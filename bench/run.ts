@@ -10,12 +10,23 @@ import { benchStore } from './storeBench';
 import { benchUpdates } from './updateBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
-benchRender();
-benchCodec();
-benchGtfs();
-await benchRealtime();
-await benchSignStartup();
-await benchStore();
-await benchAnnouncements();
-await benchUpdates();
-await benchConnect();
+
+/** One section that breaks is reported and fails the run, without hiding the sections after it. */
+async function section(name: string, run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    console.error(`\n## ${name}: FAILED — ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+await section('render', benchRender);
+await section('codec', benchCodec);
+await section('GTFS', benchGtfs);
+await section('realtime', benchRealtime);
+await section('sign start-up', benchSignStartup);
+await section('store', benchStore);
+await section('announcements', benchAnnouncements);
+await section('updates', benchUpdates);
+await section('connect', benchConnect);
