@@ -2,6 +2,8 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
+import { ClusterMembership } from './cluster/membership';
+import { SharedFleet, WholeFleet, type PublishShare } from './cluster/publishShare';
 import type { ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
@@ -26,6 +28,8 @@ export class Manager {
   private db: TimetableDatabase | undefined;
   private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
+  private membership: ClusterMembership | undefined;
+  private sharedFleet: SharedFleet | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
   private publisher: StopPublisher | undefined;
@@ -85,12 +89,17 @@ export class Manager {
         brokerUrl = `mqtt://${config.brokerHost}:${port}`;
       }
 
+      const share = await this.joinFleet(store);
       const link = new FleetLink({
         url: brokerUrl,
-        clientId: `stopsign-manager-${process.pid}`,
+        clientId: `stopsign-manager-${config.managerId}`,
         version: config.version,
         startedAt,
         logger,
+        // On an external broker other managers may share the fleet: split what the signs send.
+        ...(config.brokerMode === 'external'
+          ? { sharedGroup: config.managerGroup, memberId: config.managerId }
+          : {}),
       });
       this.link = link;
       this.monitor = new FleetMonitor({ link, signs, clock, logger });
@@ -108,6 +117,7 @@ export class Manager {
         arrivalsPerStop: config.arrivalsPerStop,
         arrivalsWindowMinutes: config.arrivalsWindowMinutes,
         scheduleHorizonHours: config.scheduleHorizonHours,
+        share,
       });
       this.publisher = publisher;
       publisher.start();
@@ -121,6 +131,7 @@ export class Manager {
         signs,
         announcements,
         publisher,
+        share,
         offlineAfterSeconds: config.offlineAfterSeconds,
       };
       this.http = new HttpServer({
@@ -138,17 +149,54 @@ export class Manager {
     }
   }
 
+  /**
+   * Alone with its embedded broker the manager publishes for the whole fleet.
+   * On an external broker it joins the managers there (membership in the
+   * shared store) and publishes its share; one manager is a share of one.
+   */
+  private async joinFleet(store: SharedStore): Promise<PublishShare> {
+    const { config, logger, clock } = this;
+    if (config.brokerMode === 'embedded') return new WholeFleet(config.managerId);
+    const membership = new ClusterMembership({
+      members: store.clusterMembers,
+      group: config.managerGroup,
+      memberId: config.managerId,
+      leaseMs: config.memberLeaseSeconds * 1000,
+      clock,
+      logger,
+    });
+    await membership.start();
+    this.membership = membership;
+    const shared = new SharedFleet({
+      membership,
+      rounds: store.stopRounds,
+      deliveries: store.announcementDeliveries,
+      roundMs: config.publishIntervalSeconds * 1000,
+    });
+    shared.start();
+    this.sharedFleet = shared;
+    logger.info(
+      { group: config.managerGroup, memberId: config.managerId, members: membership.members() },
+      'joined the managers sharing the broker',
+    );
+    return shared;
+  }
+
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
     await this.feeds?.stop();
     await this.publisher?.stop();
+    this.sharedFleet?.stop();
+    // Leaving at once lets the other managers take this one's share without waiting for its lease.
+    await this.membership?.stop();
     await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
     await this.store?.close();
     this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.membership = this.sharedFleet = undefined;
     this.db = this.store = undefined;
   }
 }

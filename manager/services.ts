@@ -1,3 +1,4 @@
+import type { PublishShare } from './cluster/publishShare';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
@@ -18,5 +19,7 @@ export interface ManagerServices {
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;
+  /** This manager's part of the fleet, for the health report. */
+  share: PublishShare;
   offlineAfterSeconds: number;
 }

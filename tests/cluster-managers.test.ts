@@ -1,0 +1,292 @@
+/**
+ * Two manager processes, one fleet: both on one Mosquitto and one PostgreSQL,
+ * configured by environment alone. They split what the signs send (MQTT 5
+ * shared subscription) and what goes to the signs (stops and announcement
+ * topics by rendezvous hashing, claimed per round in the store). No stop is
+ * published by both in one round and no announcement is sent twice; when one
+ * is killed with SIGKILL the other takes the whole fleet within its lease.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessage, parseTopic, TOPIC_ROOT } from '../shared';
+import { MosquittoBroker } from '../scripts/lib/mosquitto';
+import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
+import { ManagerProcess } from '../scripts/fleet/managerProcess';
+import { waitFor } from './helpers/deviceFixtures';
+import { tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
+import { PostgresServer } from './helpers/postgres';
+import { postJson } from './helpers/system';
+
+const LEASE_SECONDS = 3;
+const STOPS = [
+  'CEN',
+  'HBF',
+  'MKT',
+  'UNI',
+  'NPT',
+  'AIR',
+  ...Array.from({ length: 18 }, (_, i) => `X${i + 10}`),
+];
+
+/** The tiny feed with 18 more stops, so two managers have enough to split. */
+function feedWith24Stops(): Uint8Array {
+  const files = tinyGtfsFiles();
+  const extra = STOPS.slice(6).map((id, i) => `${id},Extra ${i},22.3,114.${10 + i},0`);
+  files['stops.txt'] = `${files['stops.txt']?.trimEnd()}\n${extra.join('\n')}\n`;
+  return zipGtfs(files);
+}
+
+interface Seen {
+  topic: string;
+  kind: string;
+  id: string;
+  manager: string | undefined;
+  at: number;
+  /** Arrivals: generatedAt; announcements: the announcement id ('' for a clear); manager status: its state. */
+  detail: string | number;
+}
+
+interface Health {
+  received: { statuses: number; frames: number };
+  cluster: { mode: string; memberId: string; members: string[]; stopsLastPass: number };
+}
+
+async function health(manager: ManagerProcess): Promise<Health> {
+  return (await (await fetch(`${manager.httpUrl}/api/health`)).json()) as Health;
+}
+
+describe('two managers sharing one fleet', () => {
+  let dir: string;
+  let pg: PostgresServer;
+  let broker: MosquittoBroker;
+  let watcher: MqttClient;
+  let fleet: FleetSimulator;
+  const managers = new Map<string, ManagerProcess>();
+  const seen: Seen[] = [];
+
+  const manager = (id: string): ManagerProcess => {
+    const found = managers.get(id);
+    if (!found) throw new Error(`manager ${id} was not started`);
+    return found;
+  };
+
+  const startManager = async (id: string, databaseUrl: string, gtfsPath: string) => {
+    const started = await ManagerProcess.start({
+      STOPSIGN_BROKER_MODE: 'external',
+      STOPSIGN_BROKER_URL: broker.url,
+      STOPSIGN_DATABASE_URL: databaseUrl,
+      STOPSIGN_MANAGER_ID: id,
+      STOPSIGN_MEMBER_LEASE_SECONDS: String(LEASE_SECONDS),
+      STOPSIGN_MANAGER_DATA_DIR: path.join(dir, id),
+      STOPSIGN_GTFS_PATH: gtfsPath,
+      STOPSIGN_HTTP_PORT: '0',
+      STOPSIGN_PUBLISH_INTERVAL_SECONDS: '1',
+      STOPSIGN_FEED_POLL_SECONDS: '1',
+    });
+    managers.set(id, started);
+    return started;
+  };
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-cluster-'));
+    pg = await PostgresServer.start();
+    broker = await MosquittoBroker.start({ dir });
+    const databaseUrl = await pg.createDatabase();
+    const gtfsPath = path.join(dir, 'feed.zip');
+    fs.writeFileSync(gtfsPath, feedWith24Stops());
+
+    // A watcher on MQTT 5 sees the user property naming the manager that sent each message.
+    watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'watcher' });
+    watcher.on('message', (topic, payload, packet) => {
+      const parsed = parseTopic(topic);
+      if (!parsed) return;
+      const manager = packet.properties?.userProperties?.manager;
+      let detail: string | number = '';
+      if (parsed.kind === 'stopArrivals') {
+        const m = decodeMessage('stopArrivals', payload);
+        if (m.ok) detail = m.message.data.generatedAt;
+      } else if (parsed.kind === 'stopAnnouncement' || parsed.kind === 'deviceAnnouncement') {
+        const m = payload.length === 0 ? undefined : decodeMessage(parsed.kind, payload);
+        detail = m?.ok ? m.message.data.announcementId : '';
+      } else if (parsed.kind === 'managerStatus') {
+        const m = decodeMessage('managerStatus', payload);
+        if (m.ok) detail = m.message.data.state;
+      }
+      seen.push({
+        topic,
+        kind: parsed.kind,
+        id: parsed.id,
+        manager: typeof manager === 'string' ? manager : undefined,
+        at: Date.now(),
+        detail,
+      });
+    });
+    await watcher.subscribeAsync(
+      [
+        `${TOPIC_ROOT}/stop/+/arrivals`,
+        `${TOPIC_ROOT}/stop/+/announcement`,
+        `${TOPIC_ROOT}/manager/status`,
+      ],
+      { qos: 1 },
+    );
+
+    // a imports the feed and records it; b builds its timetable from the store.
+    const a = await startManager('a', databaseUrl, gtfsPath);
+    const b = await startManager('b', databaseUrl, gtfsPath);
+    for (const [i, stopId] of STOPS.entries()) {
+      const res = await postJson(`${(i % 2 ? b : a).httpUrl}/api/signs`, {
+        deviceId: `sign-${i}`,
+        stopId,
+      });
+      expect(res.status).toBe(201);
+    }
+    fleet = new FleetSimulator({
+      brokerUrl: broker.url,
+      identities: STOPS.map((stopId, i) => ({ deviceId: `sign-${i}`, stopId })),
+      rampPerSecond: 50,
+      logger: pino({ level: 'silent' }),
+      timing: { statusIntervalMs: 1000, staleAfterSeconds: 5, reconnectMinMs: 200 },
+    });
+    await fleet.start();
+    await waitFor('every sign live', () => fleet.counts().live === STOPS.length, 60_000, 100);
+  }, 180_000);
+
+  afterAll(async () => {
+    await fleet?.stop();
+    await watcher?.endAsync();
+    await Promise.all([...managers.values()].map((m) => m.stop()));
+    await broker?.kill();
+    await pg?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('splits the stops and the signs’ messages between both', async () => {
+    const [a, b] = [manager('a'), manager('b')];
+    await waitFor(
+      'both members seeing each other',
+      async () =>
+        (await health(a)).cluster.members.length === 2 &&
+        (await health(b)).cluster.members.length === 2,
+      20_000,
+      200,
+    );
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const arrivals = seen.filter((s) => s.kind === 'stopArrivals' && s.at >= from);
+    const byManager = new Map<string, Set<string>>();
+    for (const s of arrivals) {
+      const stops = byManager.get(s.manager ?? '?') ?? new Set<string>();
+      stops.add(s.id);
+      byManager.set(s.manager ?? '?', stops);
+    }
+    // Every stop was published, each by one manager, and both had a share.
+    expect([...byManager.keys()].sort()).toEqual(['a', 'b']);
+    const stopsOfA = [...(byManager.get('a') ?? [])];
+    const stopsOfB = new Set(byManager.get('b'));
+    expect(stopsOfA.length + stopsOfB.size).toBe(STOPS.length);
+    expect(stopsOfA.filter((id) => stopsOfB.has(id))).toEqual([]);
+    // What the signs send is split too: both recorded statuses.
+    const [ha, hb] = [await health(a), await health(b)];
+    expect(ha.received.statuses).toBeGreaterThan(0);
+    expect(hb.received.statuses).toBeGreaterThan(0);
+    expect(ha.cluster).toMatchObject({ mode: 'shared', memberId: 'a', members: ['a', 'b'] });
+  }, 60_000);
+
+  it('sends each announcement and each withdrawal once, whichever manager was asked', async () => {
+    const [a, b] = [manager('a'), manager('b')];
+    const posted: { id: string; stopId: string }[] = [];
+    for (const [i, stopId] of STOPS.slice(0, 12).entries()) {
+      const res = await postJson(`${(i % 2 ? a : b).httpUrl}/api/announcements`, {
+        target: { stopId },
+        text: { en: `Notice ${i}` },
+        priority: i === 0 ? 'emergency' : 'info',
+      });
+      expect(res.status).toBe(201);
+      posted.push({
+        id: ((await res.json()) as { announcementId: string }).announcementId,
+        stopId,
+      });
+    }
+    const withdrawn = posted.slice(0, 4);
+    for (const [i, p] of withdrawn.entries()) {
+      const res = await fetch(`${(i % 2 ? b : a).httpUrl}/api/announcements/${p.id}`, {
+        method: 'DELETE',
+      });
+      expect(res.status).toBe(200);
+    }
+    // Several publishing rounds of both managers pass over them meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const announcements = seen.filter((s) => s.kind === 'stopAnnouncement');
+    for (const p of posted) {
+      expect(announcements.filter((s) => s.detail === p.id)).toHaveLength(1);
+    }
+    for (const p of withdrawn) {
+      expect(announcements.filter((s) => s.id === p.stopId && s.detail === '')).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('never has both publish one stop in one round', () => {
+    const publishers = new Map<string, Set<string>>();
+    for (const s of seen.filter((x) => x.kind === 'stopArrivals')) {
+      // One-second rounds: the round is the second the pass began, the arrivals' generatedAt.
+      const key = `${s.id}@${s.detail}`;
+      const set = publishers.get(key) ?? new Set<string>();
+      set.add(s.manager ?? '?');
+      publishers.set(key, set);
+    }
+    expect(publishers.size).toBeGreaterThan(STOPS.length * 5);
+    const doubled = [...publishers].filter(([, set]) => set.size > 1).map(([key]) => key);
+    expect(doubled).toEqual([]);
+  });
+
+  it('hands the whole fleet to the survivor within the lease when one is killed', async () => {
+    const [a, b] = [manager('a'), manager('b')];
+    const announcementsBefore = seen.filter((s) => s.kind === 'stopAnnouncement').length;
+    const statusesBefore = (await health(b)).received.statuses;
+    const killedAt = Date.now();
+    await a.kill('SIGKILL');
+
+    // b sees a gone once a's membership lapses, then publishes every stop itself.
+    await waitFor(
+      'b alone',
+      async () => (await health(b)).cluster.members.join() === 'b',
+      (LEASE_SECONDS + 5) * 1000,
+      100,
+    );
+    const aloneAt = Date.now();
+    await waitFor(
+      'every stop published by b after the kill',
+      () => {
+        const stops = new Set(
+          seen
+            .filter((s) => s.kind === 'stopArrivals' && s.manager === 'b' && s.at > aloneAt)
+            .map((s) => s.id),
+        );
+        return stops.size === STOPS.length;
+      },
+      5_000,
+      100,
+    );
+    const takeoverMs = Date.now() - killedAt;
+    // Lease, one renewal period to notice, one publishing round, and room for a loaded machine.
+    expect(takeoverMs).toBeLessThan((LEASE_SECONDS + LEASE_SECONDS / 3 + 1 + 4) * 1000);
+
+    // a's last will said offline; b says online again, so signs stay live.
+    const statuses = seen.filter((s) => s.kind === 'managerStatus' && s.at > killedAt);
+    expect(statuses.map((s) => s.detail)).toContain('offline');
+    expect(statuses.at(-1)?.detail).toBe('online');
+    await waitFor('every sign live again', () => fleet.counts().live === STOPS.length, 10_000);
+    // Every sign's status now reaches b, and nothing already sent was sent again.
+    await waitFor(
+      'b hearing every sign',
+      async () => (await health(b)).received.statuses >= statusesBefore + STOPS.length,
+      10_000,
+      200,
+    );
+    expect(seen.filter((s) => s.kind === 'stopAnnouncement')).toHaveLength(announcementsBefore);
+  }, 60_000);
+});
