@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { indexedRetainedPersistence } from './retainedIndex';
 
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
@@ -12,7 +13,8 @@ export class EmbeddedBroker {
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
-    const broker = await Aedes.createBroker();
+    // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
+    const broker = await Aedes.createBroker({ persistence: indexedRetainedPersistence() });
     broker.on('clientError', (client, err) => {
       this.options.logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
     });
