@@ -2,6 +2,7 @@
 import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
 import { benchGtfs } from './gtfsBench';
+import { benchRealtime } from './realtimeBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
 import { benchStore } from './storeBench';
@@ -10,6 +11,7 @@ console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
 benchCodec();
 benchGtfs();
+await benchRealtime();
 await benchSignStartup();
 await benchStore();
 await benchAnnouncements();

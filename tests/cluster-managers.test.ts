@@ -1,12 +1,16 @@
 /**
  * Two manager processes, one fleet: both on one Mosquitto and one PostgreSQL,
- * configured by environment alone. They split what the signs send (MQTT 5
- * shared subscription) and what goes to the signs (stops and announcement
- * topics by rendezvous hashing, claimed per round in the store). No stop is
- * published by both in one round and no announcement is sent twice; when one
- * is killed with SIGKILL the other takes the whole fleet within its lease.
+ * configured by environment alone, both polling one GTFS-realtime feed. They
+ * split what the signs send (MQTT 5 shared subscription) and what goes to the
+ * signs (stops and announcement topics by rendezvous hashing, claimed per
+ * round in the store). Boards go out only when they change: each change of
+ * every stop's board is sent once, by one manager, and no announcement is
+ * sent twice; when one is killed with SIGKILL the other takes the whole fleet
+ * within its lease.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -18,6 +22,7 @@ import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
 import { ManagerProcess } from '../scripts/fleet/managerProcess';
 import { waitFor } from './helpers/deviceFixtures';
 import { tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
+import { encodeFeed } from './helpers/realtimeFeeds';
 import { PostgresServer } from './helpers/postgres';
 import { postJson } from './helpers/system';
 
@@ -46,8 +51,16 @@ interface Seen {
   id: string;
   manager: string | undefined;
   at: number;
-  /** Arrivals: generatedAt; announcements: the announcement id ('' for a clear); manager status: its state. */
+  /** Arrivals: 'live' or 'scheduled'; announcements: the announcement id ('' for a clear); manager status: its state. */
   detail: string | number;
+}
+
+/** A TripUpdates feed with only its header: fresh, it turns every board live; an hour old, not. */
+function headerOnlyFeed(timestamp: number): Uint8Array {
+  return encodeFeed({
+    header: { gtfsRealtimeVersion: '2.0', incrementality: 'FULL_DATASET', timestamp },
+    entity: [],
+  });
 }
 
 interface Health {
@@ -65,6 +78,9 @@ describe('two managers sharing one fleet', () => {
   let broker: MosquittoBroker;
   let watcher: MqttClient;
   let fleet: FleetSimulator;
+  let feedServer: http.Server;
+  /** What the feed URL answers; undefined: 404, as before an agency publishes anything. */
+  let feed: Uint8Array | undefined;
   const managers = new Map<string, ManagerProcess>();
   const seen: Seen[] = [];
 
@@ -74,7 +90,12 @@ describe('two managers sharing one fleet', () => {
     return found;
   };
 
-  const startManager = async (id: string, databaseUrl: string, gtfsPath: string) => {
+  const startManager = async (
+    id: string,
+    databaseUrl: string,
+    gtfsPath: string,
+    feedUrl: string,
+  ) => {
     const started = await ManagerProcess.start({
       STOPSIGN_BROKER_MODE: 'external',
       STOPSIGN_BROKER_URL: broker.url,
@@ -86,6 +107,8 @@ describe('two managers sharing one fleet', () => {
       STOPSIGN_HTTP_PORT: '0',
       STOPSIGN_PUBLISH_INTERVAL_SECONDS: '1',
       STOPSIGN_FEED_POLL_SECONDS: '1',
+      STOPSIGN_REALTIME_POLL_SECONDS: '1',
+      STOPSIGN_REALTIME_TRIP_UPDATES_URL: feedUrl,
     });
     managers.set(id, started);
     return started;
@@ -98,6 +121,12 @@ describe('two managers sharing one fleet', () => {
     const databaseUrl = await pg.createDatabase();
     const gtfsPath = path.join(dir, 'feed.zip');
     fs.writeFileSync(gtfsPath, feedWith24Stops());
+    feedServer = http.createServer((_req, res) => {
+      if (!feed) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(feed);
+    });
+    await new Promise<void>((resolve) => feedServer.listen(0, '127.0.0.1', resolve));
+    const feedUrl = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/trips.pb`;
 
     // A watcher on MQTT 5 sees the user property naming the manager that sent each message.
     watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'watcher' });
@@ -108,10 +137,13 @@ describe('two managers sharing one fleet', () => {
       let detail: string | number = '';
       if (parsed.kind === 'stopArrivals') {
         const m = decodeMessage('stopArrivals', payload);
-        if (m.ok) detail = m.message.data.generatedAt;
+        if (m.ok) detail = m.message.data.feedTimestamp === undefined ? 'scheduled' : 'live';
       } else if (parsed.kind === 'stopAnnouncement' || parsed.kind === 'deviceAnnouncement') {
         const m = payload.length === 0 ? undefined : decodeMessage(parsed.kind, payload);
         detail = m?.ok ? m.message.data.announcementId : '';
+      } else if (parsed.kind === 'managerHeartbeat') {
+        const m = decodeMessage('managerHeartbeat', payload);
+        if (m.ok) detail = m.message.data.checkedAt;
       } else if (parsed.kind === 'managerStatus') {
         const m = decodeMessage('managerStatus', payload);
         if (m.ok) detail = m.message.data.state;
@@ -130,13 +162,14 @@ describe('two managers sharing one fleet', () => {
         `${TOPIC_ROOT}/stop/+/arrivals`,
         `${TOPIC_ROOT}/stop/+/announcement`,
         `${TOPIC_ROOT}/manager/status`,
+        `${TOPIC_ROOT}/manager/heartbeat`,
       ],
       { qos: 1 },
     );
 
     // a imports the feed and records it; b builds its timetable from the store.
-    const a = await startManager('a', databaseUrl, gtfsPath);
-    const b = await startManager('b', databaseUrl, gtfsPath);
+    const a = await startManager('a', databaseUrl, gtfsPath, feedUrl);
+    const b = await startManager('b', databaseUrl, gtfsPath, feedUrl);
     for (const [i, stopId] of STOPS.entries()) {
       const res = await postJson(`${(i % 2 ? b : a).httpUrl}/api/signs`, {
         deviceId: `sign-${i}`,
@@ -161,8 +194,44 @@ describe('two managers sharing one fleet', () => {
     await Promise.all([...managers.values()].map((m) => m.stop()));
     await broker?.kill();
     await pg?.stop();
+    await new Promise((resolve) => feedServer?.close(resolve));
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+
+  /**
+   * Serves `next` as the feed, waits until every stop's board says `state`,
+   * then a little longer for any second copy, and returns the boards sent meanwhile.
+   */
+  async function boardsAfterFeed(next: Uint8Array, state: 'live' | 'scheduled'): Promise<Seen[]> {
+    const from = Date.now();
+    feed = next;
+    const sent = () => seen.filter((s) => s.kind === 'stopArrivals' && s.at >= from);
+    await waitFor(
+      `every board ${state}`,
+      () =>
+        new Set(
+          sent()
+            .filter((s) => s.detail === state)
+            .map((s) => s.id),
+        ).size === STOPS.length,
+      20_000,
+      100,
+    );
+    // Both managers poll every second and pass over their stops every second: room for doubles.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    return sent();
+  }
+
+  /** Each stop's board went out exactly once, saying `state`; returns stop id → its sender. */
+  function sentOncePerStop(boards: Seen[], state: string): Map<string, string> {
+    const senders = new Map<string, string>();
+    for (const stopId of STOPS) {
+      const copies = boards.filter((s) => s.id === stopId);
+      expect(copies.map((s) => `${stopId} ${s.detail}`)).toEqual([`${stopId} ${state}`]);
+      senders.set(stopId, copies[0]?.manager ?? '?');
+    }
+    return senders;
+  }
 
   it('splits the stops and the signs’ messages between both', async () => {
     const [a, b] = [manager('a'), manager('b')];
@@ -175,25 +244,21 @@ describe('two managers sharing one fleet', () => {
       200,
     );
     const from = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-    const arrivals = seen.filter((s) => s.kind === 'stopArrivals' && s.at >= from);
-    const byManager = new Map<string, Set<string>>();
-    for (const s of arrivals) {
-      const stops = byManager.get(s.manager ?? '?') ?? new Set<string>();
-      stops.add(s.id);
-      byManager.set(s.manager ?? '?', stops);
-    }
-    // Every stop was published, each by one manager, and both had a share.
-    expect([...byManager.keys()].sort()).toEqual(['a', 'b']);
-    const stopsOfA = [...(byManager.get('a') ?? [])];
-    const stopsOfB = new Set(byManager.get('b'));
-    expect(stopsOfA.length + stopsOfB.size).toBe(STOPS.length);
-    expect(stopsOfA.filter((id) => stopsOfB.has(id))).toEqual([]);
+    // The feed turns every board live: one change per stop, sent by whichever manager holds it.
+    const senders = sentOncePerStop(
+      await boardsAfterFeed(headerOnlyFeed(Math.floor(Date.now() / 1000)), 'live'),
+      'live',
+    );
+    expect([...new Set(senders.values())].sort()).toEqual(['a', 'b']);
     // What the signs send is split too: both recorded statuses.
     const [ha, hb] = [await health(a), await health(b)];
     expect(ha.received.statuses).toBeGreaterThan(0);
     expect(hb.received.statuses).toBeGreaterThan(0);
     expect(ha.cluster).toMatchObject({ mode: 'shared', memberId: 'a', members: ['a', 'b'] });
+    // The heartbeat is one fleet-wide message: one manager sends it, not both.
+    const heartbeats = seen.filter((s) => s.kind === 'managerHeartbeat' && s.at >= from);
+    expect(heartbeats.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(heartbeats.map((s) => s.manager)).size).toBe(1);
   }, 60_000);
 
   it('sends each announcement and each withdrawal once, whichever manager was asked', async () => {
@@ -229,19 +294,17 @@ describe('two managers sharing one fleet', () => {
     }
   }, 60_000);
 
-  it('never has both publish one stop in one round', () => {
-    const publishers = new Map<string, Set<string>>();
-    for (const s of seen.filter((x) => x.kind === 'stopArrivals')) {
-      // One-second rounds: the round is the second the pass began, the arrivals' generatedAt.
-      const key = `${s.id}@${s.detail}`;
-      const set = publishers.get(key) ?? new Set<string>();
-      set.add(s.manager ?? '?');
-      publishers.set(key, set);
-    }
-    expect(publishers.size).toBeGreaterThan(STOPS.length * 5);
-    const doubled = [...publishers].filter(([, set]) => set.size > 1).map(([key]) => key);
-    expect(doubled).toEqual([]);
-  });
+  it('sends each change of a stop’s board once, from one manager, never both', async () => {
+    // The feed goes stale (an hour old), then fresh again: two more changes of every board.
+    const stale = await boardsAfterFeed(
+      headerOnlyFeed(Math.floor(Date.now() / 1000) - 3600),
+      'scheduled',
+    );
+    const staleSenders = sentOncePerStop(stale, 'scheduled');
+    const fresh = await boardsAfterFeed(headerOnlyFeed(Math.floor(Date.now() / 1000)), 'live');
+    // Membership has not changed, so each stop stays with the same manager.
+    expect(sentOncePerStop(fresh, 'live')).toEqual(staleSenders);
+  }, 60_000);
 
   it('hands the whole fleet to the survivor within the lease when one is killed', async () => {
     const [a, b] = [manager('a'), manager('b')];
@@ -257,16 +320,22 @@ describe('two managers sharing one fleet', () => {
       (LEASE_SECONDS + 5) * 1000,
       100,
     );
-    const aloneAt = Date.now();
+    // Boards are retained: b sends the stops that were a's (b never sent them this board); its own
+    // stand as they are.
+    const lastSender = new Map<string, string | undefined>();
+    for (const s of seen)
+      if (s.kind === 'stopArrivals' && s.at < killedAt) lastSender.set(s.id, s.manager);
+    const stopsOfA = STOPS.filter((id) => lastSender.get(id) === 'a');
+    expect(stopsOfA.length).toBeGreaterThan(0);
     await waitFor(
-      'every stop published by b after the kill',
+      'every stop of a published by b after the kill',
       () => {
         const stops = new Set(
           seen
-            .filter((s) => s.kind === 'stopArrivals' && s.manager === 'b' && s.at > aloneAt)
+            .filter((s) => s.kind === 'stopArrivals' && s.manager === 'b' && s.at > killedAt)
             .map((s) => s.id),
         );
-        return stops.size === STOPS.length;
+        return stopsOfA.every((id) => stops.has(id));
       },
       5_000,
       100,

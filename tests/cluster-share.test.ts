@@ -59,6 +59,9 @@ describeEachEngine('fleet share', ({ freshLocation }) => {
       rounds: store.stopRounds,
       deliveries: store.announcementDeliveries,
       roundMs: 1000,
+      leases: store.leases,
+      leaseMs,
+      clock: now,
     });
     return { membership, share };
   }
@@ -88,6 +91,32 @@ describeEachEngine('fleet share', ({ freshLocation }) => {
       const aWouldPublish = STOPS.filter((s) => a.membership.owns(`stop:${s}`));
       const bWouldPublish = STOPS.filter((s) => b.membership.owns(`stop:${s}`));
       expect(aWouldPublish.filter((s) => bWouldPublish.includes(s)).length).toBeGreaterThan(1000);
+    } finally {
+      await a.membership.stop();
+      await b.membership.stop();
+      await storeA.close();
+      await storeB.close();
+    }
+  });
+
+  it('gives a fleet-wide job to one manager, and to the other once that one’s lease runs out', async () => {
+    const location = await freshLocation();
+    const [storeA, storeB] = [await openSharedStore(location), await openSharedStore(location)];
+    let now = 1_900_000_000_000;
+    const clock = () => now;
+    const a = await member(storeA, 'a', 3_000, clock);
+    const b = await member(storeB, 'b', 3_000, clock);
+    try {
+      expect(await a.share.leads('heartbeat')).toBe(true);
+      expect(await b.share.leads('heartbeat')).toBe(false);
+      now += 2_000;
+      expect(await a.share.leads('heartbeat')).toBe(true);
+      expect(await b.share.leads('other job')).toBe(true);
+      // a stops calling (it died): b takes the job once a's last renewal has run out.
+      now += 2_999;
+      expect(await b.share.leads('heartbeat')).toBe(false);
+      now += 2;
+      expect(await b.share.leads('heartbeat')).toBe(true);
     } finally {
       await a.membership.stop();
       await b.membership.stop();

@@ -8,7 +8,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMessage, topics } from '../shared';
+import { encodeMessage, TOPIC_ROOT, topics } from '../shared';
 import { fleetIdentities, boardingStops } from '../scripts/fleet/feedStops';
 import { FleetSimulator, MAX_SIGNS_PER_PROCESS } from '../scripts/fleet/fleetSimulator';
 import { startBroker, type TestBroker } from './helpers/deviceBroker';
@@ -40,7 +40,7 @@ describe('fleet simulator', () => {
       const body = JSON.parse(payload.toString()) as { data: { deviceId: string; state: string } };
       statuses.push({ ...body.data, qos: packet.qos, at: Date.now() });
     });
-    await watcher.subscribeAsync('stopsign/v1/device/+/status', { qos: 1 });
+    await watcher.subscribeAsync(`${TOPIC_ROOT}/device/+/status`, { qos: 1 });
     fleet = new FleetSimulator({
       brokerUrl: broker.url,
       identities: fleetIdentities(20, ['CEN', 'MKT']),

@@ -36,11 +36,6 @@ export class Watcher {
     await client.subscribeAsync([`${TOPIC_ROOT}/stop/+/arrivals`], { qos: 1 });
   }
 
-  /** When the first arrivals message after `t` reached this subscriber. */
-  firstArrivalAfter(t: number): number | undefined {
-    return this.arrivalTimes.find((at) => at > t);
-  }
-
   /** The last arrivals message of every stop, by topic. */
   arrivalsPayloads(): Map<string, Buffer> {
     return new Map([...this.lastPayload].filter(([topic]) => topic.endsWith('/arrivals')));

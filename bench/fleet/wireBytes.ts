@@ -156,8 +156,9 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
     }
     const perDay = (bytes: number) => (bytes / signs / windowSeconds) * 86_400;
 
-    // What the signs must get, bare: one arrivals body per update, and the offline slice twice
-    // in three days' worth of halves (it is resent when half of its 30 h is used).
+    // Boards go out only when they change (here, as timetabled departures pass; no live feed),
+    // with a heartbeat every update. Beside it: a board body every update, as if sent blindly,
+    // and the offline slice, resent when half of its 30 h is used.
     const bodies = await retainedSizes(rig.brokerUrl, identities);
     const arrivalsPerDay = 86_400 / options.publishIntervalSeconds;
     const bareArrivals = bodies.arrivals * arrivalsPerDay;
@@ -169,7 +170,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
       name: `MQTT bytes per sign per day at ${options.publishIntervalSeconds} s updates`,
       value: mqttPerDay / 1024,
       unit: 'KiB',
-      floor: { name: 'arrivals bodies alone', value: bareArrivals / 1024 },
+      floor: { name: 'a board body every update, sent blindly', value: bareArrivals / 1024 },
     });
     log(
       `  per sign per day: MQTT ${(mqttPerDay / 1024).toFixed(0)} KiB ` +

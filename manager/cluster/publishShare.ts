@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AnnouncementDeliveryRepository } from '../store/announcementDeliveryRepository';
+import type { LeaseRepository } from '../store/leaseRepository';
 import type { StopRoundRepository } from '../store/stopRoundRepository';
 import type { ClusterMembership } from './membership';
 
@@ -36,6 +37,11 @@ export interface PublishShare extends EventEmitter<PublishShareEvents> {
   overwriteAnnouncement(topic: string, announcementId: string): Promise<void>;
   /** Topics recorded as carrying an announcement, with its id. */
   carrying(): Promise<Map<string, string>>;
+  /**
+   * Whether this manager does the fleet-wide `job` now (e.g. the realtime
+   * heartbeat): one manager at a time, under a lease renewed at each call.
+   */
+  leads(job: string): Promise<boolean>;
   report(): ShareReport;
 }
 
@@ -71,6 +77,10 @@ export class WholeFleet extends EventEmitter<PublishShareEvents> implements Publ
     return new Map([...this.sent].filter(([, id]) => id !== ''));
   }
 
+  async leads(): Promise<boolean> {
+    return true;
+  }
+
   report(): ShareReport {
     return {
       mode: 'alone',
@@ -87,6 +97,11 @@ export interface SharedFleetOptions {
   deliveries: AnnouncementDeliveryRepository;
   /** A publishing round lasts one publishing interval. */
   roundMs: number;
+  leases: LeaseRepository;
+  /** How long a fleet-wide job stays with a manager that stopped renewing it. */
+  leaseMs: number;
+  /** Epoch milliseconds. */
+  clock: () => number;
 }
 
 export class SharedFleet extends EventEmitter<PublishShareEvents> implements PublishShare {
@@ -127,6 +142,16 @@ export class SharedFleet extends EventEmitter<PublishShareEvents> implements Pub
 
   carrying(): Promise<Map<string, string>> {
     return this.options.deliveries.carrying();
+  }
+
+  async leads(job: string): Promise<boolean> {
+    const { leases, membership, leaseMs, clock } = this.options;
+    try {
+      return await leases.acquire(`job:${job}`, membership.memberId, clock(), leaseMs);
+    } catch {
+      // The store is out of reach: another manager may hold the job, so this one does not.
+      return false;
+    }
   }
 
   report(): ShareReport {

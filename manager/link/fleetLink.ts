@@ -34,6 +34,8 @@ export interface FleetLinkOptions {
   version: string;
   startedAt: number;
   logger: Logger;
+  /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
+  clock?: () => number;
   /**
    * Managers sharing one broker: signs' statuses and frames are split among
    * them through the MQTT 5 shared subscription `$share/<group>/...`, so each
@@ -136,8 +138,21 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     data: DataInputOf<K>,
     retain: boolean,
   ): Promise<void> {
-    const payload = encodeMessage(kind, data);
+    const payload = encodeMessage(kind, data, { sentAt: this.now() });
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain, ...this.traced() });
+  }
+
+  /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
+  async publishVolatile<K extends TopicKind>(
+    kind: K,
+    topic: string,
+    data: DataInputOf<K>,
+  ): Promise<void> {
+    await this.requireClient().publishAsync(
+      topic,
+      encodeMessage(kind, data, { sentAt: this.now() }),
+      { qos: 0, retain: false, ...this.traced() },
+    );
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
@@ -150,6 +165,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     const { sharedGroup, memberId } = this.options;
     if (sharedGroup === undefined || memberId === undefined) return {};
     return { properties: { userProperties: { manager: memberId } } };
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
   }
 
   private requireClient(): MqttClient {

@@ -4,10 +4,11 @@
  * are retained, so a sign that connects later gets the current state at once.
  */
 import type { Logger } from 'pino';
-import { topics, type Arrival, type AnnouncementTarget } from '../../shared';
+import { topics, type AnnouncementTarget } from '../../shared';
 import { WholeFleet, type PublishShare } from '../cluster/publishShare';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
+import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
 import {
   mostUrgent,
   type AnnouncementRecord,
@@ -20,12 +21,14 @@ export interface StopPublisherOptions {
   schedule: ScheduleSource;
   signs: SignRepository;
   announcements: AnnouncementRepository;
+  /** Each stop's board (timetable plus realtime) and what was last sent there. */
+  boards: ArrivalBoards;
+  /** Called after a broker (re)connect, when nothing retained can be assumed to survive. */
+  onRetainedLost?: () => void;
   /** Epoch milliseconds. */
   clock: () => number;
   logger: Logger;
   publishIntervalSeconds: number;
-  arrivalsPerStop: number;
-  arrivalsWindowMinutes: number;
   scheduleHorizonHours: number;
   /** This manager's part of the fleet when several share a broker; alone, the whole fleet. */
   share?: PublishShare;
@@ -40,6 +43,8 @@ export class StopPublisher {
   private readonly onConnected = (): void => {
     // After a broker restart nothing retained survives: send this manager's share again.
     this.scheduleReach.clear();
+    this.options.boards.forgetSent();
+    this.options.onRetainedLost?.();
     void this.enqueue(() => this.publishEverything({ configs: true, resend: true }));
   };
   /** Managers came or went: publish the stops that came to this one now, not next round. */
@@ -95,9 +100,43 @@ export class StopPublisher {
     });
   }
 
+  /** Realtime changed: send the boards that changed, and only those, of the stops held this round. */
+  publishArrivals(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.options.link.connected) return;
+      const nowMs = this.options.clock();
+      const stopIds = (await this.options.signs.stopIds()).filter((id) =>
+        this.options.schedule.stop(id),
+      );
+      const held = await this.holdStops(stopIds, nowMs);
+      await publishChangedBoards(
+        this.options.link,
+        this.options.boards,
+        [...held],
+        Math.floor(nowMs / 1000),
+      );
+    });
+  }
+
+  /**
+   * The stops of `stopIds` this manager publishes in the round of `nowMs`
+   * (all of them when it is alone). What it last sent to any other stop is
+   * forgotten: another manager may have sent that stop something since, so
+   * when the stop comes back here it is sent afresh.
+   */
+  async holdStops(stopIds: readonly string[], nowMs: number): Promise<Set<string>> {
+    const held = new Set(await this.share.claimStops(stopIds, nowMs));
+    this.options.boards.forgetSentExcept(held);
+    for (const stopId of this.scheduleReach.keys()) {
+      if (!held.has(stopId)) this.scheduleReach.delete(stopId);
+    }
+    return held;
+  }
+
   /** A new timetable was imported: every slice is out of date. */
   scheduleChanged(): Promise<void> {
     this.scheduleReach.clear();
+    this.options.boards.scheduleChanged();
     return this.enqueue(() => this.publishEverything({ configs: true, resend: false }));
   }
 
@@ -120,23 +159,21 @@ export class StopPublisher {
     if (!this.options.link.connected) return;
     const nowMs = this.options.clock();
     const now = Math.floor(nowMs / 1000);
-    const held = new Set(await this.share.claimStops(await this.options.signs.stopIds(), nowMs));
+    // A stop no sign serves any more, or another manager's, is not refreshed here; its slice
+    // is forgotten, so a sign coming back (or the stop coming back here) gets a fresh one.
+    const held = await this.holdStops(await this.options.signs.stopIds(), nowMs);
     if (what.configs) {
       for (const sign of await this.options.signs.list()) {
         if (held.has(sign.stopId)) await this.publishConfig(sign);
       }
-    }
-    // A stop no sign serves any more, or another manager's, is not refreshed here: forget its
-    // slice, so a sign coming back (or the stop coming back to this manager) gets a fresh one.
-    for (const stopId of this.scheduleReach.keys()) {
-      if (!held.has(stopId)) this.scheduleReach.delete(stopId);
     }
     for (const stopId of held) await this.publishStop(stopId, now);
     await this.publishAnnouncements({ resend: what.resend });
   }
 
   private async publishConfig(sign: SignRecord): Promise<void> {
-    const stop = this.options.schedule.stop(sign.stopId);
+    const { schedule } = this.options;
+    const stop = schedule.stop(sign.stopId);
     await this.options.link.publish(
       'deviceConfig',
       topics.deviceConfig(sign.deviceId),
@@ -144,7 +181,9 @@ export class StopPublisher {
         deviceId: sign.deviceId,
         stopId: sign.stopId,
         ...(stop ? { stopName: stop.name } : {}),
-        timezone: stop?.timezone ?? 'UTC',
+        // A stop gone from the timetable still shows the agency's time, never UTC.
+        timezone: stop?.timezone ?? schedule.timezone() ?? 'UTC',
+        stopInFeed: stop !== undefined || !schedule.hasSchedule(),
       },
       true,
     );
@@ -178,23 +217,12 @@ export class StopPublisher {
       );
       this.scheduleReach.set(stopId, now + horizon);
     }
-    const upcoming = schedule.departures(
-      stopId,
-      now,
-      now + this.options.arrivalsWindowMinutes * 60,
-      this.options.arrivalsPerStop,
-    );
-    const arrivals: Arrival[] = upcoming.map((d) => ({
-      ...d,
-      scheduledTime: d.time,
-      realtime: false,
-    }));
-    await link.publish(
-      'stopArrivals',
-      topics.stopArrivals(stopId),
-      { stopId, generatedAt: now, arrivals },
-      true,
-    );
+    await this.publishArrivalsOf(stopId, now);
+  }
+
+  /** Retained, and only when what the signs would show changed. */
+  private async publishArrivalsOf(stopId: string, now: number): Promise<void> {
+    await publishChangedBoards(this.options.link, this.options.boards, [stopId], now);
   }
 
   /**

@@ -52,6 +52,7 @@ export class FleetRig {
   private broker: MosquittoBroker | undefined;
   private pg: PostgresServer | undefined;
   private readonly envs: Record<string, string>[] = [];
+  private location: StoreLocation | undefined;
 
   private constructor(private readonly options: RigOptions) {}
 
@@ -64,6 +65,17 @@ export class FleetRig {
       throw err;
     }
     return rig;
+  }
+
+  /** Where the managers keep the fleet. */
+  get storeLocation(): StoreLocation {
+    if (!this.location) throw new Error('the rig has not started');
+    return this.location;
+  }
+
+  /** The Mosquitto process, when external. */
+  get mosquittoPid(): number | undefined {
+    return this.broker?.pid;
   }
 
   get brokerUrl(): string {
@@ -122,6 +134,7 @@ export class FleetRig {
       location = { engine: 'sqlite', file: path.join(dir, 'manager-0', 'manager.db') };
       shared.STOPSIGN_BROKER_PORT = String(await freePort());
     }
+    this.location = location;
     await registerSigns(location, identities);
     for (let i = 0; i < count; i++) {
       const dataDir = path.join(dir, `manager-${i}`);

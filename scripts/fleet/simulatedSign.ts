@@ -15,7 +15,14 @@ import type { AnnouncementSource } from '../../device/cache/signCache';
 import type { SignCredentials } from './credentials';
 
 export type ReceivedKind =
-  'config' | 'arrivals' | 'schedule' | 'announcement' | 'announcementCleared' | 'managerStatus';
+  | 'config'
+  | 'arrivals'
+  | 'schedule'
+  | 'announcement'
+  | 'announcementCleared'
+  | 'managerStatus'
+  | 'heartbeat'
+  | 'alerts';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable across processes. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
@@ -47,6 +54,8 @@ export class SimulatedSign {
   managerOnline = false;
   arrivals: Pick<ArrivalsData, 'generatedAt'> | null = null;
   scheduleValidUntil: number | null = null;
+  /** The manager's last heartbeat (epoch seconds it checked its feeds), which keeps unchanged boards fresh. */
+  heartbeatCheckedAt: number | null = null;
   readonly announcements = new Map<AnnouncementSource, string>();
   mode: 'live' | 'scheduled' | 'none' = 'none';
   private readonly link: ManagerLink;
@@ -94,6 +103,11 @@ export class SimulatedSign {
       this.announcements.delete(source);
       this.saw('announcementCleared');
     });
+    this.link.on('heartbeat', (h) => {
+      this.heartbeatCheckedAt = h.checkedAt;
+      this.saw('heartbeat');
+    });
+    this.link.on('alerts', () => this.saw('alerts'));
     this.link.on('managerStatus', (m) => {
       this.managerOnline = m.state === 'online';
       this.saw('managerStatus');
@@ -151,8 +165,9 @@ export class SimulatedSign {
    */
   private updateMode(): boolean {
     const now = Date.now() / 1000;
-    const fresh =
-      this.arrivals !== null && now - this.arrivals.generatedAt <= this.options.staleAfterSeconds;
+    // An unchanged board is not sent again: the heartbeat vouches that it is still current.
+    const vouchedAt = Math.max(this.arrivals?.generatedAt ?? 0, this.heartbeatCheckedAt ?? 0);
+    const fresh = this.arrivals !== null && now - vouchedAt <= this.options.staleAfterSeconds;
     const scheduled = this.scheduleValidUntil !== null && this.scheduleValidUntil > now;
     const mode =
       this.connected && this.managerOnline && fresh ? 'live' : scheduled ? 'scheduled' : 'none';
