@@ -92,7 +92,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
       const watcher = new Watcher();
       const sim = new SimWorkers(options.processes);
       try {
-        await watcher.start(rig.brokerUrl);
+        await watcher.start(rig.brokerUrl, rig.clientOptions('bench-watcher'));
         const ctx: ScenarioContext = {
           mode,
           rig,

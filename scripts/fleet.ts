@@ -4,14 +4,16 @@
  *
  *   npm run fleet -- --signs 2000 [--broker embedded|mosquitto|mqtt://127.0.0.1:1883]
  *     [--ramp 500] [--duration 120] [--drop 0.2@40] [--restart-broker-at 80]
- *     [--feed ../shared/data/gtfs/halifax-2025.zip] [--credentials creds.json]
+ *     [--feed ../shared/data/gtfs/halifax-2025.zip] [--credentials creds.json --ca ca.pem]
  *     [--rendering 2] [--status-seconds 60] [--dir var/fleet]
  *
  * With `embedded` or `mosquitto` it starts the system itself (manager process,
- * broker, and for mosquitto PostgreSQL) with the signs registered; with a URL
- * it only runs the signs, against a broker and manager already running
- * (register them with `--register http://127.0.0.1:8080`). Everything stops
- * after --duration seconds. Loopback only, at most 25,000 signs.
+ * broker, and for mosquitto PostgreSQL, all over TLS) with the signs
+ * registered and given credentials; with a URL it only runs the signs,
+ * against a broker and manager already running, with the credentials the
+ * signs were provisioned with (`--credentials`: deviceId → username and
+ * password) and the CA they pin (`--ca`). Everything stops after --duration
+ * seconds. Loopback only, at most 25,000 signs.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +21,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { anonymous, credentialsFromFile } from './fleet/credentials';
-import { boardingStops, fleetIdentities, type SimulatedIdentity } from './fleet/feedStops';
+import { boardingStops, fleetIdentities } from './fleet/feedStops';
 import { FleetSimulator, MAX_SIGNS_PER_PROCESS } from './fleet/fleetSimulator';
 import { RenderingSign } from './fleet/renderingSign';
 import { buildTimetable, FleetRig } from './fleet/rig';
@@ -36,7 +38,7 @@ const { values } = parseArgs({
     'restart-broker-at': { type: 'string' },
     feed: { type: 'string', default: '../shared/data/gtfs/halifax-2025.zip' },
     credentials: { type: 'string' },
-    register: { type: 'string' },
+    ca: { type: 'string' },
     rendering: { type: 'string', default: '0' },
     'status-seconds': { type: 'string', default: '60' },
     dir: { type: 'string', default: 'var/fleet' },
@@ -59,21 +61,6 @@ function parseDrop(text: string | undefined): { share: number; atSeconds: number
     share: number('drop share', share, 0, 1),
     atSeconds: number('drop time', at ?? '30', 0, MAX_DURATION_SECONDS),
   };
-}
-
-async function registerOverHttp(url: string, identities: readonly SimulatedIdentity[]) {
-  for (let i = 0; i < identities.length; i += 16) {
-    await Promise.all(
-      identities.slice(i, i + 16).map(async (s) => {
-        const res = await fetch(`${url}/api/signs`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ deviceId: s.deviceId, stopId: s.stopId }),
-        });
-        if (res.status !== 201) throw new Error(`registering ${s.deviceId}: ${await res.text()}`);
-      }),
-    );
-  }
 }
 
 async function main(): Promise<void> {
@@ -113,10 +100,12 @@ async function main(): Promise<void> {
   } else {
     brokerUrl = values.broker;
     if (restartAt !== undefined) throw new Error('--restart-broker-at needs a broker this started');
-    if (values.register) await registerOverHttp(values.register, identities);
   }
 
-  const credentials = values.credentials ? credentialsFromFile(values.credentials) : anonymous;
+  const ca = values.ca ? fs.readFileSync(values.ca, 'utf8') : undefined;
+  const credentials = values.credentials
+    ? credentialsFromFile(values.credentials, ca)
+    : (rig?.credentials ?? anonymous);
   const full = identities.slice(0, rendering);
   const rendered = await Promise.all(
     full.map(

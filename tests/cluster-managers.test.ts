@@ -1,6 +1,8 @@
 /**
- * Two manager processes, one fleet: both on one Mosquitto and one PostgreSQL,
- * configured by environment alone, both polling one GTFS-realtime feed. They
+ * Two manager processes, one fleet: both on one Mosquitto (TLS, dynamic
+ * security, each manager its own account) and one PostgreSQL, configured by
+ * environment alone, both polling one GTFS-realtime feed. Signs are created
+ * through either manager and provisioned by their claims. They
  * split what the signs send (MQTT 5 shared subscription) and what goes to the
  * signs (stops and announcement topics by rendezvous hashing, claimed per
  * round in the store). Boards go out only when they change: each change of
@@ -16,15 +18,24 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManagerApi } from '../manager/cli/managerApi';
 import { decodeMessage, parseTopic, TOPIC_ROOT } from '../shared';
+import { dynsecConfig, type BrokerAccount } from '../scripts/lib/dynsecFile';
 import { MosquittoBroker } from '../scripts/lib/mosquitto';
 import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
+import {
+  adminApi,
+  externalBrokerEnv,
+  fleetTls,
+  managerAccount,
+  provisionByClaim,
+  securedManagerEnv,
+} from '../scripts/fleet/fleetSecurity';
 import { ManagerProcess } from '../scripts/fleet/managerProcess';
 import { waitFor } from './helpers/deviceFixtures';
 import { tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
 import { encodeFeed } from './helpers/realtimeFeeds';
 import { PostgresServer } from './helpers/postgres';
-import { postJson } from './helpers/system';
 
 const LEASE_SECONDS = 3;
 const STOPS = [
@@ -68,9 +79,13 @@ interface Health {
   cluster: { mode: string; memberId: string; members: string[]; stopsLastPass: number };
 }
 
-async function health(manager: ManagerProcess): Promise<Health> {
-  return (await (await fetch(`${manager.httpUrl}/api/health`)).json()) as Health;
-}
+const tls = fleetTls();
+const accounts = new Map<string, BrokerAccount>([
+  ['a', managerAccount(0)],
+  ['b', managerAccount(1)],
+]);
+/** The test's own MQTT 5 client: reads every protocol topic. */
+const watcherAccount: BrokerAccount = { username: 'watcher', password: 'watcher secret' };
 
 describe('two managers sharing one fleet', () => {
   let dir: string;
@@ -82,7 +97,17 @@ describe('two managers sharing one fleet', () => {
   /** What the feed URL answers; undefined: 404, as before an agency publishes anything. */
   let feed: Uint8Array | undefined;
   const managers = new Map<string, ManagerProcess>();
+  const apis = new Map<string, ManagerApi>();
   const seen: Seen[] = [];
+
+  const api = (id: string): ManagerApi => {
+    const found = apis.get(id);
+    if (!found) throw new Error(`manager ${id} was not started`);
+    return found;
+  };
+
+  const health = async (id: string): Promise<Health> =>
+    (await (await api(id).get('/api/health')).json()) as Health;
 
   const manager = (id: string): ManagerProcess => {
     const found = managers.get(id);
@@ -96,9 +121,9 @@ describe('two managers sharing one fleet', () => {
     gtfsPath: string,
     feedUrl: string,
   ) => {
-    const started = await ManagerProcess.start({
-      STOPSIGN_BROKER_MODE: 'external',
-      STOPSIGN_BROKER_URL: broker.url,
+    const env = {
+      ...securedManagerEnv(tls),
+      ...externalBrokerEnv(broker.url, accounts.get(id) as BrokerAccount, tls),
       STOPSIGN_DATABASE_URL: databaseUrl,
       STOPSIGN_MANAGER_ID: id,
       STOPSIGN_MEMBER_LEASE_SECONDS: String(LEASE_SECONDS),
@@ -109,15 +134,22 @@ describe('two managers sharing one fleet', () => {
       STOPSIGN_FEED_POLL_SECONDS: '1',
       STOPSIGN_REALTIME_POLL_SECONDS: '1',
       STOPSIGN_REALTIME_TRIP_UPDATES_URL: feedUrl,
-    });
+    };
+    const started = await ManagerProcess.start(env);
     managers.set(id, started);
+    apis.set(id, await adminApi(env, started.httpUrl, tls));
     return started;
   };
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-cluster-'));
     pg = await PostgresServer.start();
-    broker = await MosquittoBroker.start({ dir });
+    const dynsecFile = path.join(dir, 'dynsec.json');
+    fs.writeFileSync(
+      dynsecFile,
+      dynsecConfig([...accounts.values()], { readers: [watcherAccount] }),
+    );
+    broker = await MosquittoBroker.start({ dir, tls, dynsecFile });
     const databaseUrl = await pg.createDatabase();
     const gtfsPath = path.join(dir, 'feed.zip');
     fs.writeFileSync(gtfsPath, feedWith24Stops());
@@ -129,7 +161,12 @@ describe('two managers sharing one fleet', () => {
     const feedUrl = `http://127.0.0.1:${(feedServer.address() as AddressInfo).port}/trips.pb`;
 
     // A watcher on MQTT 5 sees the user property naming the manager that sent each message.
-    watcher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'watcher' });
+    watcher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'watcher',
+      ...watcherAccount,
+      ca: tls.caPem,
+    });
     watcher.on('message', (topic, payload, packet) => {
       const parsed = parseTopic(topic);
       if (!parsed) return;
@@ -168,18 +205,27 @@ describe('two managers sharing one fleet', () => {
     );
 
     // a imports the feed and records it; b builds its timetable from the store.
-    const a = await startManager('a', databaseUrl, gtfsPath, feedUrl);
-    const b = await startManager('b', databaseUrl, gtfsPath, feedUrl);
-    for (const [i, stopId] of STOPS.entries()) {
-      const res = await postJson(`${(i % 2 ? b : a).httpUrl}/api/signs`, {
-        deviceId: `sign-${i}`,
-        stopId,
-      });
-      expect(res.status).toBe(201);
-    }
+    await startManager('a', databaseUrl, gtfsPath, feedUrl);
+    await startManager('b', databaseUrl, gtfsPath, feedUrl);
+    // Half the signs created and claimed through a, half through b: each drives Mosquitto's dynsec.
+    const identities = STOPS.map((stopId, i) => ({ deviceId: `sign-${i}`, stopId }));
+    const credentials = {
+      ...(await provisionByClaim(
+        api('a'),
+        identities.filter((_, i) => i % 2 === 0),
+      )),
+      ...(await provisionByClaim(
+        api('b'),
+        identities.filter((_, i) => i % 2 === 1),
+      )),
+    };
     fleet = new FleetSimulator({
       brokerUrl: broker.url,
-      identities: STOPS.map((stopId, i) => ({ deviceId: `sign-${i}`, stopId })),
+      identities,
+      credentials: async (deviceId) => {
+        const found = credentials[deviceId];
+        return found ? { ...found, ca: tls.caPem } : undefined;
+      },
       rampPerSecond: 50,
       logger: pino({ level: 'silent' }),
       timing: { statusIntervalMs: 1000, staleAfterSeconds: 5, reconnectMinMs: 200 },
@@ -191,6 +237,7 @@ describe('two managers sharing one fleet', () => {
   afterAll(async () => {
     await fleet?.stop();
     await watcher?.endAsync();
+    await Promise.all([...apis.values()].map((a) => a.close()));
     await Promise.all([...managers.values()].map((m) => m.stop()));
     await broker?.kill();
     await pg?.stop();
@@ -234,12 +281,11 @@ describe('two managers sharing one fleet', () => {
   }
 
   it('splits the stops and the signs’ messages between both', async () => {
-    const [a, b] = [manager('a'), manager('b')];
     await waitFor(
       'both members seeing each other',
       async () =>
-        (await health(a)).cluster.members.length === 2 &&
-        (await health(b)).cluster.members.length === 2,
+        (await health('a')).cluster.members.length === 2 &&
+        (await health('b')).cluster.members.length === 2,
       20_000,
       200,
     );
@@ -251,7 +297,7 @@ describe('two managers sharing one fleet', () => {
     );
     expect([...new Set(senders.values())].sort()).toEqual(['a', 'b']);
     // What the signs send is split too: both recorded statuses.
-    const [ha, hb] = [await health(a), await health(b)];
+    const [ha, hb] = [await health('a'), await health('b')];
     expect(ha.received.statuses).toBeGreaterThan(0);
     expect(hb.received.statuses).toBeGreaterThan(0);
     expect(ha.cluster).toMatchObject({ mode: 'shared', memberId: 'a', members: ['a', 'b'] });
@@ -262,10 +308,9 @@ describe('two managers sharing one fleet', () => {
   }, 60_000);
 
   it('sends each announcement and each withdrawal once, whichever manager was asked', async () => {
-    const [a, b] = [manager('a'), manager('b')];
     const posted: { id: string; stopId: string }[] = [];
     for (const [i, stopId] of STOPS.slice(0, 12).entries()) {
-      const res = await postJson(`${(i % 2 ? a : b).httpUrl}/api/announcements`, {
+      const res = await api(i % 2 ? 'a' : 'b').post('/api/announcements', {
         target: { stopId },
         text: { en: `Notice ${i}` },
         priority: i === 0 ? 'emergency' : 'info',
@@ -278,9 +323,7 @@ describe('two managers sharing one fleet', () => {
     }
     const withdrawn = posted.slice(0, 4);
     for (const [i, p] of withdrawn.entries()) {
-      const res = await fetch(`${(i % 2 ? b : a).httpUrl}/api/announcements/${p.id}`, {
-        method: 'DELETE',
-      });
+      const res = await api(i % 2 ? 'b' : 'a').request('DELETE', `/api/announcements/${p.id}`);
       expect(res.status).toBe(200);
     }
     // Several publishing rounds of both managers pass over them meanwhile.
@@ -307,16 +350,15 @@ describe('two managers sharing one fleet', () => {
   }, 60_000);
 
   it('hands the whole fleet to the survivor within the lease when one is killed', async () => {
-    const [a, b] = [manager('a'), manager('b')];
     const announcementsBefore = seen.filter((s) => s.kind === 'stopAnnouncement').length;
-    const statusesBefore = (await health(b)).received.statuses;
+    const statusesBefore = (await health('b')).received.statuses;
     const killedAt = Date.now();
-    await a.kill('SIGKILL');
+    await manager('a').kill('SIGKILL');
 
     // b sees a gone once a's membership lapses, then publishes every stop itself.
     await waitFor(
       'b alone',
-      async () => (await health(b)).cluster.members.join() === 'b',
+      async () => (await health('b')).cluster.members.join() === 'b',
       (LEASE_SECONDS + 5) * 1000,
       100,
     );
@@ -352,7 +394,7 @@ describe('two managers sharing one fleet', () => {
     // Every sign's status now reaches b, and nothing already sent was sent again.
     await waitFor(
       'b hearing every sign',
-      async () => (await health(b)).received.statuses >= statusesBefore + STOPS.length,
+      async () => (await health('b')).received.statuses >= statusesBefore + STOPS.length,
       10_000,
       200,
     );

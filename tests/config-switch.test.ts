@@ -1,21 +1,31 @@
 /**
- * Embedded (aedes in the manager, SQLite) and external (Mosquitto, PostgreSQL)
- * differ by environment variables only: the same manager program, started
- * with either set, serves a sign the same way through the same HTTP API.
+ * Embedded (aedes in the manager, SQLite) and external (Mosquitto with TLS and
+ * dynamic security, PostgreSQL) differ by environment variables only: the same
+ * manager program, started with either set, provisions a sign by its claim and
+ * serves it the same way through the same HTTPS API.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManagerApi } from '../manager/cli/managerApi';
 import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
+import {
+  adminApi,
+  externalBrokerEnv,
+  fleetTls,
+  managerAccount,
+  provisionByClaim,
+  securedManagerEnv,
+} from '../scripts/fleet/fleetSecurity';
 import { ManagerProcess } from '../scripts/fleet/managerProcess';
+import { dynsecConfig } from '../scripts/lib/dynsecFile';
 import { MosquittoBroker } from '../scripts/lib/mosquitto';
 import { openSharedStore } from '../manager/store/sharedStore';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, tinyGtfsZip } from './helpers/gtfsFixture';
 import { PostgresServer } from './helpers/postgres';
-import { postJson } from './helpers/system';
 
 type Mode = 'embedded' | 'external';
 
@@ -25,14 +35,18 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
   let broker: MosquittoBroker | undefined;
   let manager: ManagerProcess;
   let fleet: FleetSimulator;
+  let api: ManagerApi;
   let databaseUrl = '';
+  const tls = fleetTls();
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `stopsign-${mode}-`));
     const gtfsPath = path.join(dir, 'tiny.zip');
     fs.writeFileSync(gtfsPath, tinyGtfsZip());
-    // Everything both modes share; the external one adds exactly three variables.
+    // Everything both modes share; the external one adds the broker (its URL, the manager's
+    // account there, its CA) and the database.
     const env: Record<string, string> = {
+      ...securedManagerEnv(tls),
       STOPSIGN_HTTP_PORT: '0',
       STOPSIGN_BROKER_PORT: '0',
       STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
@@ -41,16 +55,25 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     };
     if (mode === 'external') {
       pg = await PostgresServer.start();
-      broker = await MosquittoBroker.start({ dir });
-      env.STOPSIGN_BROKER_MODE = 'external';
-      env.STOPSIGN_BROKER_URL = broker.url;
+      const account = managerAccount(0);
+      const dynsecFile = path.join(dir, 'dynsec.json');
+      fs.writeFileSync(dynsecFile, dynsecConfig([account]));
+      broker = await MosquittoBroker.start({ dir, tls, dynsecFile });
+      Object.assign(env, externalBrokerEnv(broker.url, account, tls));
       databaseUrl = await pg.createDatabase();
       env.STOPSIGN_DATABASE_URL = databaseUrl;
     }
     manager = await ManagerProcess.start(env);
+    api = await adminApi(env, manager.httpUrl, tls);
+    const identities = [{ deviceId: 'kiosk-1', stopId: STOP_CENTRAL }];
+    const credentials = await provisionByClaim(api, identities);
     fleet = new FleetSimulator({
       brokerUrl: manager.brokerUrl,
-      identities: [{ deviceId: 'kiosk-1', stopId: STOP_CENTRAL }],
+      identities,
+      credentials: async (deviceId) => {
+        const found = credentials[deviceId];
+        return found ? { ...found, ca: tls.caPem } : undefined;
+      },
       rampPerSecond: 10,
       logger: pino({ level: 'silent' }),
       timing: { statusIntervalMs: 1000, reconnectMinMs: 200 },
@@ -59,18 +82,14 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
 
   afterAll(async () => {
     await fleet?.stop();
+    await api?.close();
     await manager?.stop();
     await broker?.kill();
     await pg?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 
-  it('serves a sign: registered over HTTP, live on MQTT, online in the list', async () => {
-    const res = await postJson(`${manager.httpUrl}/api/signs`, {
-      deviceId: 'kiosk-1',
-      stopId: STOP_CENTRAL,
-    });
-    expect(res.status).toBe(201);
+  it('serves a sign: provisioned over HTTPS, live on MQTT, online in the list', async () => {
     await fleet.start();
     const sign = fleet.signs[0];
     await waitFor(
@@ -84,7 +103,7 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     await waitFor(
       'the sign online and live in the list',
       async () => {
-        const list = (await (await fetch(`${manager.httpUrl}/api/signs`)).json()) as {
+        const list = (await (await api.get('/api/signs')).json()) as {
           online: boolean;
           mode: string;
         }[];
@@ -97,7 +116,7 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
 
   it('brings an announcement to the sign and takes it away', async () => {
     const sign = fleet.signs[0];
-    const res = await postJson(`${manager.httpUrl}/api/announcements`, {
+    const res = await api.post('/api/announcements', {
       target: { stopId: STOP_CENTRAL },
       text: { en: 'Lift out of service' },
       priority: 'warning',
@@ -106,12 +125,12 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     const { announcementId } = (await res.json()) as { announcementId: string };
     await waitFor('the announcement', () => sign?.announcements.size === 1, 10_000, 50);
     expect([...(sign?.announcements.values() ?? [])]).toEqual([announcementId]);
-    await fetch(`${manager.httpUrl}/api/announcements/${announcementId}`, { method: 'DELETE' });
+    await api.request('DELETE', `/api/announcements/${announcementId}`);
     await waitFor('the announcement gone', () => sign?.announcements.size === 0, 10_000, 50);
   });
 
   it('says in its health which broker and store it runs on, and nothing else differs', async () => {
-    const health = (await (await fetch(`${manager.httpUrl}/api/health`)).json()) as {
+    const health = (await (await api.get('/api/health')).json()) as {
       brokerConnected: boolean;
       cluster: { mode: string; members: string[] };
       schedule: { stops: number } | null;
@@ -123,7 +142,7 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     // Where the fleet lives: the SQLite file in the data dir, or the PostgreSQL database.
     const sqliteFile = path.join(dir, 'manager', 'manager.db');
     if (mode === 'embedded') {
-      expect(manager.brokerUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+      expect(manager.brokerUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
       expect(fs.existsSync(sqliteFile)).toBe(true);
     } else {
       expect(manager.brokerUrl).toBe(broker?.url);

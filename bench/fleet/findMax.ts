@@ -73,7 +73,7 @@ export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
       const since = Math.floor(t0 / 1000);
       let online = 0;
       let peakFiles = 0;
-      await sim.start('signs', rig.brokerUrl, identities, options.ramp, {});
+      await sim.start('signs', rig.simTarget, identities, options.ramp, {});
       const held = await until(
         async () => {
           peakFiles = Math.max(peakFiles, openFiles(brokerPid).open);

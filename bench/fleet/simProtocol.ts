@@ -6,12 +6,21 @@ import type { ReceivedKind } from '../../scripts/fleet/simulatedSign';
 /** What a worker records per sign: the first time after a mark it received a kind, or reconnected. */
 export type MarkKind = ReceivedKind | 'connected';
 
+/** The broker the simulated signs connect to, and how they prove who they are. */
+export interface SimTarget {
+  brokerUrl: string;
+  /** deviceId → username and password, as provisioning issued them. */
+  credentialsFile: string;
+  /** The CA the broker's certificate chains to. */
+  caPem: string;
+}
+
 export type ToWorker =
   | {
       cmd: 'start';
       /** Plain clients that only connect (the connect storm's floor) instead of signs. */
       bare: boolean;
-      brokerUrl: string;
+      target: SimTarget;
       identities: SimulatedIdentity[];
       rampPerSecond: number;
       timing: Partial<SignTiming>;

@@ -4,6 +4,7 @@
  * a fleet larger than one process may hold file descriptors for.
  */
 import pino from 'pino';
+import { credentialsFromFile } from '../../scripts/fleet/credentials';
 import { FleetSimulator } from '../../scripts/fleet/fleetSimulator';
 import type { SimulatedSign } from '../../scripts/fleet/simulatedSign';
 import { BareClients } from './bareClients';
@@ -30,8 +31,10 @@ function record(sign: SimulatedSign, kind: MarkKind, at: number): void {
 async function handle(message: ToWorker): Promise<void> {
   switch (message.cmd) {
     case 'start': {
+      const { target } = message;
+      const credentials = credentialsFromFile(target.credentialsFile, target.caPem);
       if (message.bare) {
-        const clients = new BareClients(message.brokerUrl);
+        const clients = new BareClients(target.brokerUrl, credentials);
         bare = clients;
         const size = message.identities.length;
         ticker = setInterval(() => {
@@ -41,14 +44,15 @@ async function handle(message: ToWorker): Promise<void> {
             rssMiB: process.memoryUsage.rss() / 2 ** 20,
           });
         }, 250);
-        await clients.start(size, message.rampPerSecond, `bare-${process.pid}`);
+        await clients.start(message.identities, message.rampPerSecond);
         send({ type: 'started' });
         return;
       }
       message.identities.forEach((s, i) => indexOf.set(s.deviceId, i));
       fleet = new FleetSimulator({
-        brokerUrl: message.brokerUrl,
+        brokerUrl: target.brokerUrl,
         identities: message.identities,
+        credentials,
         rampPerSecond: message.rampPerSecond,
         logger: pino({ level: 'silent' }),
         timing: message.timing,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetCounts, SignTiming } from '../../scripts/fleet/fleetSimulator';
 import type { SimulatedIdentity } from '../../scripts/fleet/feedStops';
-import type { FromWorker, MarkKind, ToWorker } from './simProtocol';
+import type { FromWorker, MarkKind, SimTarget, ToWorker } from './simProtocol';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'simWorker.ts');
 
@@ -28,7 +28,7 @@ export class SimWorkers {
 
   async start(
     what: 'signs' | 'bare',
-    brokerUrl: string,
+    target: SimTarget,
     identities: readonly SimulatedIdentity[],
     rampPerSecond: number,
     timing: Partial<SignTiming>,
@@ -65,7 +65,7 @@ export class SimWorkers {
       this.send(child, {
         cmd: 'start',
         bare: what === 'bare',
-        brokerUrl,
+        target,
         identities: slice,
         rampPerSecond: rampPerSecond / this.processes,
         timing,

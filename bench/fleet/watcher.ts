@@ -4,6 +4,7 @@
  * for the bare publisher to send again as the floor.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import type { RigClientOptions } from '../../scripts/fleet/rig';
 import { TOPIC_ROOT } from '../../shared';
 import { wallNow } from './measure';
 
@@ -14,9 +15,9 @@ export class Watcher {
   readonly lastPayload = new Map<string, Buffer>();
   lastArrivalAt = 0;
 
-  async start(brokerUrl: string): Promise<void> {
+  async start(brokerUrl: string, options: RigClientOptions): Promise<void> {
     const client = await mqtt.connectAsync(brokerUrl, {
-      clientId: `bench-watcher-${process.pid}`,
+      ...options,
       clean: true,
       reconnectPeriod: 500,
     });
@@ -49,10 +50,11 @@ export class Watcher {
 /** A plain client pushing messages through the broker as fast as it takes them: the floor. */
 export async function barePublish(
   brokerUrl: string,
+  options: RigClientOptions,
   messages: readonly { topic: string; payload: Buffer | string }[],
 ): Promise<void> {
   const client = await mqtt.connectAsync(brokerUrl, {
-    clientId: `bench-publisher-${process.pid}`,
+    ...options,
     clean: true,
   });
   try {

@@ -110,7 +110,9 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
   try {
     const relayPort = await freePort();
     await relay.start(relayPort, Number(new URL(rig.brokerUrl).port));
-    const relayUrl = `mqtt://127.0.0.1:${relayPort}`;
+    // TLS end to end through the relay: the certificate names 127.0.0.1, whatever the port.
+    const relayUrl = `${new URL(rig.brokerUrl).protocol}//127.0.0.1:${relayPort}`;
+    const credentials = rig.credentials;
     for (const s of identities.slice(0, options.rendering)) {
       rendered.push(
         new RenderingSign({
@@ -122,6 +124,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
           reconnectMinMs: 1_000,
           reconnectMaxMs: 60_000,
           logger,
+          credentials: await credentials(s.deviceId),
         }),
       );
     }
@@ -130,6 +133,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
       identities: identities.slice(options.rendering),
       rampPerSecond: 20,
       logger,
+      credentials,
     });
     await Promise.all(rendered.map((r) => r.start()));
     await fleet.start();
@@ -159,7 +163,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
     // Boards go out only when they change (here, as timetabled departures pass; no live feed),
     // with a heartbeat every update. Beside it: a board body every update, as if sent blindly,
     // and the offline slice, resent when half of its 30 h is used.
-    const bodies = await retainedSizes(rig.brokerUrl, identities);
+    const bodies = await retainedSizes(rig, identities);
     const arrivalsPerDay = 86_400 / options.publishIntervalSeconds;
     const bareArrivals = bodies.arrivals * arrivalsPerDay;
     const slicesPerDay = 24 / 15;
@@ -211,10 +215,10 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
 
 /** Mean retained body size of the signs' stops' arrivals and schedule topics. */
 async function retainedSizes(
-  brokerUrl: string,
+  rig: FleetRig,
   identities: readonly SimulatedIdentity[],
 ): Promise<{ arrivals: number; schedule: number }> {
-  const client = await mqtt.connectAsync(brokerUrl, { clientId: `bench-sizes-${process.pid}` });
+  const client = await mqtt.connectAsync(rig.brokerUrl, rig.clientOptions('bench-sizes'));
   const sizes = { arrivals: [] as number[], schedule: [] as number[] };
   client.on('message', (topic, payload) => {
     if (topic.endsWith('/arrivals')) sizes.arrivals.push(payload.length);

@@ -30,7 +30,11 @@ export interface FleetLinkEvents {
 
 export interface FleetLinkOptions {
   url: string;
-  clientId: string;
+  /** The manager's broker account; its client id is the username (the broker insists). */
+  username: string;
+  password: string;
+  /** The CA the broker's certificate must chain to, for mqtts:// URLs. */
+  caPem?: string | undefined;
   version: string;
   startedAt: number;
   logger: Logger;
@@ -71,12 +75,16 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   /** Resolves on the first connection; later reconnects are handled by mqtt.js. */
   async start(): Promise<void> {
-    const { url, clientId, logger, sharedGroup } = this.options;
+    const { url, username, password, caPem, logger, sharedGroup } = this.options;
     this.stopping = false;
     const share = (filter: string): string =>
       sharedGroup === undefined ? filter : `$share/${sharedGroup}/${filter}`;
     const client = mqtt.connect(url, {
-      clientId,
+      // The broker insists the client id is the account's name: each manager has its own account.
+      clientId: username,
+      username,
+      password,
+      ...(caPem ? { ca: caPem, rejectUnauthorized: true } : {}),
       // Shared subscriptions are MQTT 5 (Mosquitto 2 and EMQX also take them in 3.1.1, aedes not at all).
       protocolVersion: sharedGroup === undefined ? 4 : 5,
       clean: true,

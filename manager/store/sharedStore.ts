@@ -25,6 +25,18 @@ import { KyselyLeaseRepository } from './kyselyLeaseRepository';
 import { KyselySignRepository } from './kyselySignRepository';
 import { KyselyStopRoundRepository } from './kyselyStopRoundRepository';
 import type { LeaseRepository } from './leaseRepository';
+import type { ApiTokenRepository } from './apiTokenRepository';
+import type { AuditRepository } from './auditRepository';
+import type { ClaimCodeRepository } from './claimCodeRepository';
+import { KyselyApiTokenRepository } from './kyselyApiTokenRepository';
+import { KyselyAuditRepository } from './kyselyAuditRepository';
+import { KyselyClaimCodeRepository } from './kyselyClaimCodeRepository';
+import { KyselyOperatorRepository } from './kyselyOperatorRepository';
+import { KyselySessionRepository } from './kyselySessionRepository';
+import { KyselySignCredentialRepository } from './kyselySignCredentialRepository';
+import type { OperatorRepository } from './operatorRepository';
+import type { SessionRepository } from './sessionRepository';
+import type { SignCredentialRepository } from './signCredentialRepository';
 import { migrateStore } from './migrateStore';
 import type { SignRepository } from './signRepository';
 import type { StopRoundRepository } from './stopRoundRepository';
@@ -41,6 +53,12 @@ export interface SharedStore {
   readonly leases: LeaseRepository;
   readonly stopRounds: StopRoundRepository;
   readonly announcementDeliveries: AnnouncementDeliveryRepository;
+  readonly operators: OperatorRepository;
+  readonly sessions: SessionRepository;
+  readonly apiTokens: ApiTokenRepository;
+  readonly signCredentials: SignCredentialRepository;
+  readonly claimCodes: ClaimCodeRepository;
+  readonly audit: AuditRepository;
   /** Migrations this start applied (empty when the schema was already current). */
   readonly appliedMigrations: string[];
   close(): Promise<void>;
@@ -82,6 +100,12 @@ export async function openSharedStore(
       leases: new KyselyLeaseRepository(db),
       stopRounds: new KyselyStopRoundRepository(db),
       announcementDeliveries: new KyselyAnnouncementDeliveryRepository(db),
+      operators: new KyselyOperatorRepository(db),
+      sessions: new KyselySessionRepository(db),
+      apiTokens: new KyselyApiTokenRepository(db),
+      signCredentials: new KyselySignCredentialRepository(db),
+      claimCodes: new KyselyClaimCodeRepository(db),
+      audit: new KyselyAuditRepository(db),
       appliedMigrations,
       close: () => db.destroy(),
     };

@@ -8,6 +8,8 @@ import fs from 'node:fs';
 export interface SignCredentials {
   username: string;
   password: string;
+  /** The CA a TLS broker's certificate must chain to (mqtt.js's option name). */
+  ca?: string;
 }
 
 /** Looked up once per sign before it first connects. */
@@ -15,8 +17,11 @@ export type CredentialSource = (deviceId: string) => Promise<SignCredentials | u
 
 export const anonymous: CredentialSource = async () => undefined;
 
-/** A JSON file of `{ "<deviceId>": { "username": …, "password": … } }`, e.g. written by bulk provisioning. */
-export function credentialsFromFile(file: string): CredentialSource {
+/**
+ * A JSON file of `{ "<deviceId>": { "username": …, "password": … } }`, e.g.
+ * written by bulk provisioning; `caPem`: the CA every sign pins.
+ */
+export function credentialsFromFile(file: string, caPem?: string): CredentialSource {
   const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null) {
     throw new Error(`${file}: expected an object of deviceId → {username, password}`);
@@ -27,7 +32,11 @@ export function credentialsFromFile(file: string): CredentialSource {
     if (typeof entry?.username !== 'string' || typeof entry.password !== 'string') {
       throw new Error(`${file}: ${deviceId} needs a string username and password`);
     }
-    table.set(deviceId, { username: entry.username, password: entry.password });
+    table.set(deviceId, {
+      username: entry.username,
+      password: entry.password,
+      ...(caPem ? { ca: caPem } : {}),
+    });
   }
   return async (deviceId) => table.get(deviceId);
 }

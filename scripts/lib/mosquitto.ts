@@ -1,7 +1,9 @@
 /**
  * Debian's Mosquitto on a loopback port, for the fleet simulator and its
  * benchmarks: restartable on the same port, with or without persistence, and
- * with as many connections as the process may open files.
+ * with as many connections as the process may open files. Secured as in
+ * production when given TLS files and a dynamic-security file: TLS only, no
+ * anonymous clients, accounts and topics from dynsec.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +17,13 @@ export interface MosquittoOptions {
   persistence?: boolean;
   /** Extra mosquitto.conf lines. */
   extraConfig?: string[];
+  /** TLS only on the listener, with this certificate and key. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+  /** The dynamic-security plugin with this file's accounts and roles; no anonymous clients. */
+  dynsecFile?: string;
 }
+
+const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
 export class MosquittoBroker {
   private child: ChildProcess | undefined;
@@ -23,14 +31,23 @@ export class MosquittoBroker {
   private constructor(
     readonly port: number,
     private readonly confPath: string,
+    private readonly secured: boolean,
   ) {}
 
   static async start(options: MosquittoOptions): Promise<MosquittoBroker> {
     const port = options.port ?? (await freePort());
     const confPath = path.join(options.dir, `mosquitto-${port}.conf`);
+    const { tls, dynsecFile } = options;
     const lines = [
+      // Run as root (a CI machine's tests are) it keeps reading the 0600 key and dynsec file.
+      'user root',
+      'per_listener_settings false',
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      `allow_anonymous ${dynsecFile ? 'false' : 'true'}`,
+      ...(tls
+        ? [`cafile ${tls.caFile}`, `certfile ${tls.certFile}`, `keyfile ${tls.keyFile}`]
+        : []),
+      ...(dynsecFile ? [`plugin ${DYNSEC_PLUGIN}`, `plugin_opt_config_file ${dynsecFile}`] : []),
       `persistence ${options.persistence ? 'true' : 'false'}`,
       `persistence_location ${options.dir}/`,
       'log_type error',
@@ -39,13 +56,13 @@ export class MosquittoBroker {
       ...(options.extraConfig ?? []),
     ];
     fs.writeFileSync(confPath, `${lines.join('\n')}\n`);
-    const broker = new MosquittoBroker(port, confPath);
+    const broker = new MosquittoBroker(port, confPath, tls !== undefined);
     await broker.start();
     return broker;
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.secured ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   get pid(): number {

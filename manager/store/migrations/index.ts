@@ -6,6 +6,7 @@ import type { Migration } from 'kysely';
 import { columnTypes, type StoreEngine } from '../storeEngine';
 import { signsAndAnnouncements } from './0001_signs_and_announcements';
 import { feedVersions } from './0002_feed_versions';
+import { accessControl } from './0003_access_control';
 import { managerCluster } from './0005_manager_cluster';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
@@ -13,6 +14,7 @@ export function storeMigrations(engine: StoreEngine): Record<string, Migration> 
   return {
     '0001_signs_and_announcements': signsAndAnnouncements(types),
     '0002_feed_versions': feedVersions(engine, types),
+    '0003_access_control': accessControl(engine, types),
     '0005_manager_cluster': managerCluster(types),
   };
 }
