@@ -1,6 +1,6 @@
 /**
  * A sign's mobile data, counted on the wire: signs reach the broker through a
- * loopback TCP relay on its own port, which counts the MQTT bytes each way,
+ * loopback TCP relay on its own port, which counts the MQTT bytes (inside TLS) each way,
  * while tcpdump (when installed) captures that port, so IP and TCP headers
  * and bare ACKs count too. A few signs render and upload frames like real ones.
  */
@@ -171,13 +171,13 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
     options.figures.push({
       scenario: 'mobile data',
       mode,
-      name: `MQTT bytes per sign per day at ${options.publishIntervalSeconds} s updates`,
+      name: `MQTT+TLS bytes per sign per day at ${options.publishIntervalSeconds} s updates`,
       value: mqttPerDay / 1024,
       unit: 'KiB',
       floor: { name: 'a board body every update, sent blindly', value: bareArrivals / 1024 },
     });
     log(
-      `  per sign per day: MQTT ${(mqttPerDay / 1024).toFixed(0)} KiB ` +
+      `  per sign per day: MQTT+TLS ${(mqttPerDay / 1024).toFixed(0)} KiB ` +
         `(down ${(perDay(down) / 1024).toFixed(0)}, up ${(perDay(up) / 1024).toFixed(0)}), ` +
         `arrivals bodies ${(bareArrivals / 1024).toFixed(0)} KiB (${bodies.arrivals.toFixed(0)} B each)`,
     );
@@ -190,13 +190,13 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
         name: 'on the wire (IP+TCP+MQTT) per sign per day',
         value: wirePerDay / 1024,
         unit: 'KiB',
-        floor: { name: 'MQTT bytes alone', value: mqttPerDay / 1024 },
+        floor: { name: 'MQTT+TLS bytes alone', value: mqttPerDay / 1024 },
       });
       log(
         `  tcpdump: ${totals.packets} packets, ${(wirePerDay / 1024).toFixed(0)} KiB per sign per day`,
       );
     } else {
-      log('  tcpdump not available: wire figure is MQTT bytes only');
+      log('  tcpdump not available: wire figure is MQTT+TLS bytes only');
     }
     options.figures.push({
       scenario: 'mobile data',
