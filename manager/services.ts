@@ -1,3 +1,4 @@
+import type { PublishShare } from './cluster/publishShare';
 import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
 import type { SignProvisioning } from './access/signProvisioning';
@@ -40,6 +41,8 @@ export interface ManagerServices {
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;
+  /** This manager's part of the fleet, for the health report. */
+  share: PublishShare;
   offlineAfterSeconds: number;
   /** Bundles and rollouts; absent where updates are not served. */
   rollouts?: RolloutServices;

@@ -88,6 +88,37 @@ export interface RolloutSignsTable {
   attempts: number;
 }
 
+/** Managers sharing one broker: each renews its row while it runs; a row past expiry is a dead manager. */
+export interface ClusterMembersTable {
+  group_name: string;
+  member_id: string;
+  /** Epoch milliseconds. */
+  joined_at: number;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+/** A named job only one manager may run at a time (a rollout engine, a sweep). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+/** Which manager publishes a stop in which publishing round, so no round has two. */
+export interface StopRoundsTable {
+  stop_id: string;
+  round: number;
+  member_id: string;
+}
+
+/** The announcement each retained announcement topic was last sent ('' when cleared). */
+export interface AnnouncementDeliveriesTable {
+  topic: string;
+  announcement_id: string;
+}
+
 export interface StoreSchema {
   signs: SignsTable;
   announcements: AnnouncementsTable;
@@ -96,6 +127,10 @@ export interface StoreSchema {
   update_bundles: UpdateBundlesTable;
   rollouts: RolloutsTable;
   rollout_signs: RolloutSignsTable;
+  cluster_members: ClusterMembersTable;
+  leases: LeasesTable;
+  stop_rounds: StopRoundsTable;
+  announcement_deliveries: AnnouncementDeliveriesTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   api_tokens: ApiTokensTable;
