@@ -4,9 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { loadPanelProfile } from '../panels/catalog';
 import { DEVICE_ID_PATTERN } from '../shared';
-import { MIN_HEIGHT, MIN_WIDTH } from './render/layout';
+import {
+  DEFAULT_PANEL_PROFILE,
+  PANEL_PROFILE_ID_PATTERN,
+  PanelProfileError,
+  type PanelProfile,
+} from '../shared/panelProfile';
 
 export interface DeviceConfig {
   deviceId: string;
@@ -14,8 +21,15 @@ export interface DeviceConfig {
   dataDir: string;
   /** SQLite file holding the offline cache. */
   dbPath: string;
+  /** Which glass this sign drives: a file in panelProfilesDir. */
+  panelProfile: string;
+  panelProfilesDir: string;
+  /** The loaded profile: size, colours, fonts, layout, refresh policy, driver and wiring. */
+  profile: PanelProfile;
+  /** Serial line of an LED panel: STOPSIGN_SERIAL_PATH, else the profile's. */
   serialPath: string;
   baudRate: number;
+  /** The profile's size, for code that only needs that. */
   panelWidth: number;
   panelHeight: number;
   firmwareVersion: string;
@@ -29,7 +43,9 @@ export interface DeviceConfig {
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
-export type DeviceConfigOverrides = Partial<Omit<DeviceConfig, 'dbPath'>>;
+export type DeviceConfigOverrides = Partial<
+  Omit<DeviceConfig, 'dbPath' | 'profile' | 'panelWidth' | 'panelHeight'>
+>;
 
 export class DeviceConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -42,10 +58,10 @@ const ENV_NAMES = {
   deviceId: 'STOPSIGN_DEVICE_ID',
   brokerUrl: 'STOPSIGN_BROKER_URL',
   dataDir: 'STOPSIGN_DATA_DIR',
+  panelProfile: 'STOPSIGN_PANEL_PROFILE',
+  panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
   serialPath: 'STOPSIGN_SERIAL_PATH',
   baudRate: 'STOPSIGN_BAUD_RATE',
-  panelWidth: 'STOPSIGN_PANEL_WIDTH',
-  panelHeight: 'STOPSIGN_PANEL_HEIGHT',
   firmwareVersion: 'STOPSIGN_FIRMWARE_VERSION',
   reconnectMinMs: 'STOPSIGN_RECONNECT_MIN_MS',
   reconnectMaxMs: 'STOPSIGN_RECONNECT_MAX_MS',
@@ -54,6 +70,9 @@ const ENV_NAMES = {
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   logLevel: 'STOPSIGN_LOG_LEVEL',
 } as const satisfies Record<keyof DeviceConfigOverrides, string>;
+
+/** Shipped profiles; resolves the same from device/ and from the bundle in dist/. */
+const SHIPPED_PROFILES_DIR = fileURLToPath(new URL('../panels/profiles', import.meta.url));
 
 const required = {
   error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : undefined),
@@ -74,10 +93,13 @@ const schema = z
     deviceId: z.string(required).regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
     brokerUrl,
     dataDir: z.string().min(1).default('var/device'),
-    serialPath: z.string(required).min(1),
-    baudRate: count(1200, 4_000_000).default(921_600),
-    panelWidth: count(MIN_WIDTH, 1024).default(192),
-    panelHeight: count(MIN_HEIGHT, 1024).default(64),
+    panelProfile: z
+      .string()
+      .regex(PANEL_PROFILE_ID_PATTERN, 'expected a profile id (a-z 0-9 -)')
+      .default(DEFAULT_PANEL_PROFILE),
+    panelProfilesDir: z.string().min(1).default(SHIPPED_PROFILES_DIR),
+    serialPath: z.string().min(1).optional(),
+    baudRate: count(1200, 4_000_000).optional(),
     firmwareVersion: z.string().min(1).max(64),
     reconnectMinMs: count(10, 3_600_000).default(1_000),
     reconnectMaxMs: count(10, 3_600_000).default(60_000),
@@ -120,14 +142,37 @@ export function loadDeviceConfig(
     if (value !== undefined) raw[key] = value;
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new DeviceConfigError(
-      parsed.error.issues.map((issue) => {
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
         const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
         return `${name}: ${issue.message}`;
-      }),
-    );
+      });
+  // The profile is read even when other settings are wrong, so its problems come in the same report.
+  const profileId = typeof raw.panelProfile === 'string' ? raw.panelProfile : DEFAULT_PANEL_PROFILE;
+  const profilesDir =
+    typeof raw.panelProfilesDir === 'string' ? raw.panelProfilesDir : SHIPPED_PROFILES_DIR;
+  let profile: PanelProfile | undefined;
+  if (PANEL_PROFILE_ID_PATTERN.test(profileId)) {
+    try {
+      profile = loadPanelProfile(profileId, profilesDir);
+    } catch (err) {
+      if (!(err instanceof PanelProfileError)) throw err;
+      problems.push(...err.problems.map((p) => `${ENV_NAMES.panelProfile} ${profileId}: ${p}`));
+    }
   }
-  return { ...parsed.data, dbPath: path.join(parsed.data.dataDir, 'sign.db') };
+  const driver = profile?.driver;
+  const serialPath =
+    parsed.data?.serialPath ?? (driver?.type === 'led-serial' ? driver.serialPath : '');
+  if (!parsed.success || !profile || problems.length > 0) throw new DeviceConfigError(problems);
+  return {
+    ...parsed.data,
+    profile,
+    serialPath,
+    baudRate: parsed.data.baudRate ?? (driver?.type === 'led-serial' ? driver.baudRate : 921_600),
+    panelWidth: profile.width,
+    panelHeight: profile.height,
+    dbPath: path.join(parsed.data.dataDir, 'sign.db'),
+  };
 }

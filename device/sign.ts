@@ -267,6 +267,14 @@ export class Sign {
   }
 
   private onConfig(config: DeviceConfigData): void {
+    const own = this.options.config.panelProfile;
+    if (config.panelProfile !== undefined && config.panelProfile !== own) {
+      // The glass bolted to the pole wins; the manager sees the difference in the status.
+      this.options.logger.warn(
+        { registered: config.panelProfile, running: own },
+        'manager has another panel profile on record for this sign',
+      );
+    }
     if (this.known.applyConfig(config)) this.options.link.followStop(config.stopId);
     void this.applyBrightness();
   }

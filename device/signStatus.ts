@@ -23,6 +23,7 @@ export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
     deviceId: config.deviceId,
     state: 'online',
     firmware: config.firmwareVersion,
+    panelProfile: config.panelProfile,
     mode: inputs.mode,
     startedAt: Math.floor(inputs.startedAtMs / 1000),
     rssBytes: inputs.rssBytes ?? process.memoryUsage.rss(),

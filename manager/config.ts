@@ -3,6 +3,7 @@
  * The broker and database are switched here, not in code: "embedded" runs
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -35,6 +36,11 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Panel profiles the fleet may use (one JSON file each). */
+    panelProfilesDir: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../panels/profiles', import.meta.url))),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -58,6 +64,7 @@ const envNames: Record<string, string> = {
   arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+  panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
 };
 
 export class ConfigError extends Error {}

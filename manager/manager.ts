@@ -1,6 +1,7 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
 import fs from 'node:fs';
 import type { Logger } from 'pino';
+import { loadAllPanelProfiles } from '../panels/catalog';
 import { EmbeddedBroker } from './broker/embeddedBroker';
 import type { ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
@@ -37,6 +38,8 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
+      // A broken profile file stops the start with every problem named, before any sign is served.
+      const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir);
       const db = openManagerDatabase(config.dataDir);
       this.db = db;
       const schedule = new GtfsStore(db);
@@ -103,6 +106,7 @@ export class Manager {
         announcements,
         publisher,
         offlineAfterSeconds: config.offlineAfterSeconds,
+        panelProfiles,
       };
       this.http = new HttpServer({
         host: config.httpHost,

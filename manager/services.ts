@@ -1,3 +1,4 @@
+import type { PanelProfile } from '../shared';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
@@ -16,4 +17,6 @@ export interface ManagerServices {
   announcements: AnnouncementStore;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
+  /** Every panel profile the fleet may use, by id. */
+  panelProfiles: ReadonlyMap<string, PanelProfile>;
 }

@@ -3,12 +3,15 @@
  * console, operator scripts). The server validates every body against these.
  */
 import { z } from 'zod';
+import { panelProfileId } from './panelProfile';
 import { deviceId, localizedText, stopId } from './schemas';
 
 export const registerSignRequest = z.object({
   deviceId,
   stopId,
   label: z.string().max(100).optional(),
+  /** The sign's glass (a shipped panel profile id); kept when omitted on a move. */
+  panelProfile: panelProfileId.optional(),
 });
 export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
 

@@ -5,6 +5,7 @@
  * that changes meaning bumps PROTOCOL_VERSION instead.
  */
 import { z } from 'zod';
+import { panelProfileId } from './panelProfile';
 import type { TopicKind } from './topics';
 import { DEVICE_ID_PATTERN } from './topics';
 
@@ -74,6 +75,8 @@ export const deviceConfigData = z.object({
   stopId,
   stopName: localizedText.optional(),
   timezone: z.string().min(1).max(64),
+  /** The glass the manager believes this sign has; the sign warns when its own differs. */
+  panelProfile: panelProfileId.optional(),
   /** Seconds each language page stays up before the sign switches language. */
   pageSeconds: z.number().int().min(2).max(60).default(5),
   brightness: z
@@ -96,6 +99,8 @@ export const deviceStatusData = z.object({
   mode: z.enum(['live', 'scheduled', 'none']),
   startedAt: epochSeconds,
   rssBytes: z.number().int().nonnegative().optional(),
+  /** The panel profile the sign runs. */
+  panelProfile: panelProfileId.optional(),
   /** Rejected inbound messages by "<topic kind>:<reason>". */
   rejected: z.record(z.string(), z.number().int().nonnegative()).default({}),
   panel: z

@@ -5,6 +5,9 @@ export interface SignSummary {
   deviceId: string;
   stopId: string;
   label: string | null;
+  panelProfile: string;
+  /** The profile the sign reports running, when it differs from the registered one. */
+  panelProfileReported: string | null;
   online: boolean;
   lastSeenAt: number | null;
   mode: 'live' | 'scheduled' | 'none' | null;
@@ -27,6 +30,11 @@ export function summarizeSign(
     deviceId: sign.deviceId,
     stopId: sign.stopId,
     label: sign.label,
+    panelProfile: sign.panelProfile,
+    panelProfileReported:
+      status?.panelProfile !== undefined && status.panelProfile !== sign.panelProfile
+        ? status.panelProfile
+        : null,
     // The last will says offline at once; silence says it after offlineAfterSeconds.
     online: status?.state === 'online' && recent,
     lastSeenAt: sign.lastSeenAt,

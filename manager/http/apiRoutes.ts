@@ -27,11 +27,16 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.post('/api/signs', async (request, reply) => {
     const body = registerSignRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
-    const { deviceId, stopId, label } = body.data;
+    const { deviceId, stopId, label, panelProfile } = body.data;
+    if (panelProfile !== undefined && !services.panelProfiles.has(panelProfile)) {
+      return reply.code(422).send({
+        error: `no panel profile ${panelProfile}; known: ${[...services.panelProfiles.keys()].join(', ')}`,
+      });
+    }
     if (services.schedule.hasSchedule() && !services.schedule.stop(stopId)) {
       return reply.code(422).send({ error: `stop ${stopId} is not in the imported schedule` });
     }
-    const sign = services.signs.register(deviceId, stopId, label, nowSeconds());
+    const sign = services.signs.register(deviceId, stopId, label, nowSeconds(), panelProfile);
     await services.publisher.signChanged(sign);
     return reply.code(201).send(summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds));
   });

@@ -105,6 +105,7 @@ export class StopPublisher {
         stopId: sign.stopId,
         ...(stop ? { stopName: stop.name } : {}),
         timezone: stop?.timezone ?? 'UTC',
+        panelProfile: sign.panelProfile,
       },
       true,
     );

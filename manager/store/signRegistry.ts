@@ -1,11 +1,13 @@
 /** Registered signs, their stop, and what they last told us about themselves. */
-import type { DeviceStatusData } from '../../shared';
+import { DEFAULT_PANEL_PROFILE, type DeviceStatusData } from '../../shared';
 import type { SqliteDatabase } from './database';
 
 export interface SignRecord {
   deviceId: string;
   stopId: string;
   label: string | null;
+  /** Panel profile id of the sign's glass. */
+  panelProfile: string;
   registeredAt: number;
   /** Epoch seconds of the last status message, null when never heard from. */
   lastSeenAt: number | null;
@@ -17,6 +19,7 @@ interface SignRow {
   device_id: string;
   stop_id: string;
   label: string | null;
+  panel_profile: string;
   registered_at: number;
   last_seen_at: number | null;
   last_status: string | null;
@@ -40,17 +43,32 @@ export class SignRegistry {
       );
       CREATE INDEX IF NOT EXISTS signs_by_stop ON signs(stop_id);
     `);
+    // Databases from before panel profiles: every sign then was the 192x64 LED.
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(signs)').all();
+    if (!columns.some((c) => c.name === 'panel_profile')) {
+      this.db.exec(
+        `ALTER TABLE signs ADD COLUMN panel_profile TEXT NOT NULL DEFAULT '${DEFAULT_PANEL_PROFILE}'`,
+      );
+    }
   }
 
   /** Registers or moves a sign; keeps what it last reported. */
-  register(deviceId: string, stopId: string, label: string | undefined, now: number): SignRecord {
+  register(
+    deviceId: string,
+    stopId: string,
+    label: string | undefined,
+    now: number,
+    panelProfile?: string,
+  ): SignRecord {
     this.db
       .prepare(
-        `INSERT INTO signs (device_id, stop_id, label, registered_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO signs (device_id, stop_id, label, registered_at, panel_profile)
+         VALUES (?, ?, ?, ?, COALESCE(?, '${DEFAULT_PANEL_PROFILE}'))
          ON CONFLICT(device_id) DO UPDATE SET stop_id = excluded.stop_id,
-           label = COALESCE(excluded.label, signs.label)`,
+           label = COALESCE(excluded.label, signs.label),
+           panel_profile = COALESCE(?, signs.panel_profile)`,
       )
-      .run(deviceId, stopId, label ?? null, now);
+      .run(deviceId, stopId, label ?? null, now, panelProfile ?? null, panelProfile ?? null);
     return this.get(deviceId) as SignRecord;
   }
 
@@ -110,13 +128,14 @@ export class SignRegistry {
 }
 
 const columns =
-  'device_id, stop_id, label, registered_at, last_seen_at, last_status, last_frame_at';
+  'device_id, stop_id, label, panel_profile, registered_at, last_seen_at, last_status, last_frame_at';
 
 function toRecord(row: SignRow): SignRecord {
   return {
     deviceId: row.device_id,
     stopId: row.stop_id,
     label: row.label,
+    panelProfile: row.panel_profile,
     registeredAt: row.registered_at,
     lastSeenAt: row.last_seen_at,
     lastStatus: row.last_status ? (JSON.parse(row.last_status) as DeviceStatusData) : null,

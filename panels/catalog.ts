@@ -1,0 +1,69 @@
+/**
+ * Reads panel profiles from their directory of JSON files. Both programs use
+ * it: the sign to pick its glass, the manager to know what each sign can draw.
+ * A broken file is reported with every problem it has; a missing font names
+ * the Debian package that ships it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parsePanelProfile, PanelProfileError, type PanelProfile } from '../shared/panelProfile';
+
+/** Reads and checks one profile file; throws PanelProfileError listing every problem. */
+export function readPanelProfile(file: string): PanelProfile {
+  const source = path.basename(file);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new PanelProfileError(source, [(err as Error).message]);
+  }
+  const profile = parsePanelProfile(json, source);
+  const problems: string[] = [];
+  if (`${profile.id}.json` !== source)
+    problems.push(`id ${profile.id} does not match the file name`);
+  for (const [size, set] of Object.entries(profile.fonts)) {
+    for (const face of [set.latin, set.cjk]) {
+      if (!existsSync(face.file)) {
+        problems.push(`fonts.${size}: ${face.file} missing: install ${face.package}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new PanelProfileError(source, problems);
+  return profile;
+}
+
+/** The profile named `id` in `dir`. */
+export function loadPanelProfile(id: string, dir: string): PanelProfile {
+  const file = path.join(dir, `${id}.json`);
+  if (!existsSync(file)) {
+    const known = listProfileIds(dir);
+    throw new PanelProfileError(`${id}.json`, [
+      `no such profile in ${dir}; known: ${known.join(', ') || 'none'}`,
+    ]);
+  }
+  return readPanelProfile(file);
+}
+
+export function listProfileIds(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => name.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** Every profile in `dir`; all broken files are reported in one error. */
+export function loadAllPanelProfiles(dir: string): Map<string, PanelProfile> {
+  const profiles = new Map<string, PanelProfile>();
+  const problems: string[] = [];
+  for (const id of listProfileIds(dir)) {
+    try {
+      profiles.set(id, readPanelProfile(path.join(dir, `${id}.json`)));
+    } catch (err) {
+      if (!(err instanceof PanelProfileError)) throw err;
+      problems.push(...err.problems.map((p) => `${err.source}: ${p}`));
+    }
+  }
+  if (problems.length > 0) throw new PanelProfileError(dir, problems);
+  return profiles;
+}
