@@ -2,6 +2,8 @@
 import type { Logger } from 'pino';
 import { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
+import { OnoffGpio } from './gpio/onoffGpio';
+import { PoleIo } from './gpio/poleIo';
 import { ManagerLink } from './link/managerLink';
 import { LedMatrixDriver } from './panel/ledMatrixDriver';
 import { SerialPortLink } from './panel/serialLink';
@@ -14,12 +16,19 @@ export function assembleSign(
   logger: Logger,
   clock: () => number = Date.now,
 ): Sign {
+  const wired = Object.keys(config.profile.gpio).some((name) => name !== 'debounceMs');
+  // Without the kernel's GPIO interface (a laptop) the sign runs without pole lines.
+  const gpioHere = wired && OnoffGpio.accessible();
+  if (wired && !gpioHere) logger.info('no GPIO on this machine: pole lines not used');
   const serial = new SerialPortLink({ path: config.serialPath, baudRate: config.baudRate, logger });
   return new Sign({
     config,
     clock,
     logger,
     render: renderBoard,
+    ...(gpioHere
+      ? { poleIo: new PoleIo({ gpio: new OnoffGpio(), wiring: config.profile.gpio }) }
+      : {}),
     toPng: (frame) => frameToPng(frame),
     cache: new SignCache({ path: config.dbPath }),
     panel: new LedMatrixDriver({

@@ -16,6 +16,7 @@ import type { BoardView } from './render/boardView';
 import type { IndexedFrame } from './render/frame';
 import { cronScheduler, type ScheduledJob, type Scheduler } from './scheduler';
 import { FrameFlow, type FrameFlowCounters } from './frameFlow';
+import type { PoleIo } from './gpio/poleIo';
 import { SignKnowledge } from './signKnowledge';
 import { buildStatus } from './signStatus';
 
@@ -32,6 +33,8 @@ export interface SignOptions {
   /** Encodes frames for upload to the manager; without it no frames are uploaded. */
   toPng?: (frame: IndexedFrame) => Buffer;
   tickMs?: number;
+  /** The pole's GPIO lines (panel power, backlight, light sensor, door, button); none without. */
+  poleIo?: PoleIo;
 }
 
 export type SignMode = BoardView['mode'];
@@ -71,6 +74,14 @@ export class Sign {
   private queuedTick: NodeJS.Immediate | null = null;
   private minuteJob: ScheduledJob | null = null;
   private renderError: string | null = null;
+  private cabinet: { doorOpen: boolean; changedAt: number } | undefined;
+  private readonly onDoor = (open: boolean): void => {
+    this.cabinet = { doorOpen: open, changedAt: Math.floor(this.options.clock() / 1000) };
+    if (open) this.options.logger.warn('cabinet door opened');
+    else this.options.logger.info('cabinet door closed');
+    this.publishStatus();
+  };
+  private readonly onAmbient = (): void => void this.applyBrightness();
   private readonly frames: FrameFlow;
   private readonly known: SignKnowledge;
   private readonly listeners: {
@@ -123,6 +134,7 @@ export class Sign {
         link.on(event as keyof ManagerLinkEvents, listener as never);
       }
       link.followStop(this.known.config?.stopId ?? null);
+      await this.startPoleIo();
       await link.start();
       await this.openPanel();
       const scheduler = this.options.scheduler ?? cronScheduler;
@@ -170,6 +182,7 @@ export class Sign {
       }
     };
     await attempt('link', () => link.stop());
+    await attempt('pole lines', () => this.stopPoleIo());
     await attempt('panel', async () => {
       await this.frames.idle();
       await panel.stop();
@@ -296,6 +309,7 @@ export class Sign {
       startedAtMs: this.startedAtMs,
       rejected: this.options.link.rejections(),
       panel: this.panelStats(),
+      ...(this.cabinet ? { cabinet: this.cabinet } : {}),
     });
     this.options.link.publishStatus(status).then(
       (sent) => {
@@ -341,6 +355,27 @@ export class Sign {
     return { ...stats, ok: false, lastError: `panel link not open: ${this.panelOpenError}` };
   }
 
+  private async startPoleIo(): Promise<void> {
+    const io = this.options.poleIo;
+    if (!io) return;
+    await io.start();
+    io.on('door', this.onDoor);
+    io.on('ambient', this.onAmbient);
+    const open = io.doorOpen();
+    if (open !== null) {
+      this.cabinet = { doorOpen: open, changedAt: Math.floor(this.options.clock() / 1000) };
+      if (open) this.options.logger.warn('cabinet door is open');
+    }
+  }
+
+  private async stopPoleIo(): Promise<void> {
+    const io = this.options.poleIo;
+    if (!io) return;
+    io.off('door', this.onDoor);
+    io.off('ambient', this.onAmbient);
+    await io.stop();
+  }
+
   private async everyMinute(): Promise<void> {
     this.known.purgeExpired(Math.floor(this.options.clock() / 1000));
     await this.applyBrightness();
@@ -350,10 +385,24 @@ export class Sign {
     const config = this.known.config;
     // Unconfigured signs keep the panel's own default rather than guess a time zone.
     if (!config || !this.started || !this.panelOpen) return;
-    const percent = brightnessAt(this.options.clock(), config.brightness, config.timezone);
+    const daylight = this.options.poleIo?.daylight() ?? null;
+    const percent = brightnessAt(
+      this.options.clock(),
+      config.brightness,
+      config.timezone,
+      daylight,
+    );
     // Compared with the value being set, so overlapping calls do not send it twice.
     if (percent === this.brightnessTarget) return;
     this.brightnessTarget = percent;
+    // LED: the backlight line is the drivers' output enable; e-paper: the front light, lit when dark.
+    const lit =
+      this.options.config.profile.kind === 'led' ? percent > 0 : percent < config.brightness.day;
+    this.options.poleIo
+      ?.setBacklight(lit)
+      .catch((err: Error) =>
+        this.options.logger.warn({ err: err.message }, 'setting the backlight failed'),
+      );
     try {
       await this.options.panel.setBrightness(percent);
       this.options.logger.info({ from: this.brightness, to: percent }, 'brightness set');

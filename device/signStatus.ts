@@ -15,6 +15,7 @@ export interface StatusInputs {
   rejected: Record<string, number>;
   panel: PanelStats;
   rssBytes?: number;
+  cabinet?: { doorOpen: boolean; changedAt: number };
 }
 
 export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
@@ -36,5 +37,6 @@ export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
     },
   };
   if (inputs.stopId !== undefined) status.stopId = inputs.stopId;
+  if (inputs.cabinet) status.cabinet = inputs.cabinet;
   return status;
 }

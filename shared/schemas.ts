@@ -101,6 +101,8 @@ export const deviceStatusData = z.object({
   rssBytes: z.number().int().nonnegative().optional(),
   /** The panel profile the sign runs. */
   panelProfile: panelProfileId.optional(),
+  /** Cabinet door switch, when the sign has one: an open door is an alarm for the operator. */
+  cabinet: z.object({ doorOpen: z.boolean(), changedAt: epochSeconds }).optional(),
   /** Rejected inbound messages by "<topic kind>:<reason>". */
   rejected: z.record(z.string(), z.number().int().nonnegative()).default({}),
   panel: z

@@ -14,6 +14,8 @@ export interface SignSummary {
   firmware: string | null;
   panelOk: boolean | null;
   panelError: string | null;
+  /** Open cabinet door since (epoch seconds); null when closed or the sign has no switch. */
+  doorOpenSince: number | null;
   rejectedMessages: number;
   lastFrameAt: number | null;
   frameUrl: string | null;
@@ -42,6 +44,7 @@ export function summarizeSign(
     firmware: status?.firmware ?? null,
     panelOk: status?.panel?.ok ?? null,
     panelError: status?.panel?.ok === false ? (status.panel.lastError ?? 'failing') : null,
+    doorOpenSince: status?.cabinet?.doorOpen ? status.cabinet.changedAt : null,
     rejectedMessages: Object.values(status?.rejected ?? {}).reduce((a, b) => a + b, 0),
     lastFrameAt: sign.lastFrameAt,
     frameUrl:

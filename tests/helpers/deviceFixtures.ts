@@ -2,6 +2,7 @@
  * Messages a test "manager" publishes to a sign, and a sign built from real
  * parts (SQLite cache, MQTT link) around a recording panel.
  */
+import type { PoleIo } from '../../device/gpio/poleIo';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -186,6 +187,7 @@ export interface BuildSignOptions {
   render?: (view: BoardView) => IndexedFrame;
   toPng?: (frame: IndexedFrame) => Buffer;
   config?: DeviceConfigOverrides;
+  poleIo?: PoleIo;
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
@@ -230,6 +232,7 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     scheduler,
     clock: () => Date.now(),
     render: options.render ?? testRender,
+    ...(options.poleIo ? { poleIo: options.poleIo } : {}),
     toPng: options.toPng ?? ((frame) => Buffer.from(frame.pixels.subarray(0, 64))),
   });
   return { sign, panel, link, cache, scheduler, lines };
