@@ -5,6 +5,7 @@ import type { DeviceConfig } from './config';
 import { OnoffGpio } from './gpio/onoffGpio';
 import { PoleIo } from './gpio/poleIo';
 import { ManagerLink } from './link/managerLink';
+import { Speaker } from './speech/speaker';
 import { LedMatrixDriver } from './panel/ledMatrixDriver';
 import { SerialPortLink } from './panel/serialLink';
 import { frameToPng } from './render/png';
@@ -27,7 +28,18 @@ export function assembleSign(
     logger,
     render: renderBoard,
     ...(gpioHere
-      ? { poleIo: new PoleIo({ gpio: new OnoffGpio(), wiring: config.profile.gpio }) }
+      ? {
+          poleIo: new PoleIo({ gpio: new OnoffGpio(), wiring: config.profile.gpio }),
+          ...(config.profile.gpio.button === undefined
+            ? {}
+            : {
+                speaker: new Speaker({
+                  ttsCommand: config.ttsCommand,
+                  audioCommand: config.audioCommand,
+                  logger: logger.child({ part: 'speech' }),
+                }),
+              }),
+        }
       : {}),
     toPng: (frame) => frameToPng(frame),
     cache: new SignCache({ path: config.dbPath }),

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { loadPanelProfile } from '../panels/catalog';
 import { DEVICE_ID_PATTERN } from '../shared';
+import { DEFAULT_AUDIO_COMMAND, DEFAULT_TTS_COMMAND } from './speech/speaker';
 import {
   DEFAULT_PANEL_PROFILE,
   PANEL_PROFILE_ID_PATTERN,
@@ -40,6 +41,10 @@ export interface DeviceConfig {
   statusIntervalSeconds: number;
   frameUploadIntervalSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Text-to-speech command writing WAV to stdout; placeholders {voice} {rate} {amplitude} {text}. */
+  ttsCommand: string;
+  /** Audio player reading WAV on stdin. */
+  audioCommand: string;
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
@@ -69,6 +74,8 @@ const ENV_NAMES = {
   statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   logLevel: 'STOPSIGN_LOG_LEVEL',
+  ttsCommand: 'STOPSIGN_TTS_COMMAND',
+  audioCommand: 'STOPSIGN_AUDIO_COMMAND',
 } as const satisfies Record<keyof DeviceConfigOverrides, string>;
 
 /** Shipped profiles; resolves the same from device/ and from the bundle in dist/. */
@@ -110,6 +117,12 @@ const schema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    ttsCommand: z
+      .string()
+      .min(1)
+      .refine((c) => c.includes('{text}'), 'the command must take {text}')
+      .default(DEFAULT_TTS_COMMAND),
+    audioCommand: z.string().min(1).default(DEFAULT_AUDIO_COMMAND),
   })
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',

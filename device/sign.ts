@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceConfigData } from '../shared';
-import { brightnessAt } from './board/brightness';
+import { brightnessAt, isNight } from './board/brightness';
 import { chooseView, rowsThatFit } from './board/chooseView';
 import { pageLanguageAt } from './board/pageClock';
 import type { SignCache } from './cache/signCache';
@@ -17,6 +17,9 @@ import type { IndexedFrame } from './render/frame';
 import { cronScheduler, type ScheduledJob, type Scheduler } from './scheduler';
 import { FrameFlow, type FrameFlowCounters } from './frameFlow';
 import type { PoleIo } from './gpio/poleIo';
+import type { SpeechBoard } from './speech/boardSpeech';
+import type { Speaker } from './speech/speaker';
+import { SpeechButton } from './speech/speechButton';
 import { SignKnowledge } from './signKnowledge';
 import { buildStatus } from './signStatus';
 
@@ -35,6 +38,8 @@ export interface SignOptions {
   tickMs?: number;
   /** The pole's GPIO lines (panel power, backlight, light sensor, door, button); none without. */
   poleIo?: PoleIo;
+  /** Speaks the board when the passenger button is pressed. */
+  speaker?: Speaker;
 }
 
 export type SignMode = BoardView['mode'];
@@ -82,6 +87,7 @@ export class Sign {
     this.publishStatus();
   };
   private readonly onAmbient = (): void => void this.applyBrightness();
+  private speechButton: SpeechButton | undefined;
   private readonly frames: FrameFlow;
   private readonly known: SignKnowledge;
   private readonly listeners: {
@@ -361,6 +367,16 @@ export class Sign {
     await io.start();
     io.on('door', this.onDoor);
     io.on('ambient', this.onAmbient);
+    if (this.options.speaker) {
+      this.speechButton = new SpeechButton({
+        poleIo: io,
+        speaker: this.options.speaker,
+        board: () => this.speechBoard(),
+        volume: () => this.volume(),
+        logger: this.options.logger.child({ part: 'speech' }),
+      });
+      this.speechButton.start();
+    }
     const open = io.doorOpen();
     if (open !== null) {
       this.cabinet = { doorOpen: open, changedAt: Math.floor(this.options.clock() / 1000) };
@@ -373,7 +389,35 @@ export class Sign {
     if (!io) return;
     io.off('door', this.onDoor);
     io.off('ambient', this.onAmbient);
+    this.speechButton?.stop();
+    this.speechButton = undefined;
     await io.stop();
+  }
+
+  /** What the button reads out: the board as chosen this second, every active announcement. */
+  speechBoard(): SpeechBoard | null {
+    const view = this.view;
+    if (!view) return null;
+    const now = Math.floor(this.options.clock() / 1000);
+    return {
+      stopName: view.stopName,
+      rows: view.rows,
+      mode: view.mode,
+      announcements: this.known.activeAnnouncements(now),
+      now,
+      timezone: view.timezone,
+    };
+  }
+
+  private volume(): number {
+    const config = this.known.config;
+    if (!config) return 50;
+    const daylight = this.options.poleIo?.daylight() ?? null;
+    const night =
+      daylight === null
+        ? isNight(this.options.clock(), config.brightness, config.timezone)
+        : !daylight;
+    return night ? config.volume.night : config.volume.day;
   }
 
   private async everyMinute(): Promise<void> {

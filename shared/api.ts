@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { panelProfileId } from './panelProfile';
-import { deviceId, localizedText, stopId } from './schemas';
+import { deviceId, localizedText, spokenText, stopId } from './schemas';
 
 export const registerSignRequest = z.object({
   deviceId,
@@ -28,6 +28,8 @@ export const postAnnouncementRequest = z
       message: 'text needs words in at least one language',
     }),
     priority: z.enum(['info', 'warning', 'emergency']).default('info'),
+    /** Spoken instead of the text by signs with a speaker, per language. */
+    tts: spokenText.optional(),
     /** How long it stays up; defaults to one hour. */
     durationSeconds: z
       .number()

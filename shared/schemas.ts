@@ -61,9 +61,14 @@ export const scheduleData = z.object({
 });
 export type ScheduleData = z.infer<typeof scheduleData>;
 
+/** What a speaking sign says instead of the text, per language (e.g. spelled-out abbreviations). */
+export const spokenText = z.object({ en: shortText.optional(), zh: shortText.optional() });
+export type SpokenText = z.infer<typeof spokenText>;
+
 export const announcementData = z.object({
   announcementId: z.string().min(1).max(64),
   text: localizedText,
+  tts: spokenText.optional(),
   priority: z.enum(['info', 'warning', 'emergency']),
   startsAt: epochSeconds.optional(),
   expiresAt: epochSeconds,
@@ -87,6 +92,12 @@ export const deviceConfigData = z.object({
       nightEnd: hhmm,
     })
     .default({ day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' }),
+  /** Spoken board volume, percent, in the day and in the brightness schedule's night. */
+  volume: z
+    .object({ day: z.number().int().min(0).max(100), night: z.number().int().min(0).max(100) })
+    .default({ day: 70, night: 35 }),
+  /** Script of the sign's own Chinese words; feed text is shown as the feed gives it. */
+  chineseScript: z.enum(['simplified', 'traditional']).default('simplified'),
 });
 export type DeviceConfigData = z.infer<typeof deviceConfigData>;
 

@@ -55,7 +55,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.post('/api/announcements', async (request, reply) => {
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
-    const { target, text, priority, durationSeconds, startsAt } = body.data;
+    const { target, text, priority, durationSeconds, startsAt, tts } = body.data;
     if ('deviceId' in target && !services.signs.get(target.deviceId)) {
       return reply.code(404).send({ error: `no sign ${target.deviceId} is registered` });
     }
@@ -71,6 +71,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       expiresAt: (startsAt ?? now) + durationSeconds,
       createdAt: now,
       ...(startsAt !== undefined ? { startsAt } : {}),
+      ...(tts ? { tts } : {}),
     };
     services.announcements.add(record);
     await services.publisher.announcementsChanged();

@@ -174,6 +174,7 @@ export class StopPublisher {
             announcementId: current.announcementId,
             text: current.text,
             priority: current.priority,
+            ...(current.tts ? { tts: current.tts } : {}),
             expiresAt: current.expiresAt,
             ...(current.startsAt !== undefined ? { startsAt: current.startsAt } : {}),
           },

@@ -1,5 +1,10 @@
 /** Operator announcements, kept so they can be listed, withdrawn and re-sent after a restart. */
-import type { AnnouncementData, AnnouncementTarget, LocalizedText } from '../../shared';
+import type {
+  AnnouncementData,
+  AnnouncementTarget,
+  LocalizedText,
+  SpokenText,
+} from '../../shared';
 import type { SqliteDatabase } from './database';
 
 export interface AnnouncementRecord extends AnnouncementData {
@@ -14,6 +19,7 @@ interface AnnouncementRow {
   target_id: string;
   text_en: string;
   text_zh: string | null;
+  tts: string | null;
   priority: AnnouncementData['priority'];
   starts_at: number | null;
   expires_at: number;
@@ -46,6 +52,10 @@ export class AnnouncementStore {
       );
       CREATE INDEX IF NOT EXISTS announcements_by_target ON announcements(target_kind, target_id);
     `);
+    const columns = this.db.prepare<[], { name: string }>('PRAGMA table_info(announcements)').all();
+    if (!columns.some((c) => c.name === 'tts')) {
+      this.db.exec('ALTER TABLE announcements ADD COLUMN tts TEXT');
+    }
   }
 
   add(record: Omit<AnnouncementRecord, 'withdrawn'>): void {
@@ -53,7 +63,7 @@ export class AnnouncementStore {
     this.db
       .prepare(
         `INSERT INTO announcements (announcement_id, target_kind, target_id, text_en, text_zh,
-           priority, starts_at, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           priority, starts_at, expires_at, created_at, tts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         record.announcementId,
@@ -65,6 +75,7 @@ export class AnnouncementStore {
         record.startsAt ?? null,
         record.expiresAt,
         record.createdAt,
+        record.tts ? JSON.stringify(record.tts) : null,
       );
   }
 
@@ -139,5 +150,6 @@ function toRecord(row: AnnouncementRow): AnnouncementRecord {
     withdrawn: row.withdrawn === 1,
   };
   if (row.starts_at !== null) record.startsAt = row.starts_at;
+  if (row.tts !== null) record.tts = JSON.parse(row.tts) as SpokenText;
   return record;
 }

@@ -3,6 +3,7 @@
  * parts (SQLite cache, MQTT link) around a recording panel.
  */
 import type { PoleIo } from '../../device/gpio/poleIo';
+import type { Speaker } from '../../device/speech/speaker';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +42,8 @@ export function configData(overrides: Partial<DeviceConfigData> = {}): DeviceCon
     timezone: 'Asia/Hong_Kong',
     pageSeconds: 5,
     brightness: { day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' },
+    volume: { day: 70, night: 35 },
+    chineseScript: 'simplified',
     ...overrides,
   };
 }
@@ -188,6 +191,7 @@ export interface BuildSignOptions {
   toPng?: (frame: IndexedFrame) => Buffer;
   config?: DeviceConfigOverrides;
   poleIo?: PoleIo;
+  speaker?: Speaker;
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
@@ -233,6 +237,7 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     clock: () => Date.now(),
     render: options.render ?? testRender,
     ...(options.poleIo ? { poleIo: options.poleIo } : {}),
+    ...(options.speaker ? { speaker: options.speaker } : {}),
     toPng: options.toPng ?? ((frame) => Buffer.from(frame.pixels.subarray(0, 64))),
   });
   return { sign, panel, link, cache, scheduler, lines };

@@ -1,0 +1,109 @@
+/**
+ * What the sign says when a passenger presses its button: the stop, each
+ * route's next two departures, then the announcements, in Mandarin and then
+ * in English. Pure: the same board always gives the same words.
+ */
+import type { AnnouncementData, LocalizedText } from '../../shared';
+import type { BoardRow } from '../render/boardView';
+import { clockText, minutesUntil } from '../render/textFormat';
+
+export interface SpeechBoard {
+  stopName?: LocalizedText | undefined;
+  /** Departures in time order; more than the glass may show. */
+  rows: BoardRow[];
+  mode: 'live' | 'scheduled' | 'none';
+  announcements: Pick<AnnouncementData, 'text' | 'tts' | 'priority'>[];
+  /** Epoch seconds. */
+  now: number;
+  timezone: string;
+}
+
+export type SpokenLanguage = 'zh' | 'en';
+
+export interface Utterance {
+  language: SpokenLanguage;
+  text: string;
+}
+
+/** Times read per route: the next one and the one after. */
+const TIMES_PER_ROUTE = 2;
+
+interface RouteGroup {
+  route: string;
+  headsign: LocalizedText;
+  rows: BoardRow[];
+}
+
+function groupByRoute(rows: BoardRow[]): RouteGroup[] {
+  const groups = new Map<string, RouteGroup>();
+  for (const row of rows) {
+    const key = `${row.route}\u0000${row.headsign.en}`;
+    const group = groups.get(key) ?? { route: row.route.trim(), headsign: row.headsign, rows: [] };
+    if (group.rows.length < TIMES_PER_ROUTE) group.rows.push(row);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+const zhName = (text: LocalizedText): string => text.zh?.trim() || text.en.trim();
+
+function zhTime(row: BoardRow, now: number, timezone: string): string {
+  if (!row.realtime) {
+    const [hour, minute] = clockText(row.time, timezone).split(':');
+    return `${Number(hour)}点${minute === '00' ? '整' : `${Number(minute)}分`}`;
+  }
+  const minutes = minutesUntil(row.time, now);
+  return minutes === 0 ? '即将到站' : `${minutes}分钟`;
+}
+
+function enTime(row: BoardRow, now: number, timezone: string): string {
+  if (!row.realtime) return `at ${clockText(row.time, timezone)}`;
+  const minutes = minutesUntil(row.time, now);
+  if (minutes === 0) return 'due now';
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+function spokenAnnouncement(
+  a: SpeechBoard['announcements'][number],
+  language: SpokenLanguage,
+): string | undefined {
+  const own = a.tts?.[language]?.trim();
+  if (own) return own;
+  const text = a.text[language]?.trim();
+  return text || undefined;
+}
+
+export function speakBoard(board: SpeechBoard): Utterance[] {
+  const { now, timezone } = board;
+  const groups = groupByRoute(board.rows);
+  const zh: string[] = [];
+  const en: string[] = [];
+  if (board.stopName) {
+    zh.push(`本站，${zhName(board.stopName)}。`);
+    en.push(`This is ${board.stopName.en.trim()}.`);
+  }
+  if (groups.length === 0) {
+    zh.push('暂无班次信息。');
+    en.push('No departures known.');
+  } else if (board.mode === 'scheduled') {
+    zh.push('以下为时刻表时间。');
+    en.push('Timetable times, not live.');
+  }
+  for (const g of groups) {
+    const zhTimes = g.rows.map((r) => zhTime(r, now, timezone)).join('，然后');
+    const enTimes = g.rows.map((r) => enTime(r, now, timezone)).join(', then ');
+    zh.push(`${g.route}路，开往${zhName(g.headsign)}，${zhTimes}。`);
+    en.push(`Route ${g.route} to ${g.headsign.en.trim()}, ${enTimes}.`);
+  }
+  for (const a of board.announcements) {
+    const zhText = spokenAnnouncement(a, 'zh');
+    const enText = spokenAnnouncement(a, 'en');
+    const urgent = a.priority === 'emergency';
+    if (zhText) zh.push(`${urgent ? '紧急通告' : '通告'}：${zhText}`);
+    if (enText) en.push(`${urgent ? 'Emergency notice' : 'Notice'}: ${enText}`);
+  }
+  return [
+    { language: 'zh', text: zh.join('') },
+    { language: 'en', text: en.join(' ') },
+  ];
+}
