@@ -19,6 +19,10 @@ import { layoutFor } from './layout';
 import type { QuantizeResult } from './quantize';
 import { quantizeRgba } from './quantize';
 import { TextPainter } from './textPainter';
+import type { PanelProfile } from '../../shared';
+import { bilingual, drawHeader, drawSecondLanguage } from './bilingualSections';
+import { toGlass } from './glassPalette';
+import { drawableView, prepareProfile } from './profileRender';
 
 interface Surface {
   ctx: CanvasRenderingContext2D;
@@ -46,28 +50,40 @@ function surfaceFor(width: number, height: number): Surface {
   return surface;
 }
 
-/** Renders and reports how many pixels needed snapping (0 unless a face misbehaves). */
-export function renderBoardWithStats(view: BoardView): QuantizeResult {
-  const { width, height } = view;
-  const layout = layoutFor(width, height);
+/**
+ * Renders and reports how many pixels needed snapping (0 unless a face
+ * misbehaves). With a profile, the layout, fonts and colours are the
+ * profile's and the frame is in its glass's own indices; without, the legacy
+ * size table and the LED palette are used.
+ */
+export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): QuantizeResult {
+  const target = profile ? prepareProfile(profile) : null;
+  const layout = target?.layout ?? layoutFor(view.width, view.height);
+  const width = target?.profile.width ?? view.width;
+  const height = target?.profile.height ?? view.height;
+  const shown = bilingual(target ? drawableView(view, target.canDraw) : view, layout);
   const { ctx, painter } = surfaceFor(width, height);
   ctx.fillStyle = 'rgb(0,0,0)';
   ctx.fillRect(0, 0, width, height);
 
-  const board: Board = { view, layout, painter };
+  const board: Board = { view: shown, layout, painter };
+  if (layout.header) drawHeader(board);
   const announcement = placeAnnouncement(board);
   if (announcement.kind === 'panel') {
     drawAnnouncementPanel(board, announcement.text, announcement.colour);
   } else {
-    if (view.rows.length > 0) drawDepartures(board);
-    else drawNoDepartures(board);
+    if (shown.rows.length > 0) {
+      drawDepartures(board);
+      drawSecondLanguage(board);
+    } else drawNoDepartures(board);
     drawStatusLine(board, announcement.kind === 'status' ? announcement.text : undefined);
   }
-  return quantizeRgba(ctx.getImageData(0, 0, width, height).data, width, height);
+  const result = quantizeRgba(ctx.getImageData(0, 0, width, height).data, width, height);
+  return target ? { ...result, frame: toGlass(result.frame, target.palette) } : result;
 }
 
-export function renderBoard(view: BoardView): IndexedFrame {
-  return renderBoardWithStats(view).frame;
+export function renderBoard(view: BoardView, profile?: PanelProfile): IndexedFrame {
+  return renderBoardWithStats(view, profile).frame;
 }
 
 export { layoutFor } from './layout';
