@@ -45,6 +45,8 @@ export interface DeviceConfig {
   ttsCommand: string;
   /** Audio player reading WAV on stdin. */
   audioCommand: string;
+  /** Development only: simulate an e-paper controller in-process and draw its paper here. */
+  einkSimulatorPng?: string;
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
@@ -76,6 +78,7 @@ const ENV_NAMES = {
   logLevel: 'STOPSIGN_LOG_LEVEL',
   ttsCommand: 'STOPSIGN_TTS_COMMAND',
   audioCommand: 'STOPSIGN_AUDIO_COMMAND',
+  einkSimulatorPng: 'STOPSIGN_EINK_SIMULATOR_PNG',
 } as const satisfies Record<keyof DeviceConfigOverrides, string>;
 
 /** Shipped profiles; resolves the same from device/ and from the bundle in dist/. */
@@ -123,6 +126,7 @@ const schema = z
       .refine((c) => c.includes('{text}'), 'the command must take {text}')
       .default(DEFAULT_TTS_COMMAND),
     audioCommand: z.string().min(1).default(DEFAULT_AUDIO_COMMAND),
+    einkSimulatorPng: z.string().min(1).optional(),
   })
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',

@@ -243,6 +243,14 @@ export class Sign {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
     }
+    // E-paper: seconds never change the paper; only a new minute (or new data) refreshes it.
+    const { refresh } = config.profile;
+    if (refresh.kind === 'eink') {
+      view = {
+        ...view,
+        now: Math.floor(view.now / refresh.timeStepSeconds) * refresh.timeStepSeconds,
+      };
+    }
     this.view = view;
     if (view.mode !== this.mode) {
       logger.info(

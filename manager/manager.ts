@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { loadAllPanelProfiles } from '../panels/catalog';
+import { GlyphCoverage } from '../panels/glyphCoverage';
 import { EmbeddedBroker } from './broker/embeddedBroker';
 import type { ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
@@ -39,7 +40,7 @@ export class Manager {
     const startedAt = Math.floor(clock() / 1000);
     try {
       // A broken profile file stops the start with every problem named, before any sign is served.
-      const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir);
+      const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir, { requireFonts: false });
       const db = openManagerDatabase(config.dataDir);
       this.db = db;
       const schedule = new GtfsStore(db);
@@ -107,6 +108,7 @@ export class Manager {
         publisher,
         offlineAfterSeconds: config.offlineAfterSeconds,
         panelProfiles,
+        glyphs: new GlyphCoverage(),
       };
       this.http = new HttpServer({
         host: config.httpHost,

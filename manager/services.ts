@@ -1,3 +1,4 @@
+import type { GlyphCoverage } from '../panels/glyphCoverage';
 import type { PanelProfile } from '../shared';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
@@ -19,4 +20,6 @@ export interface ManagerServices {
   offlineAfterSeconds: number;
   /** Every panel profile the fleet may use, by id. */
   panelProfiles: ReadonlyMap<string, PanelProfile>;
+  /** What each profile's fonts can draw, for warnings on announcements. */
+  glyphs: GlyphCoverage;
 }

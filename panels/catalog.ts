@@ -9,7 +9,15 @@ import path from 'node:path';
 import { parsePanelProfile, PanelProfileError, type PanelProfile } from '../shared/panelProfile';
 
 /** Reads and checks one profile file; throws PanelProfileError listing every problem. */
-export function readPanelProfile(file: string): PanelProfile {
+export interface ReadOptions {
+  /**
+   * The sign needs its fonts; the manager may run where they are not installed
+   * (its glyph check then trusts the profile).
+   */
+  requireFonts?: boolean;
+}
+
+export function readPanelProfile(file: string, options: ReadOptions = {}): PanelProfile {
   const source = path.basename(file);
   let json: unknown;
   try {
@@ -23,7 +31,7 @@ export function readPanelProfile(file: string): PanelProfile {
     problems.push(`id ${profile.id} does not match the file name`);
   for (const [size, set] of Object.entries(profile.fonts)) {
     for (const face of [set.latin, set.cjk]) {
-      if (!existsSync(face.file)) {
+      if (options.requireFonts !== false && !existsSync(face.file)) {
         problems.push(`fonts.${size}: ${face.file} missing: install ${face.package}`);
       }
     }
@@ -53,12 +61,15 @@ export function listProfileIds(dir: string): string[] {
 }
 
 /** Every profile in `dir`; all broken files are reported in one error. */
-export function loadAllPanelProfiles(dir: string): Map<string, PanelProfile> {
+export function loadAllPanelProfiles(
+  dir: string,
+  options: ReadOptions = {},
+): Map<string, PanelProfile> {
   const profiles = new Map<string, PanelProfile>();
   const problems: string[] = [];
   for (const id of listProfileIds(dir)) {
     try {
-      profiles.set(id, readPanelProfile(path.join(dir, `${id}.json`)));
+      profiles.set(id, readPanelProfile(path.join(dir, `${id}.json`), options));
     } catch (err) {
       if (!(err instanceof PanelProfileError)) throw err;
       problems.push(...err.problems.map((p) => `${err.source}: ${p}`));

@@ -2,6 +2,8 @@
  * One command, the whole system on a laptop: the fleet manager with its embedded
  * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
  *   npm start [-- --gtfs feed.zip --stop STOP_ID --http-port 8080 --broker-port 1883 --fresh]
+ *             [--panel led-192x64-tricolour | led-128x32-mono | eink-800x480-bw | ...]
+ * E-paper profiles run their controller simulated inside the sign process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +12,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { prettyFactory } from 'pino-pretty';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { loadPanelProfile } from '../panels/catalog';
+import { DEFAULT_PANEL_PROFILE } from '../shared/panelProfile';
 import { openPtyPair } from './lib/ptyPair';
 
 const { values } = parseArgs({
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     'broker-port': { type: 'string', default: '1883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
+    panel: { type: 'string', default: DEFAULT_PANEL_PROFILE },
   },
 });
 
@@ -135,8 +140,10 @@ async function main(): Promise<void> {
   const brokerPort = await portToUse(Number(values['broker-port']), 'MQTT broker');
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
-  const pty = await openPtyPair(dir);
-  closePty = () => pty.close();
+  const profile = loadPanelProfile(values.panel, path.join(root, 'panels', 'profiles'));
+  const eink = profile.kind === 'eink';
+  const pty = eink ? null : await openPtyPair(dir);
+  closePty = () => pty?.close() ?? Promise.resolve();
 
   run('manager', 'manager/main.ts', [], {
     STOPSIGN_HTTP_PORT: String(httpPort),
@@ -150,16 +157,25 @@ async function main(): Promise<void> {
   const res = await fetch(`${httpUrl}/api/signs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ deviceId: values['device-id'], stopId: values.stop, label: 'demo' }),
+    body: JSON.stringify({
+      deviceId: values['device-id'],
+      stopId: values.stop,
+      label: 'demo',
+      panelProfile: profile.id,
+    }),
   });
   if (!res.ok) throw new Error(`could not register the demo sign: ${await res.text()}`);
 
-  run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath], {});
+  if (pty) {
+    const size = ['--width', String(profile.width), '--height', String(profile.height)];
+    run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath, ...size], {});
+  }
   run('sign', 'device/main.ts', [], {
     STOPSIGN_DEVICE_ID: values['device-id'],
     STOPSIGN_BROKER_URL: brokerUrl,
     STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
-    STOPSIGN_SERIAL_PATH: pty.devicePath,
+    STOPSIGN_PANEL_PROFILE: profile.id,
+    ...(pty ? { STOPSIGN_SERIAL_PATH: pty.devicePath } : { STOPSIGN_EINK_SIMULATOR_PNG: pngPath }),
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
   });
 
@@ -173,7 +189,7 @@ stopsign is running
   console and API   ${httpUrl}/
   MQTT broker       ${brokerUrl}
   panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change)
-  sign              ${values['device-id']} at stop ${values.stop}
+  sign              ${values['device-id']} at stop ${values.stop}, panel ${profile.id}
 
 Post an announcement and watch the panel picture change:
   curl -s -X POST ${httpUrl}/api/announcements -H 'content-type: application/json' -d '${example}'

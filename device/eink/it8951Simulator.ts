@@ -58,6 +58,7 @@ export class It8951Simulator implements SpiBus {
   private pendingRead: number[] = [];
   private readonly registers = new Map<number, number>();
   private opened = false;
+  private readonly refreshListeners: Array<() => void> = [];
   /** Every command word, in order. */
   readonly commands: number[] = [];
   /** Display modes of every refresh, in order. */
@@ -85,6 +86,11 @@ export class It8951Simulator implements SpiBus {
         this.setBusy(2);
       }
     });
+  }
+
+  /** Called after each refresh has changed the paper. */
+  onRefresh(listener: () => void): void {
+    this.refreshListeners.push(listener);
   }
 
   get violations(): string[] {
@@ -241,6 +247,7 @@ export class It8951Simulator implements SpiBus {
     this.rules.refresh(full ? 'full' : 'partial', this.temperatureC);
     if (full) this.knowsPaper = true;
     this.setBusy(full ? 20 : 8);
+    for (const listener of this.refreshListeners) listener();
   }
 
   private inside(area: Rect, what: string): void {

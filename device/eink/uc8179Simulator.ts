@@ -82,6 +82,7 @@ export class Uc8179Simulator implements SpiBus {
   private window: Rect | null = null;
   private powerOn = false;
   private opened = false;
+  private readonly refreshListeners: Array<() => void> = [];
   /** Every command byte, for tests that want to see the sequence. */
   readonly commands: number[] = [];
 
@@ -101,6 +102,11 @@ export class Uc8179Simulator implements SpiBus {
       if (line === wiring.reset && level === 1 && this.powered) this.reset();
       if (line === wiring.reset && level === 0) this.setBusy(this.timing.resetMs);
     });
+  }
+
+  /** Called after each refresh has changed the paper. */
+  onRefresh(listener: () => void): void {
+    this.refreshListeners.push(listener);
   }
 
   get violations(): string[] {
@@ -226,6 +232,7 @@ export class Uc8179Simulator implements SpiBus {
       }
     }
     this.setBusy(this.partialMode ? this.timing.partialRefreshMs : this.timing.fullRefreshMs);
+    for (const listener of this.refreshListeners) listener();
   }
 
   private reset(): void {

@@ -2,12 +2,38 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { postAnnouncementRequest, registerSignRequest } from '../../shared';
+import {
+  postAnnouncementRequest,
+  registerSignRequest,
+  type AnnouncementTarget,
+} from '../../shared';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
 
 function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
   return reply.code(400).send({ error: 'invalid request', detail: z.prettifyError(error) });
+}
+
+/**
+ * Characters of an announcement that some targeted sign cannot draw: the sign
+ * shows a replacement, and the operator hears about it now.
+ */
+function glyphWarnings(
+  services: ManagerServices,
+  target: AnnouncementTarget,
+  texts: string[],
+): { profile: string; characters: string[]; message: string }[] {
+  const signs =
+    'deviceId' in target
+      ? [services.signs.get(target.deviceId)].filter((s) => s !== undefined)
+      : services.signs.byStop(target.stopId);
+  const profiles = [...new Set(signs.map((s) => s.panelProfile))]
+    .map((id) => services.panelProfiles.get(id))
+    .filter((p) => p !== undefined);
+  return services.glyphs.gaps(texts, profiles).map((gap) => ({
+    ...gap,
+    message: `${gap.profile} cannot draw ${gap.characters.join(' ')}: shown replaced`,
+  }));
 }
 
 export function registerApiRoutes(app: FastifyInstance, services: ManagerServices): void {
@@ -75,7 +101,8 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     };
     services.announcements.add(record);
     await services.publisher.announcementsChanged();
-    return reply.code(201).send(record);
+    const warnings = glyphWarnings(services, target, [text.en, text.zh ?? '']);
+    return reply.code(201).send(warnings.length > 0 ? { ...record, warnings } : record);
   });
 
   app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {

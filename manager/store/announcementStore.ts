@@ -1,10 +1,5 @@
 /** Operator announcements, kept so they can be listed, withdrawn and re-sent after a restart. */
-import type {
-  AnnouncementData,
-  AnnouncementTarget,
-  LocalizedText,
-  SpokenText,
-} from '../../shared';
+import type { AnnouncementData, AnnouncementTarget, LocalizedText, SpokenText } from '../../shared';
 import type { SqliteDatabase } from './database';
 
 export interface AnnouncementRecord extends AnnouncementData {
