@@ -49,7 +49,7 @@ describe('glyph coverage', () => {
             realtime: false,
           },
         ],
-      }) as BoardView;
+      });
     expect(
       framesEqual(renderBoard(view(`${LIFT}口站 🚧`), led), renderBoard(view('?口站'), led)),
     ).toBe(true);
