@@ -3,7 +3,9 @@
  * LED matrix on its serial line or the e-paper controller on SPI and GPIO, the
  * pole's GPIO lines and speaker, SQLite cache, MQTT link, renderer.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
+import { loadAbbreviationTables } from '../panels/catalog';
 import { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
 import { EinkPanel } from './eink/einkPanel';
@@ -79,6 +81,9 @@ export function assembleSign(
     clock,
     logger,
     render: (view) => renderBoard(view, profile),
+    abbreviations: loadAbbreviationTables(
+      path.join(config.panelProfilesDir, '..', 'abbreviations'),
+    ),
     toPng: (frame) => frameToPng(frame, 1, palette.rgb),
     ...(gpioHere
       ? {

@@ -40,6 +40,8 @@ export interface SignOptions {
   poleIo?: PoleIo;
   /** Speaks the board when the passenger button is pressed. */
   speaker?: Speaker;
+  /** Abbreviation tables by agency id; "default" is used for an agency without one. */
+  abbreviations?: ReadonlyMap<string, readonly (readonly [string, string])[]>;
 }
 
 export type SignMode = BoardView['mode'];
@@ -243,6 +245,9 @@ export class Sign {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
     }
+    const tables = this.options.abbreviations;
+    const table = tables?.get(deviceConfig?.agency ?? 'default') ?? tables?.get('default');
+    if (table) view = { ...view, abbreviations: table };
     // E-paper: seconds never change the paper; only a new minute (or new data) refreshes it.
     const { refresh } = config.profile;
     if (refresh.kind === 'eink') {

@@ -36,6 +36,8 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Agency id of the feed, naming the signs' abbreviation table (panels/abbreviations/). */
+    agency: z.string().max(64).optional(),
     /** Panel profiles the fleet may use (one JSON file each). */
     panelProfilesDir: z
       .string()
@@ -65,6 +67,7 @@ const envNames: Record<string, string> = {
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
   panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
+  agency: 'STOPSIGN_AGENCY',
 };
 
 export class ConfigError extends Error {}

@@ -91,6 +91,7 @@ export class Manager {
         clock,
         logger,
         publishIntervalSeconds: config.publishIntervalSeconds,
+        ...(config.agency ? { agency: config.agency } : {}),
         arrivalsPerStop: config.arrivalsPerStop,
         arrivalsWindowMinutes: config.arrivalsWindowMinutes,
         scheduleHorizonHours: config.scheduleHorizonHours,

@@ -6,9 +6,13 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parsePanelProfile, PanelProfileError, type PanelProfile } from '../shared/panelProfile';
+import {
+  abbreviationTableSchema,
+  parsePanelProfile,
+  PanelProfileError,
+  type PanelProfile,
+} from '../shared/panelProfile';
 
-/** Reads and checks one profile file; throws PanelProfileError listing every problem. */
 export interface ReadOptions {
   /**
    * The sign needs its fonts; the manager may run where they are not installed
@@ -17,6 +21,7 @@ export interface ReadOptions {
   requireFonts?: boolean;
 }
 
+/** Reads and checks one profile file; throws PanelProfileError listing every problem. */
 export function readPanelProfile(file: string, options: ReadOptions = {}): PanelProfile {
   const source = path.basename(file);
   let json: unknown;
@@ -77,4 +82,27 @@ export function loadAllPanelProfiles(
   }
   if (problems.length > 0) throw new PanelProfileError(dir, problems);
   return profiles;
+}
+
+/** Every agency's abbreviation table in `dir`, by agency id; every broken file reported together. */
+export function loadAbbreviationTables(dir: string): Map<string, [string, string][]> {
+  const tables = new Map<string, [string, string][]>();
+  const problems: string[] = [];
+  for (const name of existsSync(dir) ? readdirSync(dir).sort() : []) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const parsed = abbreviationTableSchema.safeParse(
+        JSON.parse(readFileSync(path.join(dir, name), 'utf8')),
+      );
+      if (!parsed.success) {
+        problems.push(
+          ...parsed.error.issues.map((i) => `${name}: ${i.path.join('.')}: ${i.message}`),
+        );
+      } else tables.set(parsed.data.agency, parsed.data.abbreviations);
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new PanelProfileError(dir, problems);
+  return tables;
 }

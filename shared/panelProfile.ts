@@ -273,3 +273,16 @@ export function parsePanelProfile(json: unknown, source: string): PanelProfile {
   }
   return parsed.data;
 }
+
+/** An agency's abbreviations for names that do not fit (panels/abbreviations/<agency>.json). */
+export const abbreviationTableSchema = z.object({
+  description: z.string().min(1).max(200),
+  agency: z.string().regex(PANEL_PROFILE_ID_PATTERN, 'agency id must be 1-64 of a-z 0-9 -'),
+  abbreviations: z
+    .array(z.tuple([z.string().min(2).max(64), z.string().min(1).max(32)]))
+    .max(2000)
+    .refine((pairs) => pairs.every(([long, short]) => short.length < long.length), {
+      message: 'an abbreviation must be shorter than what it abbreviates',
+    }),
+});
+export type AbbreviationTableFile = z.infer<typeof abbreviationTableSchema>;

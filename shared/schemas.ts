@@ -96,6 +96,8 @@ export const deviceConfigData = z.object({
   volume: z
     .object({ day: z.number().int().min(0).max(100), night: z.number().int().min(0).max(100) })
     .default({ day: 70, night: 35 }),
+  /** Agency whose abbreviation table shortens names that do not fit. */
+  agency: z.string().max(64).optional(),
   /** Script of the sign's own Chinese words; feed text is shown as the feed gives it. */
   chineseScript: z.enum(['simplified', 'traditional']).default('simplified'),
 });

@@ -7,6 +7,8 @@ export interface BoardRow {
   /** Departure, epoch seconds: predicted when realtime, else scheduled. */
   time: number;
   realtime: boolean;
+  /** Grouped by route: the same route's next departures after this one, epoch seconds. */
+  later?: number[];
 }
 
 /**
@@ -25,6 +27,8 @@ export interface BoardView {
   /** live: predictions from the manager; scheduled: from the offline cache; none: nothing known. */
   mode: 'live' | 'scheduled' | 'none';
   stopName?: LocalizedText;
+  /** The agency's abbreviations, for names that do not fit (panels/abbreviations/). */
+  abbreviations?: readonly (readonly [long: string, short: string])[];
   rows: BoardRow[];
   announcement?: Pick<AnnouncementData, 'text' | 'priority'>;
 }

@@ -23,6 +23,7 @@ import type { PanelProfile } from '../../shared';
 import { bilingual, drawHeader, drawSecondLanguage } from './bilingualSections';
 import { toGlass } from './glassPalette';
 import { drawableView, prepareProfile } from './profileRender';
+import { fitNames } from './destinationNames';
 
 interface Surface {
   ctx: CanvasRenderingContext2D;
@@ -61,8 +62,10 @@ export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): Q
   const layout = target?.layout ?? layoutFor(view.width, view.height);
   const width = target?.profile.width ?? view.width;
   const height = target?.profile.height ?? view.height;
-  const shown = bilingual(target ? drawableView(view, target.canDraw) : view, layout);
   const { ctx, painter } = surfaceFor(width, height);
+  const drawable = target ? drawableView(view, target.canDraw) : view;
+  const fitted = target ? fitNames(drawable, layout, painter, view.abbreviations ?? []) : drawable;
+  const shown = bilingual(fitted, layout);
   ctx.fillStyle = 'rgb(0,0,0)';
   ctx.fillRect(0, 0, width, height);
 

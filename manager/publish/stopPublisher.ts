@@ -22,6 +22,8 @@ export interface StopPublisherOptions {
   arrivalsPerStop: number;
   arrivalsWindowMinutes: number;
   scheduleHorizonHours: number;
+  /** Agency id sent to every sign (its abbreviation table). */
+  agency?: string;
 }
 
 export class StopPublisher {
@@ -106,6 +108,7 @@ export class StopPublisher {
         ...(stop ? { stopName: stop.name } : {}),
         timezone: stop?.timezone ?? 'UTC',
         panelProfile: sign.panelProfile,
+        ...(this.options.agency ? { agency: this.options.agency } : {}),
       },
       true,
     );
