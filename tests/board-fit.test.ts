@@ -167,11 +167,11 @@ describe.skipIf(!fs.existsSync(FEED))('the Halifax feed', () => {
       filter: (f) => ['stops.txt', 'trips.txt'].includes(f.name),
     });
     const table = (name: string) =>
-      parse(strFromU8(files[name]!), {
+      parse<Record<string, string>>(strFromU8(files[name]!), {
         columns: true,
         bom: true,
         skip_empty_lines: true,
-      }) as Record<string, string>[];
+      });
     const longest = (values: string[]) => Math.max(...values.map((v) => v.length));
     expect(longest(table('stops.txt').map((s) => s.stop_name ?? ''))).toBe(
       HALIFAX_LONGEST_STOP.length,
