@@ -1,11 +1,13 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
 import { benchCodec } from './codecBench';
 import { benchGtfs } from './gtfsBench';
+import { benchPanels } from './panelBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
+await benchPanels();
 benchCodec();
 benchGtfs();
 await benchSignStartup();
