@@ -12,9 +12,11 @@ import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
 import type { ManagerServices } from './services';
-import { AnnouncementStore } from './store/announcementStore';
-import { openManagerDatabase, type SqliteDatabase } from './store/database';
-import { SignRegistry } from './store/signRegistry';
+import { openSharedStore, type SharedStore } from './store/sharedStore';
+import { storeLocationFor } from './store/storeEngine';
+import { FeedSync } from './timetable/feedSync';
+import { openTimetableDatabase, type TimetableDatabase } from './timetable/timetableDatabase';
+import { TimetableOrigin } from './timetable/timetableOrigin';
 
 export interface ManagerEndpoints {
   httpUrl: string;
@@ -22,7 +24,9 @@ export interface ManagerEndpoints {
 }
 
 export class Manager {
-  private db: SqliteDatabase | undefined;
+  private store: SharedStore | undefined;
+  private db: TimetableDatabase | undefined;
+  private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
@@ -41,14 +45,17 @@ export class Manager {
     try {
       // A broken profile file stops the start with every problem named, before any sign is served.
       const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir, { requireFonts: false });
-      const db = openManagerDatabase(config.dataDir);
+      const store = await openSharedStore(storeLocationFor(config), { logger });
+      this.store = store;
+      logger.info(
+        { engine: store.engine, migrations: store.appliedMigrations },
+        'shared store ready',
+      );
+      const { signs, announcements } = store;
+      const db = openTimetableDatabase(config.dataDir);
       this.db = db;
       const schedule = new GtfsStore(db);
       schedule.init();
-      const signs = new SignRegistry(db);
-      signs.init();
-      const announcements = new AnnouncementStore(db);
-      announcements.init();
       const importer = new BackgroundImporter(db.name);
       const importFeed = async (bytes: Uint8Array, source: string) => {
         const summary = await importer.import(bytes, source);
@@ -56,8 +63,19 @@ export class Manager {
         logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
         return summary;
       };
+      const origin = new TimetableOrigin(db);
+      origin.init();
+      const feeds = new FeedSync({
+        versions: store.feedVersions,
+        origin,
+        buildTimetable: importFeed,
+        clock,
+        logger,
+      });
+      this.feeds = feeds;
+      await feeds.catchUp();
       if (config.gtfsPath && !schedule.hasSchedule()) {
-        await importFeed(fs.readFileSync(config.gtfsPath), config.gtfsPath);
+        await feeds.importNew(fs.readFileSync(config.gtfsPath), config.gtfsPath);
       }
 
       let brokerUrl = config.brokerUrl ?? '';
@@ -98,12 +116,13 @@ export class Manager {
       });
       this.publisher = publisher;
       publisher.start();
+      feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
 
       const services: ManagerServices = {
         clock,
         link,
         schedule,
-        importFeed,
+        importFeed: (bytes, source) => feeds.importNew(bytes, source),
         signs,
         announcements,
         publisher,
@@ -129,11 +148,14 @@ export class Manager {
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
+    await this.feeds?.stop();
     await this.publisher?.stop();
-    this.monitor?.stop();
+    await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
-    this.http = this.publisher = this.monitor = this.link = this.broker = this.db = undefined;
+    await this.store?.close();
+    this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.db = this.store = undefined;
   }
 }

@@ -3,8 +3,8 @@ import type { PanelProfile } from '../shared';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
-import type { AnnouncementStore } from './store/announcementStore';
-import type { SignRegistry } from './store/signRegistry';
+import type { AnnouncementRepository } from './store/announcementRepository';
+import type { SignRepository } from './store/signRepository';
 
 /** The parts HTTP handlers may use; built once by the Manager. */
 export interface ManagerServices {
@@ -12,10 +12,13 @@ export interface ManagerServices {
   clock: () => number;
   link: FleetLink;
   schedule: ScheduleSource;
-  /** Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one. */
+  /**
+   * Replaces the timetable off the event loop and records the feed for every
+   * manager; rejects with GtfsImportError, keeping the old one.
+   */
   importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
   /** Every panel profile the fleet may use, by id. */

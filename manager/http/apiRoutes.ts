@@ -18,15 +18,15 @@ function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
  * Characters of an announcement that some targeted sign cannot draw: the sign
  * shows a replacement, and the operator hears about it now.
  */
-function glyphWarnings(
+async function glyphWarnings(
   services: ManagerServices,
   target: AnnouncementTarget,
   texts: string[],
-): { profile: string; characters: string[]; message: string }[] {
+): Promise<{ profile: string; characters: string[]; message: string }[]> {
   const signs =
     'deviceId' in target
-      ? [services.signs.get(target.deviceId)].filter((s) => s !== undefined)
-      : services.signs.byStop(target.stopId);
+      ? [await services.signs.get(target.deviceId)].filter((s) => s !== undefined)
+      : await services.signs.byStop(target.stopId);
   const profiles = [...new Set(signs.map((s) => s.panelProfile))]
     .map((id) => services.panelProfiles.get(id))
     .filter((p) => p !== undefined);
@@ -47,7 +47,9 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   }));
 
   app.get('/api/signs', async () =>
-    services.signs.list().map((s) => summarizeSign(s, nowSeconds(), services.offlineAfterSeconds)),
+    (await services.signs.list()).map((s) =>
+      summarizeSign(s, nowSeconds(), services.offlineAfterSeconds),
+    ),
   );
 
   app.post('/api/signs', async (request, reply) => {
@@ -62,7 +64,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     if (services.schedule.hasSchedule() && !services.schedule.stop(stopId)) {
       return reply.code(422).send({ error: `stop ${stopId} is not in the imported schedule` });
     }
-    const sign = services.signs.register(deviceId, stopId, label, nowSeconds(), panelProfile);
+    const sign = await services.signs.register(deviceId, stopId, label, nowSeconds(), panelProfile);
     await services.publisher.signChanged(sign);
     return reply.code(201).send(summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds));
   });
@@ -70,7 +72,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.get<{ Params: { deviceId: string } }>(
     '/api/signs/:deviceId/frame.png',
     async (request, reply) => {
-      const png = services.signs.lastFrame(request.params.deviceId);
+      const png = await services.signs.lastFrame(request.params.deviceId);
       if (!png) return reply.code(404).send({ error: 'no frame received from this sign yet' });
       return reply.header('cache-control', 'no-store').type('image/png').send(png);
     },
@@ -82,10 +84,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
     const { target, text, priority, durationSeconds, startsAt, tts } = body.data;
-    if ('deviceId' in target && !services.signs.get(target.deviceId)) {
+    if ('deviceId' in target && !(await services.signs.get(target.deviceId))) {
       return reply.code(404).send({ error: `no sign ${target.deviceId} is registered` });
     }
-    if ('stopId' in target && services.signs.byStop(target.stopId).length === 0) {
+    if ('stopId' in target && (await services.signs.byStop(target.stopId)).length === 0) {
       return reply.code(404).send({ error: `no sign is registered at stop ${target.stopId}` });
     }
     const now = nowSeconds();
@@ -99,14 +101,14 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       ...(startsAt !== undefined ? { startsAt } : {}),
       ...(tts ? { tts } : {}),
     };
-    services.announcements.add(record);
+    await services.announcements.add(record);
     await services.publisher.announcementsChanged();
-    const warnings = glyphWarnings(services, target, [text.en, text.zh ?? '']);
+    const warnings = await glyphWarnings(services, target, [text.en, text.zh ?? '']);
     return reply.code(201).send(warnings.length > 0 ? { ...record, warnings } : record);
   });
 
   app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {
-    const record = services.announcements.withdraw(request.params.id);
+    const record = await services.announcements.withdraw(request.params.id);
     if (!record) return reply.code(404).send({ error: 'no such announcement' });
     await services.publisher.announcementsChanged();
     return record;

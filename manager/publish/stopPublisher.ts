@@ -7,14 +7,14 @@ import type { Logger } from 'pino';
 import { topics, type Arrival, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
-import type { AnnouncementStore } from '../store/announcementStore';
-import type { SignRecord, SignRegistry } from '../store/signRegistry';
+import { mostUrgent, type AnnouncementRepository } from '../store/announcementRepository';
+import type { SignRecord, SignRepository } from '../store/signRepository';
 
 export interface StopPublisherOptions {
   link: FleetLink;
   schedule: ScheduleSource;
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   /** Epoch milliseconds. */
   clock: () => number;
   logger: Logger;
@@ -91,9 +91,9 @@ export class StopPublisher {
   private async publishEverything(what: { configs: boolean }): Promise<void> {
     if (!this.options.link.connected) return;
     if (what.configs) {
-      for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+      for (const sign of await this.options.signs.list()) await this.publishConfig(sign);
     }
-    for (const stopId of this.options.signs.stopIds()) await this.publishStop(stopId);
+    for (const stopId of await this.options.signs.stopIds()) await this.publishStop(stopId);
     await this.publishAnnouncements();
   }
 
@@ -164,9 +164,9 @@ export class StopPublisher {
   private async publishAnnouncements(): Promise<void> {
     const { announcements, link } = this.options;
     const now = Math.floor(this.options.clock() / 1000);
-    for (const target of announcements.targets()) {
+    for (const target of await announcements.targets()) {
       const topic = announcementTopic(target);
-      const current = announcements.current(target, now);
+      const current = mostUrgent(await announcements.activeFor(target, now));
       const retainedId = current?.announcementId ?? '';
       if (this.retainedAnnouncements.get(topic) === retainedId) continue;
       if (current) {
