@@ -290,13 +290,30 @@ describe('renderBoard', () => {
     }
   });
 
-  it('shows a long info or a warning full panel, in white and amber', () => {
+  it('keeps the departures up for a long info or a warning: the notice pages along the status line', () => {
+    const plain = renderBoard(view({ language: 'en' }));
     const longInfo = { priority: 'info' as const, text: { en: EMERGENCY.text.en } };
-    const info = renderBoard(view({ language: 'en', announcement: longInfo }));
-    expect(count(info, rows[0]!.row, Colour.white)).toBeGreaterThan(30);
-    expect(count(info, layout.panel, Colour.yellow)).toBe(0);
+    const pagesSeen = new Set<string>();
+    for (let t = 0; t < 40; t += 4) {
+      const info = renderBoard(view({ language: 'en', now: NOW + t, announcement: longInfo }));
+      // Rows stay exactly as without the notice; only the status line changes.
+      const rowsNow = renderBoard(view({ language: 'en', now: NOW + t }));
+      expect(framesEqual(crop(info, layout.rowsArea), crop(rowsNow, layout.rowsArea))).toBe(true);
+      expect(count(info, layout.status.line, Colour.white)).toBeGreaterThan(30);
+      pagesSeen.add(Buffer.from(crop(info, layout.status.line).pixels).toString('base64'));
+    }
+    expect(pagesSeen.size).toBeGreaterThan(2); // the text moves on: it is paged, not cut
+    expect(count(plain, layout.rowsArea, Colour.yellow)).toBeGreaterThan(10);
     const warning = renderBoard(view({ announcement: { ...EMERGENCY, priority: 'warning' } }));
-    expect(count(warning, rows[0]!.row, Colour.amber)).toBeGreaterThan(30);
+    expect(count(warning, layout.status.line, Colour.amber)).toBeGreaterThan(30);
+    expect(count(warning, layout.rowsArea, Colour.yellow)).toBeGreaterThan(10);
+  });
+
+  it('shows a Chinese-only notice on the English page too', () => {
+    const zhOnly = { priority: 'info' as const, text: { en: '', zh: '电梯维修' } };
+    const en = renderBoard(view({ language: 'en', announcement: zhOnly }));
+    const none = renderBoard(view({ language: 'en' }));
+    expect(framesEqual(crop(en, layout.status.line), crop(none, layout.status.line))).toBe(false);
   });
 
   it('centres a message when nothing is known', () => {

@@ -73,7 +73,7 @@ function scheduledMarker({ view, layout, painter }: Board): string | null {
  * except that the scheduled marker stays, because times from the cache must
  * never look live.
  */
-function statusMessageRect(board: Board): Rect {
+export function statusMessageRect(board: Board): Rect {
   const { line } = board.layout.status;
   const marker = scheduledMarker(board);
   if (!marker) return line;

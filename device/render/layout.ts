@@ -93,6 +93,7 @@ export interface BoardLayout {
   languages: 'alternate' | 'both';
   /** Stop name line across the top, when the template has one. */
   header?: Rect;
+  notices: 'line' | 'alternate';
 }
 
 /** The geometry a panel profile's layout template gives (see shared/panelProfile.ts). */
@@ -104,6 +105,8 @@ export interface LayoutTemplate {
   clockWidth: number;
   languages?: 'alternate' | 'both';
   header?: boolean;
+  /** Where info and warnings go: a line (or lines) beside the departures, or pages of their own. */
+  notices?: 'line' | 'alternate';
 }
 
 function geometryFor(width: number, height: number): GeometryClass {
@@ -167,6 +170,7 @@ export function layoutFromTemplate(
     panel: { x: 0, y: 0, width, height },
     rowsArea: { x: 0, y: headerHeight, width, height: statusY - headerHeight },
     languages: both ? 'both' : 'alternate',
+    notices: g.notices ?? 'line',
     ...(g.header ? { header: { x: 0, y: 0, width, height: h } } : {}),
     rows,
     status: {

@@ -5,13 +5,8 @@
 import type { CanvasRenderingContext2D } from 'canvas';
 import { createCanvas } from 'canvas';
 import type { Board } from './boardSections';
-import {
-  drawAnnouncementPanel,
-  drawDepartures,
-  drawNoDepartures,
-  drawStatusLine,
-  placeAnnouncement,
-} from './boardSections';
+import { drawDepartures, drawNoDepartures, drawStatusLine } from './boardSections';
+import { drawNoticeLines, drawNoticePanel, placeNotice } from './noticePlacement';
 import type { BoardView } from './boardView';
 import type { IndexedFrame } from './frame';
 import { registerBoardFonts } from './fonts';
@@ -71,15 +66,18 @@ export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): Q
 
   const board: Board = { view: shown, layout, painter };
   if (layout.header) drawHeader(board);
-  const announcement = placeAnnouncement(board);
-  if (announcement.kind === 'panel') {
-    drawAnnouncementPanel(board, announcement.text, announcement.colour);
+  const notice = placeNotice(board);
+  if (notice.kind === 'panel') {
+    drawNoticePanel(board, notice.lines, notice.colour);
   } else {
+    // A notice on lines of its own leaves the rows above it to the departures.
+    const rowsBoard = notice.kind === 'lines' ? { ...board, layout: notice.layout } : board;
     if (shown.rows.length > 0) {
-      drawDepartures(board);
-      drawSecondLanguage(board);
-    } else drawNoDepartures(board);
-    drawStatusLine(board, announcement.kind === 'status' ? announcement.text : undefined);
+      drawDepartures(rowsBoard);
+      drawSecondLanguage(rowsBoard);
+    } else drawNoDepartures(rowsBoard);
+    if (notice.kind === 'lines') drawNoticeLines(board, notice.lines, notice.rects, notice.colour);
+    drawStatusLine(board, notice.kind === 'status' ? notice.text : undefined);
   }
   const result = quantizeRgba(ctx.getImageData(0, 0, width, height).data, width, height);
   return target ? { ...result, frame: toGlass(result.frame, target.palette) } : result;
