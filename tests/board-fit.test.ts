@@ -14,6 +14,7 @@ import { renderBoard } from '../device/render/renderBoard';
 import { shortenToFit } from '../device/render/shorten';
 import { TextPainter } from '../device/render/textPainter';
 import { ELLIPSIS } from '../device/render/wrap';
+import { HALIFAX_LONGEST_HEADSIGN, HALIFAX_LONGEST_STOP } from './helpers/halifaxNames';
 
 const ROOT = path.join(import.meta.dirname, '..');
 const profiles = loadAllPanelProfiles(path.join(ROOT, 'panels', 'profiles'));
@@ -24,13 +25,6 @@ const painter = new TextPainter(
   createCanvas(8, 8).getContext('2d'),
 );
 const NOW = Date.UTC(2025, 5, 3, 14, 0, 0) / 1000;
-
-/** The longest names of the Halifax feed (checked against the feed below when it is there). */
-export const HALIFAX_LONGEST_STOP = 'St Margarets Bay Rd After Governors Lake Dr (6186)';
-export const HALIFAX_LONGEST_HEADSIGN = [
-  '183',
-  '183 SPRINGFIELD EXPRESS VIA SACKVILLE TERMINAL',
-] as const;
 
 function row(route: string, en: string, minutes: number, zh?: string): BoardRow {
   return { route, headsign: zh ? { en, zh } : { en }, time: NOW + minutes * 60, realtime: true };

@@ -33,23 +33,22 @@ describe('glyph coverage', () => {
 
   it('shows the replacement on the glass, never the missing glyph', () => {
     const NOW = Date.UTC(2024, 5, 3, 6, 3, 20) / 1000;
-    const view = (headsign: string): BoardView =>
-      ({
-        width: 192,
-        height: 64,
-        language: 'zh',
-        now: NOW,
-        timezone: 'Asia/Hong_Kong',
-        mode: 'scheduled',
-        rows: [
-          {
-            route: '5X',
-            headsign: { en: headsign, zh: headsign },
-            time: NOW + 600,
-            realtime: false,
-          },
-        ],
-      });
+    const view = (headsign: string): BoardView => ({
+      width: 192,
+      height: 64,
+      language: 'zh',
+      now: NOW,
+      timezone: 'Asia/Hong_Kong',
+      mode: 'scheduled',
+      rows: [
+        {
+          route: '5X',
+          headsign: { en: headsign, zh: headsign },
+          time: NOW + 600,
+          realtime: false,
+        },
+      ],
+    });
     expect(
       framesEqual(renderBoard(view(`${LIFT}口站 🚧`), led), renderBoard(view('?口站'), led)),
     ).toBe(true);

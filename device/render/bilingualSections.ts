@@ -7,6 +7,7 @@ import type { Board } from './boardSections';
 import type { BoardView } from './boardView';
 import { Colour } from './frame';
 import type { BoardLayout } from './layout';
+import { shortenToFit } from './shorten';
 
 /**
  * A bilingual template always draws the Chinese page and adds the English
@@ -36,7 +37,12 @@ export function drawHeader({ view, layout, painter }: Board): void {
   const zh = view.stopName.zh?.trim();
   const en = view.stopName.en.trim();
   const name = zh && zh !== en ? `${zh}  ${en}` : en;
-  painter.draw(painter.truncate(name, rect.width, layout.fonts), rect, Colour.white, layout.fonts);
+  painter.draw(
+    shortenToFit(name, rect.width, painter, layout.fonts),
+    rect,
+    Colour.white,
+    layout.fonts,
+  );
 }
 
 /** English destinations under the Chinese ones; nothing when the row has no Chinese name. */
@@ -45,7 +51,7 @@ export function drawSecondLanguage({ view, layout, painter }: Board): void {
     const row = view.rows[i];
     const rect = slot.secondLine;
     if (!row || !rect || !row.headsign.zh?.trim()) return;
-    const text = painter.truncate(row.headsign.en.trim(), rect.width, layout.fonts);
+    const text = shortenToFit(row.headsign.en, rect.width, painter, layout.fonts);
     painter.draw(text, rect, Colour.grey, layout.fonts);
   });
 }

@@ -65,8 +65,10 @@ export function placeNotice(board: Board): NoticePlacement {
   const rowLines = layout.languages === 'both' ? 2 : 1;
   const spareRows = Math.floor(layout.rows.length * NOTICE_ROW_SHARE);
   if (spareRows >= 2) {
-    // A large board gives its bottom rows to the notice.
-    const lineCount = spareRows * rowLines;
+    // A large board gives as many of its bottom rows as the notice needs, up to half of them.
+    const all = wrapText(text, layout.width, everyLine, painter, fonts);
+    const rowsNeeded = Math.min(spareRows, Math.ceil(all.length / rowLines));
+    const lineCount = rowsNeeded * rowLines;
     const bottom = layout.rowsArea.y + layout.rowsArea.height;
     const top = bottom - lineCount * layout.lineHeight;
     const rects = Array.from({ length: lineCount }, (_, i) => ({
@@ -75,7 +77,6 @@ export function placeNotice(board: Board): NoticePlacement {
       width: layout.width,
       height: layout.lineHeight,
     }));
-    const all = wrapText(text, layout.width, everyLine, painter, fonts);
     const rows = layout.rows.filter((r) => r.row.y + r.row.height <= top);
     return {
       kind: 'lines',
