@@ -419,6 +419,7 @@ export class Sign {
       announcements: this.known.activeAnnouncements(now),
       now,
       timezone: view.timezone,
+      chineseScript: this.known.config?.chineseScript ?? 'simplified',
     };
   }
 

@@ -69,6 +69,13 @@ describe('the spoken board', () => {
     ]);
   });
 
+  it('says its own words in Traditional characters when the sign is set so; feed names as given', () => {
+    const [zh] = speakBoard({ ...BOARD, chineseScript: 'traditional' });
+    expect(zh!.text).toBe(
+      '本站，港湾道。5X路，開往机场，3分鐘，然後12分鐘。101路，開往中环，即將到站。通告：101线改经轩尼诗道',
+    );
+  });
+
   it('says timetable times as clock times, and says so', () => {
     const scheduled = speakBoard({
       ...BOARD,

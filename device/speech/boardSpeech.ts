@@ -6,6 +6,7 @@
 import type { AnnouncementData, LocalizedText } from '../../shared';
 import type { BoardRow } from '../render/boardView';
 import { clockText, minutesUntil } from '../render/textFormat';
+import { inScript, type ChineseScript } from '../render/traditional';
 
 export interface SpeechBoard {
   stopName?: LocalizedText | undefined;
@@ -16,6 +17,8 @@ export interface SpeechBoard {
   /** Epoch seconds. */
   now: number;
   timezone: string;
+  /** Script of the sign's own Chinese words; feed names are spoken as given. */
+  chineseScript?: ChineseScript;
 }
 
 export type SpokenLanguage = 'zh' | 'en';
@@ -78,28 +81,29 @@ export function speakBoard(board: SpeechBoard): Utterance[] {
   const groups = groupByRoute(board.rows);
   const zh: string[] = [];
   const en: string[] = [];
+  const own = (text: string): string => inScript(text, board.chineseScript ?? 'simplified');
   if (board.stopName) {
-    zh.push(`本站，${zhName(board.stopName)}。`);
+    zh.push(`${own('本站')}，${zhName(board.stopName)}。`);
     en.push(`This is ${board.stopName.en.trim()}.`);
   }
   if (groups.length === 0) {
-    zh.push('暂无班次信息。');
+    zh.push(own('暂无班次信息。'));
     en.push('No departures known.');
   } else if (board.mode === 'scheduled') {
-    zh.push('以下为时刻表时间。');
+    zh.push(own('以下为时刻表时间。'));
     en.push('Timetable times, not live.');
   }
   for (const g of groups) {
-    const zhTimes = g.rows.map((r) => zhTime(r, now, timezone)).join('，然后');
+    const zhTimes = g.rows.map((r) => own(zhTime(r, now, timezone))).join(own('，然后'));
     const enTimes = g.rows.map((r) => enTime(r, now, timezone)).join(', then ');
-    zh.push(`${g.route}路，开往${zhName(g.headsign)}，${zhTimes}。`);
+    zh.push(`${g.route}${own('路，开往')}${zhName(g.headsign)}，${zhTimes}。`);
     en.push(`Route ${g.route} to ${g.headsign.en.trim()}, ${enTimes}.`);
   }
   for (const a of board.announcements) {
     const zhText = spokenAnnouncement(a, 'zh');
     const enText = spokenAnnouncement(a, 'en');
     const urgent = a.priority === 'emergency';
-    if (zhText) zh.push(`${urgent ? '紧急通告' : '通告'}：${zhText}`);
+    if (zhText) zh.push(`${own(urgent ? '紧急通告' : '通告')}：${zhText}`);
     if (enText) en.push(`${urgent ? 'Emergency notice' : 'Notice'}: ${enText}`);
   }
   return [
