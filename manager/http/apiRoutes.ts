@@ -102,7 +102,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       ...(tts ? { tts } : {}),
     };
     await services.announcements.add(record);
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(target);
     const warnings = await glyphWarnings(services, target, [text.en, text.zh ?? '']);
     return reply.code(201).send(warnings.length > 0 ? { ...record, warnings } : record);
   });
@@ -110,7 +110,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {
     const record = await services.announcements.withdraw(request.params.id);
     if (!record) return reply.code(404).send({ error: 'no such announcement' });
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(record.target);
     return record;
   });
 
