@@ -5,7 +5,9 @@
 import type { Logger } from 'pino';
 import type { DeviceConfigData } from '../shared';
 import { brightnessAt, isNight } from './board/brightness';
-import { chooseView, rowsThatFit } from './board/chooseView';
+import { chooseView } from './board/chooseView';
+import { pageOfRows } from './board/paging';
+import { prepareProfile } from './render/profileRender';
 import { pageLanguageAt } from './board/pageClock';
 import type { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
@@ -45,6 +47,9 @@ export interface SignOptions {
 }
 
 export type SignMode = BoardView['mode'];
+
+/** A board pages through at most this many screens of departures. */
+const MAX_PAGES = 3;
 
 export interface SignState {
   mode: SignMode | null;
@@ -90,6 +95,8 @@ export class Sign {
   };
   private readonly onAmbient = (): void => void this.applyBrightness();
   private speechButton: SpeechButton | undefined;
+  /** Every departure chosen this second, beyond the page on the glass: the button reads them all. */
+  private upcoming: BoardView['rows'] = [];
   private readonly frames: FrameFlow;
   private readonly known: SignKnowledge;
   private readonly listeners: {
@@ -225,7 +232,9 @@ export class Sign {
     const nowMs = clock();
     const now = Math.floor(nowMs / 1000);
     const deviceConfig = this.known.config;
-    const limit = rowsThatFit(config.panelWidth, config.panelHeight);
+    // The profile's template pages through (or groups) up to this many departures.
+    const rowsShown = prepareProfile(config.profile).layout.rows.length;
+    const limit = rowsShown * MAX_PAGES;
     let view: BoardView;
     try {
       view = chooseView({
@@ -240,11 +249,16 @@ export class Sign {
         width: config.panelWidth,
         height: config.panelHeight,
         staleAfterSeconds: config.staleAfterSeconds,
+        rowLimit: limit,
       });
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
     }
+    const template = config.profile.layout;
+    this.upcoming = view.rows;
+    const paged = pageOfRows(view.rows, rowsShown, template.overflow, nowMs, template.pageSeconds);
+    view = { ...view, rows: paged.rows };
     const tables = this.options.abbreviations;
     const table = tables?.get(deviceConfig?.agency ?? 'default') ?? tables?.get('default');
     if (table) view = { ...view, abbreviations: table };
@@ -414,7 +428,7 @@ export class Sign {
     const now = Math.floor(this.options.clock() / 1000);
     return {
       stopName: view.stopName,
-      rows: view.rows,
+      rows: this.upcoming,
       mode: view.mode,
       announcements: this.known.activeAnnouncements(now),
       now,

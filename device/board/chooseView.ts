@@ -32,6 +32,8 @@ export interface ViewInputs {
   width: number;
   height: number;
   staleAfterSeconds: number;
+  /** Rows to choose, when the glass pages through more than it shows at once. */
+  rowLimit?: number;
 }
 
 /** Departure rows the renderer has room for; its layout table is the one source of truth. */
@@ -86,7 +88,7 @@ const hasZh = (text: LocalizedText | undefined): boolean => Boolean(text?.zh);
 
 export function chooseView(inputs: ViewInputs): BoardView {
   const { now, config, width, height } = inputs;
-  const limit = rowsThatFit(width, height);
+  const limit = inputs.rowLimit ?? rowsThatFit(width, height);
   let mode: BoardView['mode'] = 'none';
   let rows: BoardRow[] = [];
   if (config && inputs.lastArrivals && isLiveFresh(inputs)) {

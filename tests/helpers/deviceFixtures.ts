@@ -258,3 +258,15 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * Whether `shown` is one page of `all`: boards with more departures than rows
+ * page through them on the wall clock, so a test cannot know which page is up.
+ */
+export function isPageOf<T>(shown: T[], all: T[], perPage: number): boolean {
+  const same = (a: T[], b: T[]) => JSON.stringify(a) === JSON.stringify(b);
+  for (let at = 0; at < Math.max(1, all.length); at += perPage) {
+    if (same(shown, all.slice(at, at + perPage))) return true;
+  }
+  return false;
+}
