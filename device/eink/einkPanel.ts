@@ -171,7 +171,8 @@ export class EinkPanel implements Panel {
         this.lastFullMs = now;
         this.counters.fullRefreshes++;
       }
-      this.lastRefreshMs = now;
+      // Measured once the refresh is done: the panel's interval runs from the refresh itself.
+      this.lastRefreshMs = this.options.clock();
       this.paper = frame;
       if (this.pending === frame) this.pending = null;
       this.counters.framesSent++;
