@@ -1,6 +1,7 @@
 /**
  * The parts of a board, each drawn into its own rectangles of the layout:
- * departure rows, the "no departures" message, the status line and announcements.
+ * departure rows, the "no departures" message and the status line. Announcements are
+ * placed by noticePlacement.ts.
  */
 import type { BoardView } from './boardView';
 import { Colour } from './frame';
@@ -8,7 +9,6 @@ import type { Rect } from './frame';
 import type { BoardLayout } from './layout';
 import { clockText, departureTime, localized, pageStrings } from './textFormat';
 import type { TextPainter } from './textPainter';
-import { wrapText } from './wrap';
 
 export interface Board {
   view: BoardView;
@@ -100,36 +100,4 @@ export function drawStatusLine(board: Board, message?: string): void {
     painter.draw(name, status.label, COLOURS.stopName, fonts);
   }
   painter.draw(clockText(view.now, view.timezone), status.clock, COLOURS.clock, fonts, 'right');
-}
-
-export type AnnouncementPlacement =
-  | { kind: 'none' }
-  | { kind: 'status'; text: string }
-  | { kind: 'panel'; text: string; colour: number };
-
-/** Info that fits goes on the status line; anything longer or more urgent takes the panel. */
-export function placeAnnouncement(board: Board): AnnouncementPlacement {
-  const announcement = board.view.announcement;
-  if (!announcement) return { kind: 'none' };
-  const text = localized(announcement.text, board.view.language).replace(/\s+/g, ' ');
-  if (!text) return { kind: 'none' };
-  const fitsStatus = board.painter.fits(text, statusMessageRect(board).width, board.layout.fonts);
-  if (announcement.priority === 'info' && fitsStatus) return { kind: 'status', text };
-  const full = localized(announcement.text, board.view.language);
-  return { kind: 'panel', text: full, colour: PRIORITY_COLOUR[announcement.priority] };
-}
-
-export function drawAnnouncementPanel(
-  { layout, painter }: Board,
-  text: string,
-  colour: number,
-): void {
-  const slots = layout.announcementLines;
-  const width = layout.panel.width;
-  const lines = wrapText(text, width, slots.length, painter, layout.fonts);
-  const first = Math.floor((slots.length - lines.length) / 2);
-  lines.forEach((line, i) => {
-    const slot = slots[first + i];
-    if (slot) painter.draw(line, slot, colour, layout.fonts, 'center');
-  });
 }
