@@ -38,7 +38,7 @@ function rowsAt(t: number): BoardRow[] {
       const base = START / 1000 + r * 170 + k * 720;
       const next = base + Math.ceil((t - base) / 2880) * 2880;
       const drift = Math.round(25 * Math.sin((t / 20 + r * 3 + k) * 0.7));
-      rows.push({ route, headsign: { en, zh }, time: next + drift, realtime: true });
+      rows.push({ route, headsign: { en, zh }, time: next + drift, source: 'live' });
     }
   });
   return rows.filter((row) => row.time > t).sort((a, b) => a.time - b.time);

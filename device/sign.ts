@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { DeviceConfigData } from '../shared';
 import { brightnessAt, isNight } from './board/brightness';
 import { chooseView } from './board/chooseView';
+import { ClockWatch, type ClockState } from './board/clockWatch';
+import { CountdownHold } from './board/countdownHold';
 import { pageOfRows } from './board/paging';
 import { prepareProfile } from './render/profileRender';
 import { pageLanguageAt } from './board/pageClock';
@@ -44,6 +46,8 @@ export interface SignOptions {
   speaker?: Speaker;
   /** Abbreviation tables by agency id; "default" is used for an agency without one. */
   abbreviations?: ReadonlyMap<string, readonly (readonly [string, string])[]>;
+  /** Milliseconds from a monotonic source, to catch wall-clock jumps; defaults to performance.now. */
+  monotonic?: () => number;
 }
 
 export type SignMode = BoardView['mode'];
@@ -63,6 +67,7 @@ export interface SignState {
   rejected: Record<string, number>;
   /** Milliseconds from start() until the panel acknowledged the first frame. */
   firstFrameAfterMs: number | null;
+  clock: ClockState;
 }
 
 export class Sign {
@@ -98,6 +103,9 @@ export class Sign {
   /** Every departure chosen this second, beyond the page on the glass: the button reads them all. */
   private upcoming: BoardView['rows'] = [];
   private readonly frames: FrameFlow;
+  private readonly clockWatch: ClockWatch;
+  private readonly hold = new CountdownHold();
+  private clockState: ClockState = { synced: false };
   private readonly known: SignKnowledge;
   private readonly listeners: {
     [K in keyof ManagerLinkEvents]: (...args: ManagerLinkEvents[K]) => void;
@@ -113,6 +121,11 @@ export class Sign {
     });
     const known = new SignKnowledge(options.cache, options.logger);
     this.known = known;
+    this.clockWatch = new ClockWatch({
+      wall: options.clock,
+      monotonic: options.monotonic ?? (() => performance.now()),
+      policy: options.config.clockSync,
+    });
     this.listeners = {
       config: (c) => this.update('config', () => this.onConfig(c)),
       arrivals: (a) => this.update('arrivals', () => known.applyArrivals(a)),
@@ -127,6 +140,12 @@ export class Sign {
           known.clearAnnouncements(source);
           this.frames.uploadNextFrame();
         }),
+      heartbeat: (h, sentAt) =>
+        this.update('heartbeat', () => {
+          known.applyHeartbeat(h);
+          this.clockWatch.heard(sentAt);
+        }),
+      alerts: (a) => this.update('alerts', () => known.applyAlerts(a)),
       managerStatus: (m) =>
         this.update('manager status', () => {
           this.managerOnline = m.state === 'online';
@@ -221,6 +240,7 @@ export class Sign {
       },
       rejected: this.options.link.rejections(),
       firstFrameAfterMs: this.frames.firstFrameAfterMs(),
+      clock: this.clockState,
     };
   }
 
@@ -237,20 +257,35 @@ export class Sign {
     const limit = rowsShown * MAX_PAGES;
     let view: BoardView;
     try {
-      view = chooseView({
-        now,
-        config: deviceConfig,
-        connected: this.connected,
-        managerOnline: this.managerOnline,
-        lastArrivals: this.known.arrivals,
-        cachedDepartures: this.known.upcomingDepartures(now, limit),
-        announcements: this.known.activeAnnouncements(now),
-        language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
-        width: config.panelWidth,
-        height: config.panelHeight,
-        staleAfterSeconds: config.staleAfterSeconds,
-        rowLimit: limit,
-      });
+      const clockState = this.clockWatch.check();
+      if (clockState.synced !== this.clockState.synced) {
+        logger.info(
+          clockState,
+          clockState.synced ? 'clock trusted' : 'clock not trusted: showing clock times',
+        );
+        this.clockState = clockState;
+        this.publishStatus();
+      }
+      this.clockState = clockState;
+      view = this.hold.apply(
+        chooseView({
+          now,
+          config: deviceConfig,
+          lastArrivals: this.known.arrivals,
+          heartbeat: this.known.heartbeat,
+          cachedDepartures: this.known.upcomingDepartures(now, limit),
+          scheduleKnown: this.known.scheduleKnown(now),
+          announcements: this.known.activeAnnouncements(now),
+          agencyAlerts: this.known.agencyAlerts(),
+          language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
+          width: config.panelWidth,
+          height: config.panelHeight,
+          staleAfterSeconds: config.staleAfterSeconds,
+          predictionStaleSeconds: config.predictionStaleSeconds,
+          clockSynced: clockState.synced,
+          rowLimit: limit,
+        }),
+      );
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
@@ -343,6 +378,8 @@ export class Sign {
       rejected: this.options.link.rejections(),
       panel: this.panelStats(),
       ...(this.cabinet ? { cabinet: this.cabinet } : {}),
+      clock: this.clockState,
+      stopInFeed: this.known.config?.stopInFeed,
     });
     this.options.link.publishStatus(status).then(
       (sent) => {
@@ -434,6 +471,7 @@ export class Sign {
       now,
       timezone: view.timezone,
       chineseScript: this.known.config?.chineseScript ?? 'simplified',
+      clockSynced: view.clockSynced ?? true,
     };
   }
 

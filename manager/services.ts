@@ -1,6 +1,8 @@
 import type { GlyphCoverage } from '../panels/glyphCoverage';
 import type { PanelProfile } from '../shared';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
+import type { ArrivalBoards } from './realtime/arrivalBoards';
+import type { RealtimeService } from './realtime/realtimeService';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
 import type { AnnouncementRepository } from './store/announcementRepository';
@@ -14,9 +16,22 @@ export interface ManagerServices {
   schedule: ScheduleSource;
   /**
    * Replaces the timetable off the event loop and records the feed for every
-   * manager; rejects with GtfsImportError, keeping the old one.
+   * manager; rejects with GtfsImportError, keeping the old one (StopsDroppedError
+   * when the feed drops stops that signs use, unless forced).
    */
-  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
+  importFeed(
+    bytes: Uint8Array,
+    source: string,
+    options?: { force?: boolean },
+  ): Promise<ImportSummary>;
+  /** Warnings about the timetable's coverage and the realtime match rate, for health and console. */
+  timetableWarnings(): string[];
+  realtime: {
+    service: RealtimeService;
+    boards: ArrivalBoards;
+    /** A feed was taken in: send what changed. */
+    feedChanged(): Promise<void>;
+  };
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;

@@ -26,6 +26,7 @@ const topicIdField: Partial<Record<TopicKind, 'deviceId' | 'stopId'>> = {
   deviceConfig: 'deviceId',
   stopArrivals: 'stopId',
   stopSchedule: 'stopId',
+  stopAlerts: 'stopId',
 };
 
 /**

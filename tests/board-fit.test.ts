@@ -27,7 +27,7 @@ const painter = new TextPainter(
 const NOW = Date.UTC(2025, 5, 3, 14, 0, 0) / 1000;
 
 function row(route: string, en: string, minutes: number, zh?: string): BoardRow {
-  return { route, headsign: zh ? { en, zh } : { en }, time: NOW + minutes * 60, realtime: true };
+  return { route, headsign: zh ? { en, zh } : { en }, time: NOW + minutes * 60, source: 'live' };
 }
 
 /** The text before the ellipsis ends where a word of `full` ends. */

@@ -29,7 +29,9 @@ describe('loadDeviceConfig', () => {
       panelHeight: 64,
       reconnectMinMs: 1_000,
       reconnectMaxMs: 60_000,
-      staleAfterSeconds: 120,
+      staleAfterSeconds: 180,
+      predictionStaleSeconds: 90,
+      clockSync: 'manager',
       statusIntervalSeconds: 60,
       frameUploadIntervalSeconds: 300,
     });
@@ -39,7 +41,7 @@ describe('loadDeviceConfig', () => {
   it('reads numbers from the environment and lets overrides win', () => {
     const config = loadDeviceConfig(
       { ...minimal, STOPSIGN_PANEL_PROFILE: 'led-192x64-tricolour', STOPSIGN_BAUD_RATE: '115200' },
-      { panelProfile: 'led-128x32-mono', staleAfterSeconds: 30 },
+      { panelProfile: 'led-128x32-mono', staleAfterSeconds: 30, predictionStaleSeconds: 20 },
     );
     expect(config).toMatchObject({
       panelProfile: 'led-128x32-mono',

@@ -79,11 +79,11 @@ describe('sign with a live manager', () => {
     const current = view();
     // Four arrivals on three rows: the board pages through them.
     const expected = arrivalsData(0).arrivals;
-    const shown = (current?.rows ?? []).map((r) => [r.route, r.headsign.en, r.realtime]);
+    const shown = (current?.rows ?? []).map((r) => [r.route, r.headsign.en, r.source]);
     expect(
       isPageOf(
         shown,
-        expected.map((a) => [a.route, a.headsign.en, true]),
+        expected.map((a) => [a.route, a.headsign.en, 'live']),
         3,
       ),
       JSON.stringify(shown),

@@ -45,7 +45,7 @@ describe('glyph coverage', () => {
           route: '5X',
           headsign: { en: headsign, zh: headsign },
           time: NOW + 600,
-          realtime: false,
+          source: 'scheduled',
         },
       ],
     });

@@ -15,7 +15,7 @@ import type { BoardRow, BoardView } from '../device/render/boardView';
 import { frameToPng, pngToFrame } from '../device/render/png';
 import { prepareProfile } from '../device/render/profileRender';
 import { renderBoardWithStats } from '../device/render/renderBoard';
-import type { PanelProfile } from '../shared';
+import type { ArrivalSource, PanelProfile } from '../shared';
 import { HALIFAX_LONGEST_HEADSIGN, HALIFAX_LONGEST_STOP } from './helpers/halifaxNames';
 
 const ROOT = path.join(import.meta.dirname, '..');
@@ -33,12 +33,12 @@ const row = (
   en: string,
   zh: string,
   minutes: number,
-  realtime = true,
+  source: ArrivalSource = 'live',
 ): BoardRow => ({
   route,
   headsign: { en, zh },
   time: at(minutes),
-  realtime,
+  source,
 });
 
 const ROWS: BoardRow[] = [
@@ -50,7 +50,7 @@ const ROWS: BoardRow[] = [
   ),
   row('1', 'Spring Garden via Barrington', '春园路 经巴林顿街', 4),
   row('9B', '9B HERRING COVE VIA MUMFORD TERMINAL', '鲱鱼湾 经芒福德总站', 11),
-  row('7', 'Robie Street', '罗比街', 17, false),
+  row('7', 'Robie Street', '罗比街', 17, 'scheduled'),
   row('10', 'Westphal via Dartmouth Bridge Terminal', '韦斯特法尔', 23),
   row('1', 'Spring Garden via Barrington', '春园路 经巴林顿街', 26),
   row('183', HALIFAX_LONGEST_HEADSIGN[1], '斯普林菲尔德快线 经萨克维尔总站', 38),

@@ -19,10 +19,10 @@ const BOARD: SpeechBoard = {
   now: NOW,
   timezone: 'Asia/Hong_Kong',
   rows: [
-    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 200, realtime: true },
-    { route: '101', headsign: { en: 'Central', zh: '中环' }, time: NOW + 30, realtime: true },
-    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 740, realtime: true },
-    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 1400, realtime: true },
+    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 200, source: 'live' },
+    { route: '101', headsign: { en: 'Central', zh: '中环' }, time: NOW + 30, source: 'live' },
+    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 740, source: 'live' },
+    { route: '5X', headsign: { en: 'Airport', zh: '机场' }, time: NOW + 1400, source: 'live' },
   ],
   announcements: [
     {
@@ -81,7 +81,7 @@ describe('the spoken board', () => {
       ...BOARD,
       mode: 'scheduled',
       announcements: [],
-      rows: BOARD.rows.map((r) => ({ ...r, realtime: false })),
+      rows: BOARD.rows.map((r) => ({ ...r, source: 'scheduled' as const })),
     });
     expect(scheduled[0]!.text).toContain(
       '以下为时刻表时间。5X路，开往机场，14点6分，然后14点15分。',

@@ -92,6 +92,16 @@ export class InboundRouter {
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
         return emit('announcement', m.message.data, source);
       }
+      case 'stopAlerts': {
+        const m = decodeMessage(kind, payload, id);
+        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
+        return emit('alerts', m.message.data);
+      }
+      case 'managerHeartbeat': {
+        const m = decodeMessage(kind, payload);
+        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
+        return emit('heartbeat', m.message.data, m.message.sentAt);
+      }
       case 'managerStatus': {
         const m = decodeMessage(kind, payload);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);

@@ -5,7 +5,12 @@
 import type { CanvasRenderingContext2D } from 'canvas';
 import { createCanvas } from 'canvas';
 import type { Board } from './boardSections';
-import { drawDepartures, drawNoDepartures, drawStatusLine } from './boardSections';
+import {
+  drawDepartures,
+  drawNoDepartures,
+  drawNotice,
+  drawStatusLine,
+} from './boardSections';
 import { drawNoticeLines, drawNoticePanel, placeNotice } from './noticePlacement';
 import type { BoardView } from './boardView';
 import type { IndexedFrame } from './frame';
@@ -72,7 +77,8 @@ export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): Q
   } else {
     // A notice on lines of its own leaves the rows above it to the departures.
     const rowsBoard = notice.kind === 'lines' ? { ...board, layout: notice.layout } : board;
-    if (shown.rows.length > 0) {
+    if (shown.notice) drawNotice(rowsBoard);
+    else if (shown.rows.length > 0) {
       drawDepartures(rowsBoard);
       drawSecondLanguage(rowsBoard);
     } else drawNoDepartures(rowsBoard);

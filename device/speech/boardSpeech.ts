@@ -5,7 +5,7 @@
  */
 import type { AnnouncementData, LocalizedText } from '../../shared';
 import type { BoardRow } from '../render/boardView';
-import { clockText, minutesUntil } from '../render/textFormat';
+import { clockText, countdownMinutes } from '../render/textFormat';
 import { inScript, type ChineseScript } from '../render/traditional';
 
 export interface SpeechBoard {
@@ -19,6 +19,8 @@ export interface SpeechBoard {
   timezone: string;
   /** Script of the sign's own Chinese words; feed names are spoken as given. */
   chineseScript?: ChineseScript;
+  /** False when the sign cannot trust its clock: like the glass, it then says clock times. */
+  clockSynced?: boolean;
 }
 
 export type SpokenLanguage = 'zh' | 'en';
@@ -50,18 +52,35 @@ function groupByRoute(rows: BoardRow[]): RouteGroup[] {
 
 const zhName = (text: LocalizedText): string => text.zh?.trim() || text.en.trim();
 
-function zhTime(row: BoardRow, now: number, timezone: string): string {
-  if (!row.realtime) {
-    const [hour, minute] = clockText(row.time, timezone).split(':');
-    return `${Number(hour)}点${minute === '00' ? '整' : `${Number(minute)}分`}`;
+/** The countdown as the glass shows it (held, Arriving), or undefined for a clock time. */
+function spokenMinutes(row: BoardRow, board: SpeechBoard): number | undefined {
+  if (row.source !== 'live' || board.clockSynced === false) return undefined;
+  return row.heldMinutes ?? countdownMinutes(row.time, board.now);
+}
+
+function zhTime(row: BoardRow, board: SpeechBoard): string {
+  if (row.source === 'cancelled') return '已取消';
+  if (row.source === 'live' && row.atStop && board.clockSynced !== false) return '已到站';
+  const minutes = spokenMinutes(row, board);
+  if (minutes === undefined) {
+    const [hour, minute] = clockText(row.time, board.timezone).split(':');
+    const clock = `${Number(hour)}点${minute === '00' ? '整' : `${Number(minute)}分`}`;
+    // On a live board a timetable time is said to be one.
+    return row.source === 'scheduled' && board.mode === 'live' ? `计划${clock}` : clock;
   }
-  const minutes = minutesUntil(row.time, now);
   return minutes === 0 ? '即将到站' : `${minutes}分钟`;
 }
 
-function enTime(row: BoardRow, now: number, timezone: string): string {
-  if (!row.realtime) return `at ${clockText(row.time, timezone)}`;
-  const minutes = minutesUntil(row.time, now);
+function enTime(row: BoardRow, board: SpeechBoard): string {
+  if (row.source === 'cancelled') return 'cancelled';
+  if (row.source === 'live' && row.atStop && board.clockSynced !== false) return 'at the stop now';
+  const minutes = spokenMinutes(row, board);
+  if (minutes === undefined) {
+    const clock = `at ${clockText(row.time, board.timezone)}`;
+    return row.source === 'scheduled' && board.mode === 'live'
+      ? `${clock} by the timetable`
+      : clock;
+  }
   if (minutes === 0) return 'due now';
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
@@ -77,7 +96,6 @@ function spokenAnnouncement(
 }
 
 export function speakBoard(board: SpeechBoard): Utterance[] {
-  const { now, timezone } = board;
   const groups = groupByRoute(board.rows);
   const zh: string[] = [];
   const en: string[] = [];
@@ -92,10 +110,13 @@ export function speakBoard(board: SpeechBoard): Utterance[] {
   } else if (board.mode === 'scheduled') {
     zh.push(own('以下为时刻表时间。'));
     en.push('Timetable times, not live.');
+  } else if (board.rows.some((row) => row.source === 'live' && row.stale)) {
+    zh.push(own('实时信息未更新。'));
+    en.push('Live times are not updating.');
   }
   for (const g of groups) {
-    const zhTimes = g.rows.map((r) => own(zhTime(r, now, timezone))).join(own('，然后'));
-    const enTimes = g.rows.map((r) => enTime(r, now, timezone)).join(', then ');
+    const zhTimes = g.rows.map((r) => own(zhTime(r, board))).join(own('，然后'));
+    const enTimes = g.rows.map((r) => enTime(r, board)).join(', then ');
     zh.push(`${g.route}${own('路，开往')}${zhName(g.headsign)}，${zhTimes}。`);
     en.push(`Route ${g.route} to ${g.headsign.en.trim()}, ${enTimes}.`);
   }

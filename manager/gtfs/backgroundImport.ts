@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { GtfsImportError } from './errors';
+import { StopsDroppedError, type SignAtStop } from './feedChecks';
 import type { ImportJob, ImportOutcome } from './importWorker';
 import type { ImportSummary } from './types';
 
@@ -34,9 +35,18 @@ export class BackgroundImporter {
 
   constructor(private readonly dbPath: string) {}
 
-  /** Resolves with the summary once the new feed is committed; rejects with GtfsImportError. */
-  import(bytes: Uint8Array, source: string): Promise<ImportSummary> {
-    const next = this.queue.then(() => this.runWorker({ dbPath: this.dbPath, bytes, source }));
+  /**
+   * Resolves with the summary once the new feed is committed; rejects with
+   * GtfsImportError (StopsDroppedError when it would take signs' stops away).
+   */
+  import(
+    bytes: Uint8Array,
+    source: string,
+    guard: { signsInUse?: SignAtStop[]; force?: boolean } = {},
+  ): Promise<ImportSummary> {
+    const next = this.queue.then(() =>
+      this.runWorker({ dbPath: this.dbPath, bytes, source, ...guard }),
+    );
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -48,6 +58,7 @@ export class BackgroundImporter {
       worker.once('message', (outcome: ImportOutcome) => {
         settled = true;
         if (outcome.ok) resolve(outcome.summary);
+        else if (outcome.droppedSigns) reject(new StopsDroppedError(outcome.droppedSigns));
         else reject(new GtfsImportError(outcome.message));
       });
       worker.once('error', (err) => {

@@ -9,6 +9,7 @@ import { replaceFeed } from './feedWriter';
 import { parseGtfsZip } from './importer';
 import { readImportMeta } from './importMeta';
 import type { ImportMeta } from './importMeta';
+import type { ParsedFeed } from './parsedFeed';
 import { migrateGtfsSchema } from './schema';
 import type { ImportSummary, ScheduleSource, StopInfo } from './types';
 
@@ -61,10 +62,16 @@ export class GtfsStore implements ScheduleSource {
    * Replaces the stored feed with the one in the zip. Throws GtfsImportError
    * for a feed that cannot be used, in which case the previous one stays.
    */
-  importZip(bytes: Uint8Array, source: string): ImportSummary {
+  importZip(
+    bytes: Uint8Array,
+    source: string,
+    beforeCommit?: (feed: ParsedFeed) => void,
+  ): ImportSummary {
     this.ready();
     const started = performance.now();
     const { feed, warnings } = parseGtfsZip(bytes);
+    // The last word before anything is written, e.g. refusing a feed that drops signs' stops.
+    beforeCommit?.(feed);
     const meta: ImportMeta = {
       timezone: feed.timezone,
       maxDeparture: feed.maxDeparture,
@@ -98,6 +105,11 @@ export class GtfsStore implements ScheduleSource {
   summary(): ImportSummary | undefined {
     this.ready();
     return this.meta?.summary;
+  }
+
+  timezone(): string | undefined {
+    this.ready();
+    return this.meta?.timezone;
   }
 
   stop(stopId: string): StopInfo | undefined {

@@ -7,6 +7,7 @@ import {
   registerSignRequest,
   type AnnouncementTarget,
 } from '../../shared';
+import { StopsDroppedError } from '../gtfs/feedChecks';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
 
@@ -44,6 +45,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     brokerConnected: services.link.connected,
     rejectedMessages: services.link.rejections.snapshot(),
     schedule: services.schedule.summary() ?? null,
+    timetableWarnings: services.timetableWarnings(),
   }));
 
   app.get('/api/signs', async () =>
@@ -114,17 +116,33 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     return record;
   });
 
-  app.get('/api/gtfs', async () => services.schedule.summary() ?? null);
+  app.get('/api/gtfs', async () => {
+    const summary = services.schedule.summary();
+    return summary ? { ...summary, coverageWarnings: services.timetableWarnings() } : null;
+  });
 
   app.post('/api/gtfs', async (request, reply) => {
     if (!Buffer.isBuffer(request.body)) {
       return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
     }
+    const query = z
+      .object({
+        force: z.enum(['true', '1']).optional(),
+        /** What the summary names as the feed's origin, e.g. a file name. */
+        source: z.string().min(1).max(300).optional(),
+      })
+      .safeParse(request.query);
+    if (!query.success) return badRequest(reply, query.error);
     try {
-      const summary = await services.importFeed(request.body, 'upload');
+      const summary = await services.importFeed(request.body, query.data.source ?? 'upload', {
+        force: query.data.force !== undefined,
+      });
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
     } catch (err) {
+      if (err instanceof StopsDroppedError) {
+        return reply.code(409).send({ error: err.message, signs: err.signs });
+      }
       // The previous timetable stays in place; the operator gets the reason.
       return reply.code(422).send({ error: (err as Error).message });
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ManagerServices } from '../services';
+import { registerRealtimeRoutes } from '../realtime/realtimeRoutes';
 import { registerApiRoutes } from './apiRoutes';
 
 const consoleHtml = new URL('./console/index.html', import.meta.url);
@@ -33,13 +34,19 @@ export class HttpServer {
       void reply.code(code).send({ error: error.message });
     });
     app.addContentTypeParser(
-      ['application/zip', 'application/octet-stream'],
+      [
+        'application/zip',
+        'application/octet-stream',
+        'application/x-protobuf',
+        'application/vnd.google.protobuf',
+      ],
       { parseAs: 'buffer', bodyLimit: GTFS_UPLOAD_LIMIT },
       (_request, body, done) => done(null, body),
     );
     const page = fs.readFileSync(consoleHtml, 'utf8');
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
     registerApiRoutes(app, this.options.services);
+    registerRealtimeRoutes(app, this.options.services);
     await app.listen({ host: this.options.host, port: this.options.port });
     this.app = app;
     const { port } = app.server.address() as AddressInfo;

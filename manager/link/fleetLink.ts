@@ -34,6 +34,8 @@ export interface FleetLinkOptions {
   version: string;
   startedAt: number;
   logger: Logger;
+  /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
+  clock?: () => number;
 }
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
@@ -108,13 +110,33 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     data: DataInputOf<K>,
     retain: boolean,
   ): Promise<void> {
-    const payload = encodeMessage(kind, data);
+    const payload = encodeMessage(kind, data, { sentAt: this.now() });
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
+  async publishVolatile<K extends TopicKind>(
+    kind: K,
+    topic: string,
+    data: DataInputOf<K>,
+  ): Promise<void> {
+    await this.requireClient().publishAsync(
+      topic,
+      encodeMessage(kind, data, { sentAt: this.now() }),
+      {
+        qos: 0,
+        retain: false,
+      },
+    );
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
     await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true });
+  }
+
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
   }
 
   private requireClient(): MqttClient {

@@ -40,6 +40,7 @@ export function configData(overrides: Partial<DeviceConfigData> = {}): DeviceCon
     stopId: STOP_ID,
     stopName: { en: 'Harbour Road', zh: '港湾道' },
     timezone: 'Asia/Hong_Kong',
+    stopInFeed: true,
     pageSeconds: 5,
     brightness: { day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' },
     volume: { day: 70, night: 35 },
@@ -77,7 +78,7 @@ export function arrivalsData(generatedAt: number, minutes = [2, 7, 12, 20]): Arr
       headsign: { en: 'Airport', zh: '機場' },
       time: generatedAt + m * 60,
       scheduledTime: generatedAt + m * 60,
-      realtime: true,
+      source: 'live' as const,
     })),
   };
 }
@@ -192,6 +193,8 @@ export interface BuildSignOptions {
   config?: DeviceConfigOverrides;
   poleIo?: PoleIo;
   speaker?: Speaker;
+  /** Epoch milliseconds; the real clock unless a test moves time itself. */
+  clock?: () => number;
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
@@ -234,7 +237,7 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     panel,
     logger,
     scheduler,
-    clock: () => Date.now(),
+    clock: options.clock ?? (() => Date.now()),
     render: options.render ?? testRender,
     ...(options.poleIo ? { poleIo: options.poleIo } : {}),
     ...(options.speaker ? { speaker: options.speaker } : {}),
