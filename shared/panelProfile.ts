@@ -80,7 +80,17 @@ const layout = z.object({
   lineHeight: px(512),
   /** Departure rows: route | destination | time. */
   routeWidth: px(4096),
-  timeWidth: px(4096),
+  /**
+   * Least width of the time column. The sign measures the column with the
+   * profile's fonts to hold its widest countdown or clock time (and a route's
+   * second time where rows are grouped), so this is only needed to reserve more.
+   */
+  timeWidth: px(4096).optional(),
+  /**
+   * Least width a destination keeps when a wide time ("Cancelled") takes room
+   * from it; three lines' height when unset (see leastDestinationWidth).
+   */
+  minDestinationWidth: px(4096).optional(),
   gutter: z.number().int().min(0).max(256),
   clockWidth: px(4096),
   /** alternate: one language per page; both: each row shows Chinese over English. */
@@ -161,6 +171,14 @@ const boardGpio = z
   .partial()
   .default({});
 
+/** A destination keeps at least three lines' height of width: a word or two stays readable. */
+export function leastDestinationWidth(layout: {
+  lineHeight: number;
+  minDestinationWidth?: number | undefined;
+}): number {
+  return layout.minDestinationWidth ?? 3 * layout.lineHeight;
+}
+
 export const panelProfileSchema = z
   .object({
     id: panelProfileId,
@@ -201,6 +219,7 @@ export const panelProfileSchema = z
       problem(['refresh', 'temperatureC'], 'minimum must be below maximum');
     }
     const { lineHeight, routeWidth, timeWidth, gutter, clockWidth } = p.layout;
+    const leastDestination = leastDestinationWidth(p.layout);
     const fonts = p.fonts[String(lineHeight)];
     if (!fonts) problem(['fonts'], `no fonts for the layout's ${lineHeight} px lines`);
     for (const [size, set] of Object.entries(p.fonts)) {
@@ -222,7 +241,9 @@ export const panelProfileSchema = z
     if ((rowLines + fixedLines) * lineHeight > p.height) {
       problem(['layout', 'lineHeight'], `not even one departure row fits ${p.height} px`);
     }
-    if (routeWidth + timeWidth + 2 * gutter + lineHeight > p.width) {
+    // The time column's measured width is known only once the fonts are loaded;
+    // the least destination width must fit beside the route in any case.
+    if (routeWidth + (timeWidth ?? 0) + 2 * gutter + leastDestination > p.width) {
       problem(
         ['layout'],
         `route and time columns leave no room for a destination on ${p.width} px`,

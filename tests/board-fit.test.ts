@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { loadAbbreviationTables, loadAllPanelProfiles } from '../panels/catalog';
 import { groupByRoute, pageOfRows } from '../device/board/paging';
 import type { BoardRow, BoardView } from '../device/render/boardView';
-import { abbreviate, fitNames, withoutRoutePrefix } from '../device/render/destinationNames';
+import {
+  abbreviate,
+  fitDestination,
+  fitStopName,
+  withoutRoutePrefix,
+} from '../device/render/destinationNames';
 import { framesEqual } from '../device/render/frame';
 import { prepareProfile } from '../device/render/profileRender';
 import { renderBoard } from '../device/render/renderBoard';
@@ -84,8 +89,9 @@ describe('names that fit', () => {
         stopName: { en: HALIFAX_LONGEST_STOP },
         rows: [row(HALIFAX_LONGEST_HEADSIGN[0], HALIFAX_LONGEST_HEADSIGN[1], 4)],
       } as BoardView;
-      const fitted = fitNames(view, layout, painter, halifax);
-      const name = fitted.rows[0]!.headsign.en;
+      const width = layout.rows[0]!.destination.width;
+      const [route, headsign] = HALIFAX_LONGEST_HEADSIGN;
+      const name = fitDestination(headsign, route, width, halifax, painter, layout.fonts);
       const full = abbreviate(HALIFAX_LONGEST_HEADSIGN[1].slice(4), halifax);
       expect(name.startsWith('SPRI'), `${profile.id}: ${name}`).toBe(true);
       expect(painter.width(name, layout.fonts)).toBeLessThanOrEqual(
@@ -100,7 +106,7 @@ describe('names that fit', () => {
       if (name !== full && firstWordFits)
         expect(endsAtWord(name, full), `${profile.id}: ${name}`).toBe(true);
       if (!firstWordFits) expect(name.endsWith(ELLIPSIS)).toBe(true);
-      const stop = fitted.stopName!.en;
+      const stop = fitStopName(view, layout, painter, halifax).stopName!.en;
       expect(painter.width(stop, layout.fonts)).toBeLessThanOrEqual(layout.status.label.width);
     }
   });
@@ -144,7 +150,7 @@ describe('more departures than rows', () => {
 
   it('or groups by route: each route once, with its next times', () => {
     const grouped = groupByRoute(rows);
-    expect(grouped.map((r) => [r.route, r.later])).toEqual([
+    expect(grouped.map((r) => [r.route, r.later?.map((l) => l.time)])).toEqual([
       ['1', [NOW + 9 * 60]],
       ['7', [NOW + 19 * 60]],
       ['9A', []],

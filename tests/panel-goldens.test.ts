@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAbbreviationTables, loadAllPanelProfiles } from '../panels/catalog';
-import { pageOfRows } from '../device/board/paging';
+import { groupByRoute, pageOfRows } from '../device/board/paging';
 import { renderPaperPng } from '../device/eink/paperPng';
 import { renderGlassPng } from '../device/panel/glassPng';
 import type { BoardRow, BoardView } from '../device/render/boardView';
@@ -57,6 +57,18 @@ const ROWS: BoardRow[] = [
   row('9B', '9B HERRING COVE VIA MUMFORD TERMINAL', '鲱鱼湾 经芒福德总站', 44),
 ];
 
+const WORD_ROWS: BoardRow[] = [
+  { ...row('1', 'Spring Garden via Barrington', '春园路 经巴林顿街', 0), stopsAway: 1 },
+  { ...row('9B', '9B HERRING COVE VIA MUMFORD TERMINAL', '鲱鱼湾 经芒福德总站', 1), atStop: true },
+  row('7', 'Robie Street', '罗比街', 9, 'cancelled'),
+];
+
+const MARK_ROWS: BoardRow[] = [
+  { ...row('1', 'Spring Garden via Barrington', '春园路 经巴林顿街', 3), stopsAway: 12 },
+  row('7', 'Robie Street', '罗比街', 17, 'scheduled'),
+  { ...row('10', 'Westphal via Dartmouth Bridge Terminal', '韦斯特法尔', 23), crowding: 'full' },
+];
+
 function boardView(profile: PanelProfile, language: 'zh' | 'en', rows: BoardRow[]): BoardView {
   return {
     width: profile.width,
@@ -93,6 +105,24 @@ const CASES: Record<string, (p: PanelProfile) => BoardView> = {
       },
     },
   }),
+  // The status words wider than the time column: full where the row has room.
+  'words-zh': (p) => boardView(p, 'zh', WORD_ROWS),
+  'words-en': (p) => boardView(p, 'en', WORD_ROWS),
+  // What the vehicle and the timetable add to a row: stops away, sched, crowding.
+  'marks-zh': (p) => boardView(p, 'zh', MARK_ROWS),
+  'marks-en': (p) => boardView(p, 'en', MARK_ROWS),
+  // Stale live times, in a sign set to Traditional: the status line is the sign's own words.
+  'stale-traditional-zh': (p) => ({
+    ...boardView(p, 'zh', [{ ...ROWS[1]!, stale: true }, { ...ROWS[2]!, stale: true }, ROWS[3]!]),
+    chineseScript: 'traditional',
+  }),
+  'first-bus-en': (p) => ({
+    ...boardView(p, 'en', []),
+    notice: { kind: 'first-bus', time: at(15 * 60 + 25), tomorrow: true },
+  }),
+  // Next two times per route (what group-by-route templates do with more departures than rows).
+  'grouped-zh': (p) => boardView(p, 'zh', groupByRoute(ROWS)),
+  'grouped-en': (p) => boardView(p, 'en', groupByRoute(ROWS)),
   'paged-en': (p) => {
     const layout = prepareProfile(p).layout;
     const { rows } = pageOfRows(

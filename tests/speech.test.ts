@@ -92,6 +92,67 @@ describe('the spoken board', () => {
   });
 });
 
+describe('the spoken countdown grammar', () => {
+  const mixed: SpeechBoard = {
+    ...BOARD,
+    announcements: [],
+    rows: [
+      // The glass holds 4 min against a jump to 5 (see CountdownHold): the voice says the same.
+      {
+        route: '5X',
+        headsign: { en: 'Airport', zh: '机场' },
+        time: NOW + 305,
+        source: 'live',
+        heldMinutes: 4,
+      },
+      {
+        route: '5X',
+        headsign: { en: 'Airport', zh: '机场' },
+        time: NOW + 900,
+        source: 'scheduled',
+      },
+      {
+        route: '101',
+        headsign: { en: 'Central', zh: '中环' },
+        time: NOW + 60,
+        source: 'live',
+        atStop: true,
+      },
+      {
+        route: '101',
+        headsign: { en: 'Central', zh: '中环' },
+        time: NOW + 600,
+        source: 'cancelled',
+      },
+    ],
+  };
+
+  it('says what the glass shows: held minutes, timetable times marked, boarding, cancelled', () => {
+    const [zh, en] = speakBoard(mixed);
+    expect(zh!.text).toBe(
+      '本站，港湾道。5X路，开往机场，4分钟，然后计划14点18分。101路，开往中环，已到站，然后已取消。',
+    );
+    expect(en!.text).toBe(
+      'This is Harbour Road. Route 5X to Airport, 4 minutes, then at 14:18 by the timetable. Route 101 to Central, at the stop now, then cancelled.',
+    );
+  });
+
+  it('says live times are not updating when they are stale, and clock times without a trusted clock', () => {
+    const stale = speakBoard({
+      ...BOARD,
+      announcements: [],
+      rows: [{ ...BOARD.rows[0]!, stale: true }],
+    });
+    expect(stale[0]!.text).toContain('实时信息未更新。5X路，开往机场，3分钟。');
+    expect(stale[1]!.text).toContain(
+      'Live times are not updating. Route 5X to Airport, 3 minutes.',
+    );
+    const unsynced = speakBoard({ ...BOARD, announcements: [], clockSynced: false });
+    expect(unsynced[1]!.text).toContain('Route 5X to Airport, at 14:06, then at 14:15.');
+    expect(unsynced[0]!.text).toContain('5X路，开往机场，14点6分，然后14点15分。');
+  });
+});
+
 describe('speaking through espeak-ng', () => {
   it('produces real speech of a plausible length, slower on request', async () => {
     const temp = tempDir();

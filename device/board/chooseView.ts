@@ -220,6 +220,7 @@ export function chooseView(inputs: ViewInputs): BoardView {
     clockSynced: inputs.clockSynced,
   };
   if (stopName) view.stopName = stopName;
+  if (config?.chineseScript) view.chineseScript = config.chineseScript;
   if (notice) view.notice = notice;
   if (announcement) view.announcement = announcement;
   return view;

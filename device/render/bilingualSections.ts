@@ -1,7 +1,8 @@
 /**
  * The parts only large templates have: a header line with the stop's name,
- * and bilingual rows (Chinese destination over English), which e-paper needs
- * because it cannot flip language pages every few seconds.
+ * and bilingual pages (Chinese over English on every row, drawn by
+ * departureRows.ts), which e-paper needs because it cannot flip language pages
+ * every few seconds.
  */
 import type { Board } from './boardSections';
 import type { BoardView } from './boardView';
@@ -43,15 +44,4 @@ export function drawHeader({ view, layout, painter }: Board): void {
     Colour.white,
     layout.fonts,
   );
-}
-
-/** English destinations under the Chinese ones; nothing when the row has no Chinese name. */
-export function drawSecondLanguage({ view, layout, painter }: Board): void {
-  layout.rows.forEach((slot, i) => {
-    const row = view.rows[i];
-    const rect = slot.secondLine;
-    if (!row || !rect || !row.headsign.zh?.trim()) return;
-    const text = shortenToFit(row.headsign.en, rect.width, painter, layout.fonts);
-    painter.draw(text, rect, Colour.grey, layout.fonts);
-  });
 }

@@ -6,7 +6,7 @@
 import type { BoardView } from './boardView';
 import type { FontSet } from './fonts';
 import type { BoardLayout } from './layout';
-import { shortenToFit } from './shorten';
+import { shortenAtWord, shortenToFit } from './shorten';
 import type { TextPainter } from './textPainter';
 
 export type AbbreviationTable = readonly (readonly [long: string, short: string])[];
@@ -48,42 +48,54 @@ export function destinationFor(
   return abbreviate(name, table);
 }
 
+/** A destination in `width`: route prefix dropped, abbreviated if needed, then shortened at a word. */
+export function fitDestination(
+  headsign: string,
+  route: string,
+  width: number,
+  table: AbbreviationTable,
+  painter: TextPainter,
+  fonts: FontSet,
+): string {
+  const name = destinationFor(headsign, route, width, table, painter, fonts);
+  return shortenToFit(name, width, painter, fonts);
+}
+
+/** As fitDestination, but null where only a cut inside a word would fit. */
+export function fitDestinationAtWord(
+  headsign: string,
+  route: string,
+  width: number,
+  table: AbbreviationTable,
+  painter: TextPainter,
+  fonts: FontSet,
+): string | null {
+  const name = destinationFor(headsign, route, width, table, painter, fonts);
+  return shortenAtWord(name, width, painter, fonts);
+}
+
 /**
- * Every destination and the stop name of the view made to fit their columns:
- * route prefix dropped, abbreviated if needed, then shortened at a word.
+ * The stop name made to fit the status line: abbreviated if it must be, then
+ * shortened at a word. (Destinations are fitted where they are drawn, in the
+ * width the row's time and mark leave them.)
  */
-export function fitNames(
+export function fitStopName(
   view: BoardView,
   layout: BoardLayout,
   painter: TextPainter,
   table: AbbreviationTable,
 ): BoardView {
+  if (!view.stopName) return view;
   const fonts = layout.fonts;
-  const rows = view.rows.map((row, i) => {
-    const width = (layout.rows[i] ?? layout.rows[0])?.destination.width ?? layout.width;
-    const fit = (name: string): string =>
-      shortenToFit(
-        destinationFor(name, row.route, width, table, painter, fonts),
-        width,
-        painter,
-        fonts,
-      );
-    const headsign = { ...row.headsign, en: fit(row.headsign.en) };
-    if (row.headsign.zh !== undefined) headsign.zh = fit(row.headsign.zh);
-    return { ...row, headsign };
-  });
-  const out: BoardView = { ...view, rows };
-  if (view.stopName) {
-    const width = layout.status.label.width;
-    const fit = (name: string): string =>
-      shortenToFit(
-        painter.fits(name, width, fonts) ? name : abbreviate(name, table),
-        width,
-        painter,
-        fonts,
-      );
-    out.stopName = { ...view.stopName, en: fit(view.stopName.en) };
-    if (view.stopName.zh !== undefined) out.stopName.zh = fit(view.stopName.zh);
-  }
-  return out;
+  const width = layout.status.label.width;
+  const fit = (name: string): string =>
+    shortenToFit(
+      painter.fits(name, width, fonts) ? name : abbreviate(name, table),
+      width,
+      painter,
+      fonts,
+    );
+  const stopName = { ...view.stopName, en: fit(view.stopName.en) };
+  if (view.stopName.zh !== undefined) stopName.zh = fit(view.stopName.zh);
+  return { ...view, stopName };
 }

@@ -3,6 +3,7 @@
  * layoutFor() turning a size into rectangles. Tests and tools crop frames with
  * these same rectangles, so layout and checks cannot drift apart.
  */
+import { leastDestinationWidth } from '../../shared';
 import type { Rect } from './frame';
 import type { FontSet } from './fonts';
 import { FONTS_16, FONTS_16_CONDENSED } from './fonts';
@@ -66,8 +67,10 @@ export interface RowLayout {
   route: Rect;
   destination: Rect;
   time: Rect;
-  /** Bilingual templates: the English destination under the Chinese one. */
+  /** Bilingual templates: the English destination under the Chinese one, */
   secondLine?: Rect;
+  /** and the English time under the Chinese time. */
+  secondTime?: Rect;
 }
 
 export interface StatusLayout {
@@ -94,6 +97,12 @@ export interface BoardLayout {
   /** Stop name line across the top, when the template has one. */
   header?: Rect;
   notices: 'line' | 'alternate';
+  /**
+   * A time wider than its column ("Cancelled", a grouped row's two times) takes
+   * room from its own row's destination, down to this width, before it falls back
+   * to its compact form.
+   */
+  minDestinationWidth: number;
 }
 
 /** The geometry a panel profile's layout template gives (see shared/panelProfile.ts). */
@@ -107,6 +116,8 @@ export interface LayoutTemplate {
   header?: boolean;
   /** Where info and warnings go: a line (or lines) beside the departures, or pages of their own. */
   notices?: 'line' | 'alternate';
+  /** Least width a destination keeps when a wide time takes room from it; 3 lines' height if unset. */
+  minDestinationWidth?: number;
 }
 
 function geometryFor(width: number, height: number): GeometryClass {
@@ -131,7 +142,10 @@ function rowLayout(g: LayoutTemplate, width: number, y: number, both: boolean): 
     destination: { x: destinationX, y, width: destinationWidth, height: h },
     time: { x: timeX, y, width: g.timeWidth, height: h },
     ...(both
-      ? { secondLine: { x: destinationX, y: y + h, width: destinationWidth, height: h } }
+      ? {
+          secondLine: { x: destinationX, y: y + h, width: destinationWidth, height: h },
+          secondTime: { x: timeX, y: y + h, width: g.timeWidth, height: h },
+        }
       : {}),
   };
 }
@@ -171,6 +185,7 @@ export function layoutFromTemplate(
     rowsArea: { x: 0, y: headerHeight, width, height: statusY - headerHeight },
     languages: both ? 'both' : 'alternate',
     notices: g.notices ?? 'line',
+    minDestinationWidth: leastDestinationWidth(g),
     ...(g.header ? { header: { x: 0, y: 0, width, height: h } } : {}),
     rows,
     status: {

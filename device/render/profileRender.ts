@@ -3,14 +3,16 @@
  * the layout its template gives, its fonts, its glass palette, and which
  * characters its fonts can draw.
  */
-import { registerFont } from 'canvas';
+import { createCanvas, registerFont } from 'canvas';
 import * as fontkit from 'fontkit';
 import { GlyphCoverage, replaceMissing } from '../../panels/glyphCoverage';
-import type { PanelProfile } from '../../shared';
+import { leastDestinationWidth, type PanelProfile } from '../../shared';
 import type { BoardView } from './boardView';
 import type { FontSet } from './fonts';
 import { glassPalette, type GlassPalette } from './glassPalette';
 import { layoutFromTemplate, type BoardLayout } from './layout';
+import { measureTimeColumn } from './timeColumn';
+import { TextPainter } from './textPainter';
 
 export interface PreparedProfile {
   profile: PanelProfile;
@@ -41,6 +43,23 @@ function registerProfileFonts(profile: PanelProfile): void {
   }
 }
 
+/**
+ * The time column, measured to hold the profile's widest countdown or clock
+ * time (at least the template's own width, when it names one), but never so
+ * wide that the destination keeps less than its least width.
+ */
+function timeColumnWidth(profile: PanelProfile, fonts: FontSet): number {
+  const t = profile.layout;
+  const measurer = new TextPainter(
+    createCanvas(1, 1).getContext('2d'),
+    createCanvas(1, 1).getContext('2d'),
+  );
+  const measure = (text: string): number => measurer.width(text, fonts);
+  const needed = Math.max(t.timeWidth ?? 0, measureTimeColumn(measure));
+  const most = profile.width - t.routeWidth - 2 * t.gutter - leastDestinationWidth(t);
+  return Math.max(1, Math.min(needed, most));
+}
+
 export function prepareProfile(profile: PanelProfile): PreparedProfile {
   let ready = prepared.get(profile);
   if (ready) return ready;
@@ -52,7 +71,12 @@ export function prepareProfile(profile: PanelProfile): PreparedProfile {
   const fonts: FontSet = { latin: panelFonts.latin, cjk: panelFonts.cjk };
   ready = {
     profile,
-    layout: layoutFromTemplate(template, fonts, profile.width, profile.height),
+    layout: layoutFromTemplate(
+      { ...template, timeWidth: timeColumnWidth(profile, fonts) },
+      fonts,
+      profile.width,
+      profile.height,
+    ),
     palette: glassPalette(profile.colour),
     canDraw: (grapheme) => coverage.drawable(grapheme, panelFonts),
   };

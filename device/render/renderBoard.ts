@@ -5,12 +5,8 @@
 import type { CanvasRenderingContext2D } from 'canvas';
 import { createCanvas } from 'canvas';
 import type { Board } from './boardSections';
-import {
-  drawDepartures,
-  drawNoDepartures,
-  drawNotice,
-  drawStatusLine,
-} from './boardSections';
+import { drawNoDepartures, drawNotice, drawStatusLine } from './boardSections';
+import { drawDepartures, planRow, type LinePlan } from './departureRows';
 import { drawNoticeLines, drawNoticePanel, placeNotice } from './noticePlacement';
 import type { BoardView } from './boardView';
 import type { IndexedFrame } from './frame';
@@ -20,10 +16,10 @@ import type { QuantizeResult } from './quantize';
 import { quantizeRgba } from './quantize';
 import { TextPainter } from './textPainter';
 import type { PanelProfile } from '../../shared';
-import { bilingual, drawHeader, drawSecondLanguage } from './bilingualSections';
+import { bilingual, drawHeader } from './bilingualSections';
 import { toGlass } from './glassPalette';
 import { drawableView, prepareProfile } from './profileRender';
-import { fitNames } from './destinationNames';
+import { fitStopName } from './destinationNames';
 
 interface Surface {
   ctx: CanvasRenderingContext2D;
@@ -51,6 +47,25 @@ function surfaceFor(width: number, height: number): Surface {
   return surface;
 }
 
+/** The view as the glass will show it, with the layout and painter to draw it. */
+function prepareBoard(view: BoardView, profile?: PanelProfile) {
+  const target = profile ? prepareProfile(profile) : null;
+  const layout = target?.layout ?? layoutFor(view.width, view.height);
+  const { ctx, painter } = surfaceFor(layout.width, layout.height);
+  const drawable = target ? drawableView(view, target.canDraw) : view;
+  const fitted = target
+    ? fitStopName(drawable, layout, painter, view.abbreviations ?? [])
+    : drawable;
+  const board: Board = { view: bilingual(fitted, layout), layout, painter };
+  return { board, target, ctx };
+}
+
+/** What each departure row's lines would say, and where: the fitting without the drawing. */
+export function planDepartures(view: BoardView, profile?: PanelProfile): LinePlan[][] {
+  const { board } = prepareBoard(view, profile);
+  return board.layout.rows.map((_, i) => planRow(board, i));
+}
+
 /**
  * Renders and reports how many pixels needed snapping (0 unless a face
  * misbehaves). With a profile, the layout, fonts and colours are the
@@ -58,18 +73,13 @@ function surfaceFor(width: number, height: number): Surface {
  * size table and the LED palette are used.
  */
 export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): QuantizeResult {
-  const target = profile ? prepareProfile(profile) : null;
-  const layout = target?.layout ?? layoutFor(view.width, view.height);
-  const width = target?.profile.width ?? view.width;
-  const height = target?.profile.height ?? view.height;
-  const { ctx, painter } = surfaceFor(width, height);
-  const drawable = target ? drawableView(view, target.canDraw) : view;
-  const fitted = target ? fitNames(drawable, layout, painter, view.abbreviations ?? []) : drawable;
-  const shown = bilingual(fitted, layout);
+  const { board, target, ctx } = prepareBoard(view, profile);
+  const { layout } = board;
+  const shown = board.view;
+  const { width, height } = layout;
   ctx.fillStyle = 'rgb(0,0,0)';
   ctx.fillRect(0, 0, width, height);
 
-  const board: Board = { view: shown, layout, painter };
   if (layout.header) drawHeader(board);
   const notice = placeNotice(board);
   if (notice.kind === 'panel') {
@@ -78,10 +88,8 @@ export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): Q
     // A notice on lines of its own leaves the rows above it to the departures.
     const rowsBoard = notice.kind === 'lines' ? { ...board, layout: notice.layout } : board;
     if (shown.notice) drawNotice(rowsBoard);
-    else if (shown.rows.length > 0) {
-      drawDepartures(rowsBoard);
-      drawSecondLanguage(rowsBoard);
-    } else drawNoDepartures(rowsBoard);
+    else if (shown.rows.length > 0) drawDepartures(rowsBoard);
+    else drawNoDepartures(rowsBoard);
     if (notice.kind === 'lines') drawNoticeLines(board, notice.lines, notice.rects, notice.colour);
     drawStatusLine(board, notice.kind === 'status' ? notice.text : undefined);
   }

@@ -27,6 +27,19 @@ export function shortenToFit(
   painter: TextPainter,
   fonts: FontSet,
 ): string {
+  return (
+    shortenAtWord(text, maxWidth, painter, fonts) ??
+    painter.cutWithSuffix(text.trim(), maxWidth, fonts, ELLIPSIS)
+  );
+}
+
+/** The name whole, or ending at a word with an ellipsis; null when only a cut inside a word fits. */
+export function shortenAtWord(
+  text: string,
+  maxWidth: number,
+  painter: TextPainter,
+  fonts: FontSet,
+): string | null {
   const trimmed = text.trim();
   if (painter.fits(trimmed, maxWidth, fonts)) return trimmed;
   const chars = graphemes(trimmed);
@@ -44,6 +57,5 @@ export function shortenToFit(
     if (painter.fits(candidate(points[mid]!), maxWidth, fonts)) lo = mid;
     else hi = mid - 1;
   }
-  if (lo >= 0) return candidate(points[lo]!);
-  return painter.cutWithSuffix(trimmed, maxWidth, fonts, ELLIPSIS);
+  return lo >= 0 ? candidate(points[lo]!) : null;
 }

@@ -2,7 +2,8 @@
  * The sign's own Chinese words in Traditional characters, for agencies whose
  * config says so (Hong Kong, Taipei). Only built-in strings go through this:
  * feed text is shown as the feed gives it. The table covers every character
- * of the built-in strings that has a Traditional form; a test keeps it so.
+ * of the built-in strings that has a Traditional form; tests/board-rows.test.ts
+ * checks it against OpenCC.
  */
 const TRADITIONAL: Record<string, string> = {
   进: '進',
