@@ -108,6 +108,9 @@ export function assembleSign(
       startedAt: Math.floor(clock() / 1000),
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      caPem: config.brokerCaPem,
       logger: logger.child({ part: 'link' }),
     }),
   });

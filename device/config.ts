@@ -15,6 +15,7 @@ import {
   PanelProfileError,
   type PanelProfile,
 } from '../shared/panelProfile';
+import { readCredentials } from './provision/credentialsFile';
 
 export interface DeviceConfig {
   deviceId: string;
@@ -53,6 +54,12 @@ export interface DeviceConfig {
   audioCommand: string;
   /** Development only: simulate an e-paper controller in-process and draw its paper here. */
   einkSimulatorPng?: string;
+  /** The claim a factory-fresh sign trades for its credentials (the installer's QR code). */
+  claim?: string | undefined;
+  /** The sign's broker account and the CA it pins, from its provisioned credentials. */
+  mqttUsername?: string | undefined;
+  mqttPassword?: string | undefined;
+  brokerCaPem?: string | undefined;
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
@@ -88,17 +95,21 @@ const ENV_NAMES = {
   ttsCommand: 'STOPSIGN_TTS_COMMAND',
   audioCommand: 'STOPSIGN_AUDIO_COMMAND',
   einkSimulatorPng: 'STOPSIGN_EINK_SIMULATOR_PNG',
-} as const satisfies Record<keyof DeviceConfigOverrides, string>;
+  claim: 'STOPSIGN_CLAIM',
+} as const satisfies Partial<Record<keyof DeviceConfigOverrides, string>>;
 
 /** Shipped profiles; resolves the same from device/ and from the bundle in dist/. */
 const SHIPPED_PROFILES_DIR = fileURLToPath(new URL('../panels/profiles', import.meta.url));
 
-const required = {
-  error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : undefined),
+const requiredUnlessProvisioned = {
+  error: (issue: { input: unknown }) =>
+    issue.input === undefined
+      ? 'required, or provision the sign with its claim (STOPSIGN_CLAIM)'
+      : undefined,
 };
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const brokerUrl = z.string(required).refine((value) => {
+const brokerUrl = z.string(requiredUnlessProvisioned).refine((value) => {
   try {
     const url = new URL(value);
     return (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.hostname !== '';
@@ -109,7 +120,9 @@ const brokerUrl = z.string(required).refine((value) => {
 
 const schema = z
   .object({
-    deviceId: z.string(required).regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
+    deviceId: z
+      .string(requiredUnlessProvisioned)
+      .regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
     brokerUrl,
     dataDir: z.string().min(1).default('var/device'),
     panelProfile: z
@@ -150,6 +163,13 @@ const schema = z
       .default(DEFAULT_TTS_COMMAND),
     audioCommand: z.string().min(1).default(DEFAULT_AUDIO_COMMAND),
     einkSimulatorPng: z.string().min(1).optional(),
+    claim: z
+      .string()
+      .startsWith('stopsign-claim:', 'expected the claim text (stopsign-claim:?...)')
+      .optional(),
+    mqttUsername: z.string().min(1).optional(),
+    mqttPassword: z.string().min(1).optional(),
+    brokerCaPem: z.string().optional(),
   })
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',
@@ -185,14 +205,35 @@ export function loadDeviceConfig(
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) raw[key] = value;
   }
+  const problems: string[] = [];
+  try {
+    // A provisioned sign knows who it is and where its broker is from its credentials.
+    const credentials = readCredentials(
+      typeof raw.dataDir === 'string' ? raw.dataDir : 'var/device',
+    );
+    if (credentials) {
+      if (raw.deviceId !== undefined && raw.deviceId !== credentials.deviceId) {
+        problems.push(
+          `STOPSIGN_DEVICE_ID: ${JSON.stringify(raw.deviceId)} differs from the provisioned ${credentials.deviceId}`,
+        );
+      }
+      raw.deviceId = credentials.deviceId;
+      raw.brokerUrl ??= credentials.mqtt.url;
+      raw.mqttUsername = credentials.mqtt.username;
+      raw.mqttPassword = credentials.mqtt.password;
+      raw.brokerCaPem = credentials.mqtt.caPem;
+    }
+  } catch (err) {
+    problems.push(`credentials: ${(err as Error).message}`);
+  }
   const parsed = schema.safeParse(raw);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => {
-        const key = String(issue.path[0] ?? '');
-        const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
-        return `${name}: ${issue.message}`;
-      });
+  problems.push(
+    ...(parsed.error?.issues ?? []).map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
+      return `${name}: ${issue.message}`;
+    }),
+  );
   // The profile is read even when other settings are wrong, so its problems come in the same report.
   const profileId = typeof raw.panelProfile === 'string' ? raw.panelProfile : DEFAULT_PANEL_PROFILE;
   const profilesDir =
@@ -218,5 +259,16 @@ export function loadDeviceConfig(
     panelWidth: profile.width,
     panelHeight: profile.height,
     dbPath: path.join(parsed.data.dataDir, 'sign.db'),
+  };
+}
+
+/** What the sign needs before it can load the rest: where its data lives and its claim, if any. */
+export function loadProvisioningConfig(env: NodeJS.ProcessEnv): {
+  dataDir: string;
+  claim: string | undefined;
+} {
+  return {
+    dataDir: env[ENV_NAMES.dataDir]?.trim() || 'var/device',
+    claim: env[ENV_NAMES.claim]?.trim() || undefined,
   };
 }

@@ -6,14 +6,20 @@ import { z } from 'zod';
 import { panelProfileId } from './panelProfile';
 import { deviceId, localizedText, spokenText, stopId } from './schemas';
 
+/** A new sign (it gets a claim code; without a deviceId one is made up) or a move of one. */
 export const registerSignRequest = z.object({
-  deviceId,
+  deviceId: deviceId.optional(),
   stopId,
   label: z.string().max(100).optional(),
   /** The sign's glass (a shipped panel profile id); kept when omitted on a move. */
   panelProfile: panelProfileId.optional(),
 });
 export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
+
+/** Many new signs at once (a depot's delivery, a fleet simulation), in one transaction. */
+export const registerSignsRequest = z
+  .object({ signs: z.array(registerSignRequest).min(1).max(1000) })
+  .strict();
 
 export const announcementTarget = z.union([
   z.object({ deviceId }).strict(),

@@ -8,7 +8,7 @@ import type { BoardView } from '../device/render/boardView';
 import { framesEqual } from '../device/render/frame';
 import { renderBoard } from '../device/render/renderBoard';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { startTestManager, type RunningManager } from './helpers/system';
 
 const profiles = loadAllPanelProfiles(path.join(import.meta.dirname, '..', 'panels', 'profiles'));
 const led = profiles.get('led-192x64-tricolour')!;
@@ -61,7 +61,6 @@ describe('glyph coverage', () => {
 describe('manager: panel profiles and glyph warnings', () => {
   let dir: string;
   let manager: RunningManager;
-  const api = (p: string) => `${manager.httpUrl}${p}`;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-glyphs-'));
@@ -74,27 +73,56 @@ describe('manager: panel profiles and glyph warnings', () => {
   });
 
   it('records each sign profile and refuses one it does not know', async () => {
-    const led1 = await postJson(api('/api/signs'), { deviceId: 'led-1', stopId: STOP_CENTRAL });
+    const led1 = await manager.api.post('/api/signs', { deviceId: 'led-1', stopId: STOP_CENTRAL });
     expect(await led1.json()).toMatchObject({ panelProfile: 'led-192x64-tricolour' });
-    const paper1 = await postJson(api('/api/signs'), {
+    const paper1 = await manager.api.post('/api/signs', {
       deviceId: 'paper-1',
       stopId: STOP_CENTRAL,
       panelProfile: 'eink-800x480-bw',
     });
     expect(await paper1.json()).toMatchObject({ panelProfile: 'eink-800x480-bw' });
-    const moved = await postJson(api('/api/signs'), { deviceId: 'paper-1', stopId: STOP_CENTRAL });
+    const moved = await manager.api.post('/api/signs', {
+      deviceId: 'paper-1',
+      stopId: STOP_CENTRAL,
+    });
     expect(await moved.json()).toMatchObject({ panelProfile: 'eink-800x480-bw' });
-    const unknown = await postJson(api('/api/signs'), {
+    const unknown = await manager.api.post('/api/signs', {
       deviceId: 'plasma-1',
       stopId: STOP_CENTRAL,
       panelProfile: 'plasma-1024x768',
     });
     expect(unknown.status).toBe(422);
     expect(await unknown.text()).toContain('known: eink-1600x1200-grey16');
+    // Signs made by the batch get theirs too; an unknown one refuses the whole batch.
+    const batch = await manager.api.post('/api/signs/batch', {
+      signs: [
+        { deviceId: 'paper-2', stopId: STOP_CENTRAL, panelProfile: 'eink-296x128-bwr' },
+        { deviceId: 'led-2', stopId: STOP_CENTRAL },
+      ],
+    });
+    expect(batch.status).toBe(201);
+    const refused = await manager.api.post('/api/signs/batch', {
+      signs: [
+        { deviceId: 'led-3', stopId: STOP_CENTRAL },
+        { deviceId: 'plasma-2', stopId: STOP_CENTRAL, panelProfile: 'plasma-1024x768' },
+      ],
+    });
+    expect(refused.status).toBe(422);
+    const signs = (await (await manager.api.get('/api/signs')).json()) as {
+      deviceId: string;
+      panelProfile: string;
+    }[];
+    const profiles = Object.fromEntries(signs.map((s) => [s.deviceId, s.panelProfile]));
+    expect(profiles).toEqual({
+      'led-1': 'led-192x64-tricolour',
+      'paper-1': 'eink-800x480-bw',
+      'paper-2': 'eink-296x128-bwr',
+      'led-2': 'led-192x64-tricolour',
+    });
   });
 
   it('warns, per profile, about characters a targeted sign cannot draw', async () => {
-    const res = await postJson(api('/api/announcements'), {
+    const res = await manager.api.post('/api/announcements', {
       target: { stopId: STOP_CENTRAL },
       text: { en: 'Lift closed 🚧', zh: `${LIFT}暂停服务` },
       priority: 'info',
@@ -106,8 +134,9 @@ describe('manager: panel profiles and glyph warnings', () => {
     expect(body.warnings).toEqual([
       expect.objectContaining({ profile: 'led-192x64-tricolour', characters: ['🚧', LIFT] }),
       expect.objectContaining({ profile: 'eink-800x480-bw', characters: ['🚧'] }),
+      expect.objectContaining({ profile: 'eink-296x128-bwr', characters: ['🚧', LIFT] }),
     ]);
-    const clean = await postJson(api('/api/announcements'), {
+    const clean = await manager.api.post('/api/announcements', {
       target: { stopId: STOP_CENTRAL },
       text: { en: 'Lift closed', zh: '电梯暂停服务' },
     });

@@ -80,6 +80,11 @@ export interface ManagerLinkOptions {
   logger: Logger;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
+  /** The sign's broker account (username = device id) from its provisioned credentials. */
+  username?: string | undefined;
+  password?: string | undefined;
+  /** The CA the broker must chain to: the one the sign was provisioned with, and no other. */
+  caPem?: string | undefined;
   /** Network seam; defaults to mqtt.connect. */
   connect?: MqttConnect;
 }
@@ -124,9 +129,18 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       // Subscriptions are re-made on every connect below, including after a broker lost its sessions.
       resubscribe: false,
       reconnectPeriod: this.backoff.next(),
+      // A refused CONNACK (revoked, broker store down) is retried with back-off like a lost link,
+      // so a sign that is let in again comes back by itself.
+      reconnectOnConnackError: true,
       keepalive: this.options.keepaliveSeconds ?? 30,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       will: this.willMessage(),
+      ...(this.options.username !== undefined
+        ? { username: this.options.username, password: this.options.password ?? '' }
+        : {}),
+      ...(this.options.caPem !== undefined
+        ? { ca: this.options.caPem, rejectUnauthorized: true }
+        : {}),
     });
     this.client = client;
     client.on('connect', () => this.onConnect());

@@ -1,22 +1,49 @@
-/** The in-process MQTT broker (aedes) that lets one command run the whole system. */
+/**
+ * The in-process MQTT broker (aedes) that lets one command run the whole
+ * system. It speaks MQTT over TLS by default, and lets nobody in without the
+ * access control it is given.
+ */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import type { EmbeddedBrokerAccess } from './embeddedAccess';
 
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
 
-  constructor(private readonly options: { host: string; port: number; logger: Logger }) {}
+  constructor(
+    private readonly options: {
+      host: string;
+      port: number;
+      logger: Logger;
+      access: EmbeddedBrokerAccess;
+      /** Without it the listener is plain TCP (behind a TLS-terminating proxy, say). */
+      tls?: { certPem: string; keyPem: string } | undefined;
+    },
+  ) {}
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
-    const broker = await Aedes.createBroker();
+    const { access, logger } = this.options;
+    const broker = await Aedes.createBroker({ ...access.hooks() });
+    access.attach(broker);
     broker.on('clientError', (client, err) => {
-      this.options.logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
+      logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
     });
-    const server = net.createServer(broker.handle);
+    const server = this.options.tls
+      ? tls.createServer(
+          { cert: this.options.tls.certPem, key: this.options.tls.keyPem, minVersion: 'TLSv1.2' },
+          broker.handle,
+        )
+      : net.createServer(broker.handle);
+    if (this.options.tls) {
+      server.on('tlsClientError', (err: Error) =>
+        logger.debug({ err: err.message }, 'TLS handshake failed'),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
@@ -27,7 +54,10 @@ export class EmbeddedBroker {
     this.broker = broker;
     this.server = server;
     const port = (server.address() as AddressInfo).port;
-    this.options.logger.info({ host: this.options.host, port }, 'embedded MQTT broker listening');
+    logger.info(
+      { host: this.options.host, port, tls: this.options.tls !== undefined },
+      'embedded MQTT broker listening',
+    );
     return port;
   }
 
