@@ -1,5 +1,6 @@
 import type { GlyphCoverage } from '../panels/glyphCoverage';
 import type { PanelProfile } from '../shared';
+import type { PublishShare } from './cluster/publishShare';
 import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
 import type { SignProvisioning } from './access/signProvisioning';
@@ -41,6 +42,8 @@ export interface ManagerServices {
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;
+  /** This manager's part of the fleet, for the health report. */
+  share: PublishShare;
   offlineAfterSeconds: number;
   /** Every panel profile the fleet may use, by id. */
   panelProfiles: ReadonlyMap<string, PanelProfile>;

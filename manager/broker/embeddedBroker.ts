@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { indexedRetainedPersistence } from './retainedIndex';
 import type { EmbeddedBrokerAccess } from './embeddedAccess';
 
 export class EmbeddedBroker {
@@ -27,8 +28,12 @@ export class EmbeddedBroker {
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
+    // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
     const { access, logger } = this.options;
-    const broker = await Aedes.createBroker({ ...access.hooks() });
+    const broker = await Aedes.createBroker({
+      persistence: indexedRetainedPersistence(),
+      ...access.hooks(),
+    });
     access.attach(broker);
     broker.on('clientError', (client, err) => {
       logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');

@@ -40,11 +40,30 @@ export interface FleetLinkOptions {
   logger: Logger;
   /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
   clock?: () => number;
+  /**
+   * Managers sharing one broker: signs' statuses and frames are split among
+   * them through the MQTT 5 shared subscription `$share/<group>/...`, so each
+   * message is handled by one manager. Unset: this manager hears them all.
+   */
+  sharedGroup?: string;
+  /**
+   * With a shared group: this manager's id, sent as the MQTT 5 user property
+   * `manager` on what it publishes, so any message traces back to its sender.
+   */
+  memberId?: string;
+}
+
+/** Messages from signs this manager has handled, by kind. */
+export interface ReceivedCounts {
+  statuses: number;
+  frames: number;
 }
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly rejections = new RejectionCounter();
+  readonly received: ReceivedCounts = { statuses: 0, frames: 0 };
   private client: MqttClient | undefined;
+  private stopping = false;
 
   constructor(private readonly options: FleetLinkOptions) {
     super();
@@ -56,12 +75,18 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   /** Resolves on the first connection; later reconnects are handled by mqtt.js. */
   async start(): Promise<void> {
-    const { url, username, password, caPem, logger } = this.options;
+    const { url, username, password, caPem, logger, sharedGroup } = this.options;
+    this.stopping = false;
+    const share = (filter: string): string =>
+      sharedGroup === undefined ? filter : `$share/${sharedGroup}/${filter}`;
     const client = mqtt.connect(url, {
+      // The broker insists the client id is the account's name: each manager has its own account.
       clientId: username,
       username,
       password,
       ...(caPem ? { ca: caPem, rejectUnauthorized: true } : {}),
+      // Shared subscriptions are MQTT 5 (Mosquitto 2 and EMQX also take them in 3.1.1, aedes not at all).
+      protocolVersion: sharedGroup === undefined ? 4 : 5,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
@@ -80,7 +105,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         qos: 1,
         retain: true,
       });
-      client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame], { qos: 1 });
+      client.subscribe(
+        [share(fleetFilters.deviceStatus), share(fleetFilters.deviceFrame), topics.managerStatus()],
+        { qos: 1 },
+      );
       this.emit('connected');
     });
     client.on('close', () => this.emit('disconnected'));
@@ -101,6 +129,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
+    this.stopping = true;
     if (client.connected) {
       // A clean shutdown says so itself; the last will is only for crashes.
       await client.publishAsync(topics.managerStatus(), this.managerStatus('offline'), {
@@ -118,7 +147,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     retain: boolean,
   ): Promise<void> {
     const payload = encodeMessage(kind, data, { sentAt: this.now() });
-    await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
+    await this.requireClient().publishAsync(topic, payload, { qos: 1, retain, ...this.traced() });
   }
 
   /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
@@ -130,16 +159,20 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     await this.requireClient().publishAsync(
       topic,
       encodeMessage(kind, data, { sentAt: this.now() }),
-      {
-        qos: 0,
-        retain: false,
-      },
+      { qos: 0, retain: false, ...this.traced() },
     );
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
-    await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true });
+    await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true, ...this.traced() });
+  }
+
+  /** MQTT 5 publish properties naming this manager; nothing on MQTT 3.1.1. */
+  private traced(): { properties?: { userProperties: { manager: string } } } {
+    const { sharedGroup, memberId } = this.options;
+    if (sharedGroup === undefined || memberId === undefined) return {};
+    return { properties: { userProperties: { manager: memberId } } };
   }
 
   private now(): number {
@@ -161,6 +194,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
+    if (parsed?.kind === 'managerStatus') return this.onManagerStatus(payload);
     if (!parsed || (parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame')) {
       this.rejections.record('unknown-topic', 'unknown-topic');
       return;
@@ -170,12 +204,30 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     if (parsed.kind === 'deviceStatus') {
       const result = decodeMessage('deviceStatus', payload, parsed.id);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
+      this.received.statuses += 1;
       this.emit('status', result.message.data, result.message.sentAt);
     } else {
       const result = decodeMessage('deviceFrame', payload);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
+      this.received.frames += 1;
       this.emit('frame', parsed.id, result.message.data);
     }
+  }
+
+  /**
+   * The signs' one retained manager status says offline when any manager
+   * stops or dies (its last will): while this one runs, it says online again,
+   * so the signs stay live on the managers that remain.
+   */
+  private onManagerStatus(payload: Buffer): void {
+    const client = this.client;
+    if (this.stopping || !client?.connected || payload.length === 0) return;
+    const result = decodeMessage('managerStatus', payload);
+    if (!result.ok || result.message.data.state !== 'offline') return;
+    this.options.logger.info('another manager went offline; this one still serves the signs');
+    client
+      .publishAsync(topics.managerStatus(), this.managerStatus('online'), { qos: 1, retain: true })
+      .catch((err: Error) => this.options.logger.warn({ err: err.message }, 'status failed'));
   }
 
   private reject(
