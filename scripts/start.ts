@@ -58,6 +58,7 @@ function signClockEnv(managerReadyAtMs: number): Record<string, string> {
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
 const pngPath = path.join(dir, 'panel.png');
+const truePngPath = path.join(dir, 'panel-true.png');
 const children: ChildProcess[] = [];
 // The programs log JSON for machines; a person at a terminal gets one readable line each.
 const pretty = prettyFactory({
@@ -332,7 +333,8 @@ async function main(): Promise<void> {
 
   if (pty) {
     const size = ['--width', String(profile.width), '--height', String(profile.height)];
-    run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath, ...size], {});
+    const pictures = ['--png', pngPath, '--true-png', truePngPath];
+    run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, ...pictures, ...size], {});
   }
   run('sign', 'device/main.ts', [], {
     STOPSIGN_DATA_DIR: signDir,
@@ -356,7 +358,7 @@ stopsign is running
   console and API   ${httpUrl}/   (certificate from the manager's own CA: ${cacert})
   log in as         ${login.username} / ${login.password}   (kept in ${path.relative(process.cwd(), path.join(dir, 'login.json'))})
   MQTT broker       ${brokerUrl}   (TLS; every client authenticates)
-  panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change)
+  panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change${pty ? `; true size: ${path.relative(process.cwd(), truePngPath)}` : ''})
   sign              ${deviceId} at stop ${values.stop}, panel ${profile.id}${claim ? ', provisioning itself by its claim' : ''}
 
 Post an announcement with the demo API token and watch the panel picture change:
