@@ -3,6 +3,7 @@ import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
 import { benchConnect } from './connectBench';
 import { benchGtfs } from './gtfsBench';
+import { benchPanels } from './panelBench';
 import { benchRealtime } from './realtimeBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
@@ -22,6 +23,7 @@ async function section(name: string, run: () => unknown): Promise<void> {
 }
 
 await section('render', benchRender);
+await section('panels', benchPanels);
 await section('codec', benchCodec);
 await section('GTFS', benchGtfs);
 await section('realtime', benchRealtime);

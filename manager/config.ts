@@ -3,6 +3,7 @@
  * The broker and database are switched here, not in code: "embedded" runs
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { z } from 'zod';
 import { parseClockStart } from '../shared';
@@ -74,6 +75,13 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Agency id of the feed, naming the signs' abbreviation table (panels/abbreviations/). */
+    agency: z.string().max(64).optional(),
+    /** Panel profiles the fleet may use (one JSON file each). */
+    panelProfilesDir: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../panels/profiles', import.meta.url))),
     /** HTTPS with the manager's certificate; off only behind a proxy that terminates TLS. */
     httpTls: onOff.default(true),
     /** MQTT over TLS on the embedded broker. */
@@ -216,6 +224,8 @@ const envNames: Record<string, string> = {
   arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+  panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
+  agency: 'STOPSIGN_AGENCY',
   httpTls: 'STOPSIGN_HTTP_TLS',
   brokerTls: 'STOPSIGN_BROKER_TLS',
   publicHost: 'STOPSIGN_PUBLIC_HOST',

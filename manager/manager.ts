@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { loadAllPanelProfiles } from '../panels/catalog';
+import { GlyphCoverage } from '../panels/glyphCoverage';
 import { AuditLog } from './access/auditLog';
 import { OperatorAccounts } from './access/operatorAccounts';
 import { SignProvisioning } from './access/signProvisioning';
@@ -87,6 +89,8 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
+      // A broken profile file stops the start with every problem named, before any sign is served.
+      const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir, { requireFonts: false });
       const store = await openSharedStore(storeLocationFor(config), { logger });
       this.store = store;
       logger.info(
@@ -222,6 +226,7 @@ export class Manager {
         boards,
         onRetainedLost: () => this.realtimePublisher?.forgetSent(),
         publishIntervalSeconds: config.publishIntervalSeconds,
+        ...(config.agency ? { agency: config.agency } : {}),
         scheduleHorizonHours: config.scheduleHorizonHours,
         share,
       });
@@ -271,6 +276,7 @@ export class Manager {
         managerCaFingerprint: tls.caFingerprint,
         signBrokerUrl,
         brokerCaPem: brokerCaPem ?? tls.caPem,
+        panelProfileIds: new Set(panelProfiles.keys()),
       });
 
       const rolloutRepo = store.rollouts;
@@ -310,6 +316,8 @@ export class Manager {
           }),
           bytesServed: new Map(),
         },
+        panelProfiles,
+        glyphs: new GlyphCoverage(),
         accounts,
         provisioning,
         audit,

@@ -1,3 +1,5 @@
+import type { GlyphCoverage } from '../panels/glyphCoverage';
+import type { PanelProfile } from '../shared';
 import type { PublishShare } from './cluster/publishShare';
 import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
@@ -46,6 +48,10 @@ export interface ManagerServices {
   offlineAfterSeconds: number;
   /** Bundles and rollouts; absent where updates are not served. */
   rollouts?: RolloutServices;
+  /** Every panel profile the fleet may use, by id. */
+  panelProfiles: ReadonlyMap<string, PanelProfile>;
+  /** What each profile's fonts can draw, for warnings on announcements. */
+  glyphs: GlyphCoverage;
   accounts: OperatorAccounts;
   provisioning: SignProvisioning;
   audit: AuditLog;

@@ -9,6 +9,7 @@ import { feedVersions } from './0002_feed_versions';
 import { accessControl } from './0003_access_control';
 import { rollouts } from './0004_rollouts';
 import { managerCluster } from './0005_manager_cluster';
+import { panelProfilesAndSpeech } from './0006_panel_profiles_and_speech';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
   const types = columnTypes(engine);
@@ -18,5 +19,6 @@ export function storeMigrations(engine: StoreEngine): Record<string, Migration> 
     '0003_access_control': accessControl(engine, types),
     '0004_rollouts': rollouts(types),
     '0005_manager_cluster': managerCluster(types),
+    '0006_panel_profiles_and_speech': panelProfilesAndSpeech(),
   };
 }
