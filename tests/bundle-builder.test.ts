@@ -29,10 +29,13 @@ describe('bundle builder', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('ships only what the sign and the agent import', () => {
+  it('ships only what the sign and the agent import or load by name', () => {
     expect(Object.keys(packages).sort()).toEqual(
       expect.arrayContaining(['better-sqlite3', 'canvas', 'mqtt', 'pino', 'serialport', 'zod']),
     );
+    // The GPIO and SPI drivers require these at run time; a board needs them after an update too.
+    expect(packages).toHaveProperty('onoff');
+    expect(packages).toHaveProperty('spi-device');
     // The manager's libraries stay out of a sign's slot.
     for (const managerOnly of ['fastify', 'aedes', 'tsx', 'csv-parse', 'fflate']) {
       expect(packages).not.toHaveProperty(managerOnly);

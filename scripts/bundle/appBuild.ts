@@ -24,6 +24,9 @@ function packageNameOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
+/** Packages the sign requires by name at run time, which no import statement shows. */
+const LOADED_BY_NAME = ['onoff', 'spi-device'];
+
 export async function buildApp(options: {
   projectRoot: string;
   appDir: string;
@@ -62,6 +65,11 @@ export async function buildApp(options: {
         packages[name] = range;
       }
     }
+  }
+  // The GPIO and SPI drivers load these by name at run time (createRequire), out of esbuild's sight.
+  for (const name of LOADED_BY_NAME) {
+    const range = declared[name];
+    if (range !== undefined) packages[name] = range;
   }
   fs.writeFileSync(
     path.join(appDir, 'package.json'),
