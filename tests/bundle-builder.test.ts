@@ -61,7 +61,7 @@ describe('bundle builder', () => {
       });
       await expect(attempt).rejects.toThrow(NativeModulesMissing);
       await expect(attempt).rejects.toThrow(
-        /cannot build @serialport\/bindings-cpp, better-sqlite3, canvas for arm64 on this x64 machine/,
+        /cannot build @serialport\/bindings-cpp, better-sqlite3, canvas, epoll, spi-device for arm64 on this x64 machine/,
       );
       // The runtime itself came from the registry and is an arm64 binary.
       const node = path.join(
@@ -84,6 +84,8 @@ describe('bundle builder', () => {
         ['better-sqlite3', 'better_sqlite3.node'],
         ['canvas', 'canvas.node'],
         ['@serialport/bindings-cpp', 'bindings.node'],
+        ['epoll', 'epoll.node'],
+        ['spi-device', 'spi.node'],
       ] as const) {
         fs.mkdirSync(path.join(supplied, name, 'build', 'Release'), { recursive: true });
         fs.copyFileSync(process.execPath, path.join(supplied, name, 'build', 'Release', file));

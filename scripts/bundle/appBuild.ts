@@ -86,7 +86,7 @@ export async function buildApp(options: {
   fs.copyFileSync(path.join(images, 'boot-guard.sh'), path.join(appDir, 'images', 'boot-guard.sh'));
   fs.chmodSync(path.join(appDir, 'images', 'boot-guard.sh'), 0o755);
   // Panel profiles and fonts ship with the release when the project keeps them as files.
-  for (const dir of ['device/panel/profiles', 'assets/fonts']) {
+  for (const dir of ['panels/profiles', 'assets/fonts']) {
     const from = path.join(projectRoot, dir);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(appDir, dir), { recursive: true });
   }
