@@ -7,5 +7,5 @@ import { benchSignStartup } from './signStartupBench';
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
 benchCodec();
-benchGtfs();
+await benchGtfs();
 await benchSignStartup();

@@ -4,8 +4,10 @@
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
 import { z } from 'zod';
+import { DEFAULT_IMPORT_LIMITS as limits, type ImportLimits } from './gtfs/importLimits';
 
 const port = z.coerce.number().int().min(0).max(65535);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 export const managerConfigSchema = z
   .object({
@@ -35,6 +37,25 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Host names the HTTP API answers to (DNS rebinding); the listen host and localhost by default. */
+    httpAllowedHosts: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .optional(),
+    gtfsMaxUploadBytes: positive(limits.maxUploadBytes),
+    gtfsMaxEntries: positive(limits.maxEntries),
+    gtfsMaxFileBytes: positive(limits.maxFileBytes),
+    gtfsMaxTotalBytes: positive(limits.maxTotalBytes),
+    gtfsMaxCompressionRatio: positive(limits.maxCompressionRatio),
+    gtfsMaxStopTimes: positive(limits.maxStopTimesRows),
+    gtfsMaxRows: positive(limits.maxRowsPerFile),
+    gtfsMaxImportSeconds: positive(limits.maxImportSeconds),
+    gtfsImportHeapMb: z.coerce.number().int().min(32).default(limits.importHeapMb),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -58,6 +79,16 @@ const envNames: Record<string, string> = {
   arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+  httpAllowedHosts: 'STOPSIGN_HTTP_ALLOWED_HOSTS',
+  gtfsMaxUploadBytes: 'STOPSIGN_GTFS_MAX_UPLOAD_BYTES',
+  gtfsMaxEntries: 'STOPSIGN_GTFS_MAX_ENTRIES',
+  gtfsMaxFileBytes: 'STOPSIGN_GTFS_MAX_FILE_BYTES',
+  gtfsMaxTotalBytes: 'STOPSIGN_GTFS_MAX_TOTAL_BYTES',
+  gtfsMaxCompressionRatio: 'STOPSIGN_GTFS_MAX_COMPRESSION_RATIO',
+  gtfsMaxStopTimes: 'STOPSIGN_GTFS_MAX_STOP_TIMES',
+  gtfsMaxRows: 'STOPSIGN_GTFS_MAX_ROWS',
+  gtfsMaxImportSeconds: 'STOPSIGN_GTFS_MAX_IMPORT_SECONDS',
+  gtfsImportHeapMb: 'STOPSIGN_GTFS_IMPORT_HEAP_MB',
 };
 
 export class ConfigError extends Error {}
@@ -82,4 +113,19 @@ export function loadManagerConfig(
     throw new ConfigError(`invalid manager configuration:\n${problems.join('\n')}`);
   }
   return result.data;
+}
+
+/** The import limits the configuration sets. */
+export function importLimitsOf(config: ManagerConfig): ImportLimits {
+  return {
+    maxUploadBytes: config.gtfsMaxUploadBytes,
+    maxEntries: config.gtfsMaxEntries,
+    maxFileBytes: config.gtfsMaxFileBytes,
+    maxTotalBytes: config.gtfsMaxTotalBytes,
+    maxCompressionRatio: config.gtfsMaxCompressionRatio,
+    maxStopTimesRows: config.gtfsMaxStopTimes,
+    maxRowsPerFile: config.gtfsMaxRows,
+    maxImportSeconds: config.gtfsMaxImportSeconds,
+    importHeapMb: config.gtfsImportHeapMb,
+  };
 }

@@ -1,11 +1,13 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
-import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
-import type { ManagerConfig } from './config';
+import { importLimitsOf, type ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
+import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
+import { openTimetableDatabase } from './gtfs/timetableDatabase';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
@@ -21,6 +23,7 @@ export interface ManagerEndpoints {
 
 export class Manager {
   private db: SqliteDatabase | undefined;
+  private timetableDb: SqliteDatabase | undefined;
   private broker: EmbeddedBroker | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
@@ -39,21 +42,24 @@ export class Manager {
     try {
       const db = openManagerDatabase(config.dataDir);
       this.db = db;
-      const schedule = new GtfsStore(db);
+      const timetableDb = openTimetableDatabase(config.dataDir);
+      this.timetableDb = timetableDb;
+      const schedule = new GtfsStore(timetableDb);
       schedule.init();
       const signs = new SignRegistry(db);
       signs.init();
       const announcements = new AnnouncementStore(db);
       announcements.init();
-      const importer = new BackgroundImporter(db.name);
-      const importFeed = async (bytes: Uint8Array, source: string) => {
-        const summary = await importer.import(bytes, source);
-        schedule.reload();
-        logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
-        return summary;
-      };
+      const limits = importLimitsOf(config);
+      const imports = new FeedImports(
+        new BackgroundImporter(timetableDb.name, limits),
+        schedule,
+        logger,
+        path.join(config.dataDir, 'uploads'),
+        limits.maxUploadBytes,
+      );
       if (config.gtfsPath && !schedule.hasSchedule()) {
-        await importFeed(fs.readFileSync(config.gtfsPath), config.gtfsPath);
+        await imports.importFile(config.gtfsPath, config.gtfsPath);
       }
 
       let brokerUrl = config.brokerUrl ?? '';
@@ -98,7 +104,7 @@ export class Manager {
         clock,
         link,
         schedule,
-        importFeed,
+        imports,
         signs,
         announcements,
         publisher,
@@ -127,6 +133,8 @@ export class Manager {
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
-    this.http = this.publisher = this.monitor = this.link = this.broker = this.db = undefined;
+    this.timetableDb?.close();
+    this.http = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.db = this.timetableDb = undefined;
   }
 }

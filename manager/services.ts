@@ -1,4 +1,5 @@
-import type { ImportSummary, ScheduleSource } from './gtfs/types';
+import type { FeedImports } from './gtfs/feedImports';
+import type { ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
 import type { AnnouncementStore } from './store/announcementStore';
@@ -10,8 +11,8 @@ export interface ManagerServices {
   clock: () => number;
   link: FleetLink;
   schedule: ScheduleSource;
-  /** Replaces the timetable off the event loop; rejects with GtfsImportError, keeping the old one. */
-  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
+  /** Replaces the timetable in a child process, one import at a time; a refused feed keeps the old one. */
+  imports: FeedImports;
   signs: SignRegistry;
   announcements: AnnouncementStore;
   publisher: StopPublisher;

@@ -56,7 +56,7 @@ describe('sign without its broker', () => {
     const db = new Database(':memory:');
     const store = new GtfsStore(db);
     store.init();
-    store.importZip(tinyGtfsZip(), 'fixture');
+    await store.importZip(tinyGtfsZip(), 'fixture');
     const expected = store.departures(STOP_CENTRAL, view.now, view.now + 3 * 3600, 3);
     db.close();
     expect(view.rows.map((r) => [r.route, r.time])).toEqual(expected.map((d) => [d.route, d.time]));

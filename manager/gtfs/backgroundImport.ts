@@ -1,62 +1,131 @@
-/** Runs GTFS imports on a worker thread, one at a time. */
-import fs from 'node:fs';
+/**
+ * Runs GTFS imports in a child process, one at a time. The child has a capped
+ * heap and a deadline; if it dies (out of memory, killed, crashed) only the
+ * import fails, with the reason, and the previous timetable stays in force.
+ */
+import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { GtfsImportError } from './errors';
-import type { ImportJob, ImportOutcome } from './importWorker';
+import { ImportLimitError, type ImportLimits } from './importLimits';
+import type { ImportJob, ImportOutcome } from './importChild';
 import type { ImportSummary } from './types';
 
-const workerEntry = new URL('./importWorker.ts', import.meta.url).href;
-const tsxApi = esmEntryOf('tsx', './esm/api');
+const childEntry = new URL('./importChild.ts', import.meta.url);
+/** tsx's loader, by absolute URL: the child may start in any working directory. */
+const tsxLoader = pathToFileURL(
+  path.join(
+    path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')),
+    'dist/loader.mjs',
+  ),
+).href;
 
-/**
- * Node 20 does not apply `--import` loaders to a worker's own entry module, so the
- * worker first registers tsx through its API, then imports the TypeScript entry.
- */
-const bootstrap = `import(${JSON.stringify(tsxApi)})
-  .then(({ register }) => { register(); return import(${JSON.stringify(workerEntry)}); })`;
-
-/** File URL of a package subpath's ESM build, read from the package's own exports map. */
-function esmEntryOf(packageName: string, subpath: string): string {
-  const manifestPath = createRequire(import.meta.url).resolve(`${packageName}/package.json`);
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const target = manifest.exports[subpath]?.import.default;
-  if (!target) throw new Error(`${packageName} has no ESM export ${subpath}`);
-  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
+/** Another import is running: the caller should try again later (HTTP 409). */
+export class ImportBusyError extends Error {
+  override name = 'ImportBusyError';
 }
 
+/** Stderr kept from the child, enough to say why it died. */
+const STDERR_TAIL = 4096;
+
 export class BackgroundImporter {
-  private queue: Promise<unknown> = Promise.resolve();
+  private running = false;
 
-  constructor(private readonly dbPath: string) {}
+  constructor(
+    private readonly dbPath: string,
+    private readonly limits: ImportLimits,
+  ) {}
 
-  /** Resolves with the summary once the new feed is committed; rejects with GtfsImportError. */
-  import(bytes: Uint8Array, source: string): Promise<ImportSummary> {
-    const next = this.queue.then(() => this.runWorker({ dbPath: this.dbPath, bytes, source }));
-    this.queue = next.catch(() => undefined);
-    return next;
+  /**
+   * Takes the one import slot, e.g. while an upload streams in before its import;
+   * false when another import holds it. importReserved() or release() frees it.
+   */
+  reserve(): boolean {
+    if (this.running) return false;
+    this.running = true;
+    return true;
   }
 
-  private runWorker(job: ImportJob): Promise<ImportSummary> {
+  release(): void {
+    this.running = false;
+  }
+
+  /**
+   * Resolves with the summary once the new feed is committed. Rejects with
+   * ImportBusyError while another import runs, ImportLimitError for a feed past
+   * the limits, GtfsImportError for one that cannot be used or killed the import.
+   */
+  async import(zipPath: string, source: string): Promise<ImportSummary> {
+    if (!this.reserve()) throw new ImportBusyError('another timetable import is running');
+    return this.importReserved(zipPath, source);
+  }
+
+  /** Runs an import in the slot reserve() took, and frees it. */
+  async importReserved(zipPath: string, source: string): Promise<ImportSummary> {
+    try {
+      return await this.runChild({ dbPath: this.dbPath, zipPath, source, limits: this.limits });
+    } finally {
+      this.release();
+    }
+  }
+
+  private runChild(job: ImportJob): Promise<ImportSummary> {
+    const { importHeapMb, maxImportSeconds } = this.limits;
     return new Promise((resolve, reject) => {
-      const worker = new Worker(bootstrap, { eval: true, workerData: job });
-      let settled = false;
-      worker.once('message', (outcome: ImportOutcome) => {
-        settled = true;
-        if (outcome.ok) resolve(outcome.summary);
-        else reject(new GtfsImportError(outcome.message));
+      const child = fork(childEntry, [], {
+        execArgv: ['--import', tsxLoader, `--max-old-space-size=${importHeapMb}`],
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
       });
-      worker.once('error', (err) => {
-        settled = true;
-        reject(err);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (text: string) => {
+        stderr = (stderr + text).slice(-STDERR_TAIL);
       });
-      worker.once('exit', (code) => {
-        if (!settled) reject(new Error(`GTFS import worker exited with code ${code}`));
+      let outcome: ImportOutcome | undefined;
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, maxImportSeconds * 1000);
+      child.once('message', (message: ImportOutcome) => {
+        outcome = message;
       });
+      child.once('error', (err) => {
+        clearTimeout(deadline);
+        reject(new GtfsImportError(`the import process could not run: ${err.message}`));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(deadline);
+        if (outcome?.ok) return resolve(outcome.summary);
+        if (outcome) {
+          const Failure = outcome.kind === 'limit' ? ImportLimitError : GtfsImportError;
+          return reject(new Failure(outcome.message));
+        }
+        if (timedOut) {
+          return reject(
+            new ImportLimitError(
+              `the import took longer than ${maxImportSeconds} s and was stopped`,
+            ),
+          );
+        }
+        reject(new GtfsImportError(deathReason(code, signal, stderr, importHeapMb)));
+      });
+      child.send(job);
     });
   }
+}
+
+function deathReason(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  heapMb: number,
+): string {
+  if (/heap out of memory|Allocation failed/i.test(stderr)) {
+    return `the import ran out of memory (heap limit ${heapMb} MiB) and was stopped`;
+  }
+  const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
+  return `the import process died (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`;
 }

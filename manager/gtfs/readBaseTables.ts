@@ -1,19 +1,18 @@
 /** agency.txt, stops.txt and routes.txt into their parsed form. */
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import { GtfsImportError } from './errors';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedAgency, ParsedRoute, ParsedStop } from './parsedFeed';
 import { isValidZone } from './serviceDate';
 import type { ChineseLookup } from './translations';
 
-export function readAgencies(
-  text: string,
+export async function readAgencies(
+  tables: FeedTables,
   warnings: ImportWarnings,
-): { agencies: ParsedAgency[]; timezone: string } {
+): Promise<{ agencies: ParsedAgency[]; timezone: string }> {
   const agencies: ParsedAgency[] = [];
-  readCsv(
+  await tables.read(
     'agency.txt',
-    text,
     { required: ['agency_name', 'agency_timezone'], optional: ['agency_id'] },
     (row) => {
       agencies.push({
@@ -39,16 +38,15 @@ export function readAgencies(
   return { agencies, timezone: first.timezone };
 }
 
-export function readStops(
-  text: string,
+export async function readStops(
+  tables: FeedTables,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { stops: ParsedStop[]; indexById: Map<string, number> } {
+): Promise<{ stops: ParsedStop[]; indexById: Map<string, number> }> {
   const stops: ParsedStop[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'stops.txt',
-    text,
     { required: ['stop_id'], optional: ['stop_name', 'parent_station', 'stop_timezone'] },
     (row) => {
       const stopId = row.get('stop_id');
@@ -81,16 +79,15 @@ export function readStops(
   return { stops, indexById };
 }
 
-export function readRoutes(
-  text: string,
+export async function readRoutes(
+  tables: FeedTables,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { routes: ParsedRoute[]; indexById: Map<string, number> } {
+): Promise<{ routes: ParsedRoute[]; indexById: Map<string, number> }> {
   const routes: ParsedRoute[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'routes.txt',
-    text,
     {
       required: ['route_id'],
       optional: ['agency_id', 'route_short_name', 'route_long_name', 'route_type'],

@@ -1,6 +1,6 @@
 /** trips.txt; headsigns are settled once stop_times.txt says where each trip ends. */
 import type { LocalizedText } from '../../shared';
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedRoute, ParsedStop, ParsedTrip } from './parsedFeed';
 import type { ChineseLookup } from './translations';
@@ -12,18 +12,17 @@ export interface RawTrip {
   headsign: LocalizedText | undefined;
 }
 
-export function readTrips(
-  text: string,
+export async function readTrips(
+  tables: FeedTables,
   routeIndexById: Map<string, number>,
   serviceIds: Set<string>,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { trips: RawTrip[]; indexById: Map<string, number> } {
+): Promise<{ trips: RawTrip[]; indexById: Map<string, number> }> {
   const trips: RawTrip[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'trips.txt',
-    text,
     { required: ['route_id', 'service_id', 'trip_id'], optional: ['trip_headsign'] },
     (row) => {
       const tripId = row.get('trip_id');

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { postAnnouncementRequest, registerSignRequest } from '../../shared';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
+import { registerGtfsUpload } from './gtfsUpload';
 
 function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
   return reply.code(400).send({ error: 'invalid request', detail: z.prettifyError(error) });
@@ -81,17 +82,5 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
 
   app.get('/api/gtfs', async () => services.schedule.summary() ?? null);
 
-  app.post('/api/gtfs', async (request, reply) => {
-    if (!Buffer.isBuffer(request.body)) {
-      return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
-    }
-    try {
-      const summary = await services.importFeed(request.body, 'upload');
-      await services.publisher.scheduleChanged();
-      return reply.code(201).send(summary);
-    } catch (err) {
-      // The previous timetable stays in place; the operator gets the reason.
-      return reply.code(422).send({ error: (err as Error).message });
-    }
-  });
+  registerGtfsUpload(app, services);
 }

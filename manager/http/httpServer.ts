@@ -7,9 +7,6 @@ import { registerApiRoutes } from './apiRoutes';
 
 const consoleHtml = new URL('./console/index.html', import.meta.url);
 
-/** A GTFS feed of a large city is tens of megabytes. */
-const GTFS_UPLOAD_LIMIT = 256 * 1024 * 1024;
-
 export class HttpServer {
   private app: FastifyInstance | undefined;
 
@@ -32,11 +29,6 @@ export class HttpServer {
         this.options.logger.error({ err: error.message, url: request.url }, 'HTTP handler failed');
       void reply.code(code).send({ error: error.message });
     });
-    app.addContentTypeParser(
-      ['application/zip', 'application/octet-stream'],
-      { parseAs: 'buffer', bodyLimit: GTFS_UPLOAD_LIMIT },
-      (_request, body, done) => done(null, body),
-    );
     const page = fs.readFileSync(consoleHtml, 'utf8');
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
     registerApiRoutes(app, this.options.services);
