@@ -78,7 +78,9 @@ export async function readCsv<R extends string, O extends string>(
   try {
     await pipeline(source, parser);
   } catch (error) {
-    if (error instanceof GtfsImportError) throw error;
+    // Only the parser's own complaints are about the CSV; anything else goes up as it is.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('CSV_')) throw error;
     // Malformed quoting derails the parser for the rest of the file, so importing
     // what came before would silently drop rows: refuse the feed instead.
     throw new GtfsImportError(`${file}: malformed CSV: ${errorMessage(error)}`);
