@@ -8,6 +8,14 @@ import type { ScheduledDeparture } from '../../shared';
 import type { ImportMeta } from './importMeta';
 import { addDays, localDate, serviceDayStart, weekdayIndex } from './serviceDate';
 
+/**
+ * Every query is bounded whatever it is asked: no window longer than the
+ * longest offline slice a sign may keep, no more rows than a schedule message
+ * holds. So no query's cost grows with the size of the feed.
+ */
+export const MAX_WINDOW_SECONDS = 72 * 3600;
+export const MAX_DEPARTURES = 5000;
+
 /** The limits the protocol puts on a departure's texts. */
 const MAX_ROUTE_LENGTH = 32;
 const MAX_TEXT_LENGTH = 200;
@@ -18,6 +26,7 @@ interface DayParams {
   stops: string;
   from: number;
   until: number;
+  limit: number;
 }
 
 interface DepartureRow {
@@ -78,23 +87,28 @@ export class DepartureQuery {
       ${FROM_STOP_TIMES}
       ${AT_STOPS_ON_ACTIVE_TRIPS}
         AND st.departure >= @from AND st.departure < @until
-        AND t.frequency_based = 0`);
+        AND t.frequency_based = 0
+      ORDER BY st.departure
+      LIMIT @limit`);
     this.repeating = db.prepare(`${ACTIVE_SERVICES}
       SELECT ${DEPARTURE_COLUMNS}, st.departure - t.first_departure AS offset,
         f.start_time AS startTime, f.end_time AS endTime, f.headway AS headway
       ${FROM_STOP_TIMES}
       JOIN gtfs_frequencies f ON f.trip_key = t.trip_key
       ${AT_STOPS_ON_ACTIVE_TRIPS}
-        AND t.frequency_based = 1`);
+        AND t.frequency_based = 1
+      LIMIT @limit`);
   }
 
   departures(
     meta: ImportMeta,
     stopId: string,
     fromEpoch: number,
-    untilEpoch: number,
-    limit: number,
+    requestedUntil: number,
+    requestedLimit: number,
   ): ScheduledDeparture[] {
+    const limit = Math.min(requestedLimit, MAX_DEPARTURES);
+    const untilEpoch = Math.min(requestedUntil, fromEpoch + MAX_WINDOW_SECONDS);
     if (!(untilEpoch > fromEpoch) || limit <= 0) return [];
     const keys = this.stopKeys.all(stopId, stopId).map((row) => row.stop_key);
     if (keys.length === 0) return [];
@@ -114,7 +128,7 @@ export class DepartureQuery {
       const from = fromEpoch - dayStart;
       const until = untilEpoch - dayStart;
       if (until <= 0 || from > meta.maxDeparture) continue;
-      const day = { date, weekdayBit: 1 << weekdayIndex(date), stops };
+      const day = { date, weekdayBit: 1 << weekdayIndex(date), stops, limit };
       for (const row of this.timed.all({ ...day, from, until })) {
         found.push(toDeparture(row, dayStart + row.departure));
       }
