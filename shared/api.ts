@@ -3,12 +3,12 @@
  * console, operator scripts). The server validates every body against these.
  */
 import { z } from 'zod';
-import { deviceId, localizedText, stopId } from './schemas';
+import { deviceId, localizedText, signText, stopId } from './schemas';
 
 export const registerSignRequest = z.object({
   deviceId,
   stopId,
-  label: z.string().max(100).optional(),
+  label: signText(100).optional(),
 });
 export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
 

@@ -99,12 +99,13 @@ export function encodeMessage<K extends TopicKind>(
   data: DataInputOf<K>,
   options: EncodeOptions = {},
 ): string {
-  const parsed = dataSchemas[kind].parse(data);
+  const parsed = dataSchemas[kind].safeParse(data);
+  if (!parsed.success) throw new Error(`${kind} not sent: ${z.prettifyError(parsed.error)}`);
   const envelope: Envelope<unknown> = {
     v: PROTOCOL_VERSION,
     id: options.id ?? randomUUID(),
     sentAt: options.sentAt ?? Date.now(),
-    data: parsed,
+    data: parsed.data,
   };
   const text = JSON.stringify(envelope);
   if (Buffer.byteLength(text) > maxPayloadBytes[kind]) {

@@ -2,3 +2,4 @@ export * from './topics';
 export * from './schemas';
 export * from './codec';
 export * from './api';
+export * from './text';

@@ -6,12 +6,22 @@
  */
 import { z } from 'zod';
 import type { TopicKind } from './topics';
+import { textProblem } from './text';
 import { DEVICE_ID_PATTERN } from './topics';
 
 export const PROTOCOL_VERSION = 1;
 
 const epochSeconds = z.number().int().nonnegative();
-const shortText = z.string().max(200);
+/** Shown on the glass: no control or bidi characters (shared/text.ts), on the way out or in. */
+export const signText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .check((ctx) => {
+      const problem = textProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
+const shortText = signText(200);
 
 /** Passenger text: English is always present, Chinese when the agency provides it. */
 export const localizedText = z.object({
@@ -31,7 +41,7 @@ export const arrival = z.object({
   tripId: z.string().max(128),
   routeId: z.string().max(128),
   /** What the passenger reads as the route: GTFS route_short_name, else long name. */
-  route: z.string().max(32),
+  route: signText(32),
   headsign: localizedText,
   /** Predicted (live) or scheduled departure, epoch seconds. */
   time: epochSeconds,

@@ -4,6 +4,7 @@ import { GtfsImportError } from './errors';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedAgency, ParsedRoute, ParsedStop } from './parsedFeed';
 import { isValidZone } from './serviceDate';
+import { signText } from './signText';
 import type { ChineseLookup } from './translations';
 
 export async function readAgencies(
@@ -59,7 +60,7 @@ export async function readStops(
         warnings.add(`stops.txt line ${row.line}: stop_timezone '${timezone}' ignored`);
         timezone = '';
       }
-      const en = row.get('stop_name');
+      const en = signText(row.get('stop_name'), `stops.txt line ${row.line}`, warnings);
       const chinese = zh.find('stops.stop_name', stopId, en);
       indexById.set(stopId, stops.length);
       stops.push({
@@ -98,7 +99,8 @@ export async function readRoutes(
       if (indexById.has(routeId)) {
         return warnings.add(`routes.txt line ${row.line}: duplicate route_id '${routeId}'`);
       }
-      const en = row.get('route_long_name');
+      const where = `routes.txt line ${row.line}`;
+      const en = signText(row.get('route_long_name'), where, warnings);
       const chinese = zh.find('routes.route_long_name', routeId, en);
       // Extended types (700 bus, 1501 taxi …) are kept as given; only a non-number is dropped.
       const type = row.get('route_type');
@@ -107,7 +109,7 @@ export async function readRoutes(
       routes.push({
         routeId,
         agencyId: row.get('agency_id'),
-        shortName: row.get('route_short_name'),
+        shortName: signText(row.get('route_short_name'), where, warnings),
         longName: chinese === undefined ? { en } : { en, zh: chinese },
         routeType,
       });

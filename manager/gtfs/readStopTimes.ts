@@ -10,6 +10,7 @@ import type { CsvRow, FeedTables } from './csvTables';
 import { GtfsImportError } from './errors';
 import type { ImportWarnings } from './importWarnings';
 import { parseGtfsTime, parseNonNegativeInt } from './parseTime';
+import { signText } from './signText';
 import type { ChineseLookup } from './translations';
 
 const NO_TIME = -1;
@@ -144,7 +145,7 @@ function parseRow(
     departure: departure === NO_TIME ? arrival : departure,
     noPickup: row.get('pickup_type') === '1',
     line: row.line,
-    headsign: row.get('stop_headsign'),
+    headsign: signText(row.get('stop_headsign'), where, warnings),
   };
 }
 

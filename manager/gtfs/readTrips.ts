@@ -3,6 +3,7 @@ import type { LocalizedText } from '../../shared';
 import type { FeedTables } from './csvTables';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedRoute, ParsedStop, ParsedTrip } from './parsedFeed';
+import { signText } from './signText';
 import type { ChineseLookup } from './translations';
 
 export interface RawTrip {
@@ -38,7 +39,7 @@ export async function readTrips(
       if (!serviceIds.has(serviceId)) {
         warnings.add(`${where}: service_id '${serviceId}' is in neither calendar file`);
       }
-      const en = row.get('trip_headsign');
+      const en = signText(row.get('trip_headsign'), where, warnings);
       const chinese = zh.find('trips.trip_headsign', tripId, en);
       indexById.set(tripId, trips.length);
       trips.push({

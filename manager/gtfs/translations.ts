@@ -8,6 +8,7 @@ import type { FeedTables } from './csvTables';
 import { GtfsImportError, errorMessage } from './errors';
 import { ImportLimitError } from './importLimits';
 import type { ImportWarnings } from './importWarnings';
+import { signText } from './signText';
 
 const CHINESE = /^zh([-_]|$)/i;
 
@@ -50,7 +51,7 @@ export async function readChineseTranslations(
         ],
       },
       (row) => {
-        const zh = row.get('translation');
+        const zh = signText(row.get('translation'), `translations.txt line ${row.line}`, warnings);
         const language = row.get('language') || row.get('lang');
         if (zh === '' || !CHINESE.test(language)) return;
         const transId = row.get('trans_id');
