@@ -12,6 +12,7 @@
  * U+2066-U+2069), the implicit marks (U+200E, U+200F, U+061C), and the line
  * and paragraph separators (U+2028, U+2029).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN =
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const FORBIDDEN_ALL = new RegExp(FORBIDDEN.source, 'gu');
@@ -21,6 +22,7 @@ export function textProblem(text: string): string | undefined {
   const match = FORBIDDEN.exec(text);
   if (!match) return undefined;
   const code = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  // eslint-disable-next-line no-control-regex -- as above
   const kind = /[\u0000-\u001f\u007f-\u009f]/u.test(match[0])
     ? 'control character'
     : 'bidirectional control';
