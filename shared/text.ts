@@ -12,8 +12,8 @@
  * U+2066-U+2069), the implicit marks (U+200E, U+200F, U+061C), and the line
  * and paragraph separators (U+2028, U+2029).
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const FORBIDDEN_ALL = new RegExp(FORBIDDEN.source, 'gu');
 
