@@ -8,6 +8,7 @@ import { BackgroundImporter } from './gtfs/backgroundImport';
 import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
 import { openTimetableDatabase } from './gtfs/timetableDatabase';
+import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
@@ -115,6 +116,7 @@ export class Manager {
         port: config.httpPort,
         services,
         logger,
+        allowedHosts: config.httpAllowedHosts ?? defaultAllowedHosts(config.httpHost),
       });
       const httpUrl = await this.http.start();
       logger.info({ httpUrl, brokerUrl }, 'manager started');

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DeviceFrameData, DeviceStatusData } from '../../shared';
 import type { FleetLink } from '../link/fleetLink';
 import type { SignRegistry } from '../store/signRegistry';
+import { framePngProblem } from './framePng';
 
 export class FleetMonitor {
   private readonly onStatus = (status: DeviceStatusData, sentAt: number): void => {
@@ -15,7 +16,14 @@ export class FleetMonitor {
   };
 
   private readonly onFrame = (deviceId: string, frame: DeviceFrameData): void => {
-    this.options.signs.recordFrame(deviceId, Buffer.from(frame.png, 'base64'), frame.renderedAt);
+    const png = Buffer.from(frame.png, 'base64');
+    const problem = framePngProblem(png, frame.width, frame.height);
+    if (problem) {
+      this.options.link.rejections.record('deviceFrame', 'invalid');
+      this.options.logger.warn({ deviceId, problem }, 'frame refused');
+      return;
+    }
+    this.options.signs.recordFrame(deviceId, png, frame.renderedAt);
   };
 
   constructor(

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { postAnnouncementRequest, registerSignRequest } from '../../shared';
+import { pngSize } from '../fleet/framePng';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
 import { registerGtfsUpload } from './gtfsUpload';
@@ -41,7 +42,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     '/api/signs/:deviceId/frame.png',
     async (request, reply) => {
       const png = services.signs.lastFrame(request.params.deviceId);
-      if (!png) return reply.code(404).send({ error: 'no frame received from this sign yet' });
+      // Checked again on the way out: a frame stored before frames were checked is not served.
+      if (!png || !pngSize(png)) {
+        return reply.code(404).send({ error: 'no frame received from this sign yet' });
+      }
       return reply.header('cache-control', 'no-store').type('image/png').send(png);
     },
   );

@@ -4,6 +4,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ManagerServices } from '../services';
 import { registerApiRoutes } from './apiRoutes';
+import { registerHostCheck } from './hostCheck';
+import { registerSecurityHeaders } from './securityHeaders';
 
 const consoleHtml = new URL('./console/index.html', import.meta.url);
 
@@ -16,6 +18,8 @@ export class HttpServer {
       port: number;
       services: ManagerServices;
       logger: Logger;
+      /** Host header names answered; anything else gets 403. */
+      allowedHosts: readonly string[];
     },
   ) {}
 
@@ -30,6 +34,8 @@ export class HttpServer {
       void reply.code(code).send({ error: error.message });
     });
     const page = fs.readFileSync(consoleHtml, 'utf8');
+    registerHostCheck(app, this.options.allowedHosts);
+    await registerSecurityHeaders(app, page);
     app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
     registerApiRoutes(app, this.options.services);
     await app.listen({ host: this.options.host, port: this.options.port });
