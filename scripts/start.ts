@@ -64,12 +64,7 @@ function run(
       }
     });
   }
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
+  child.on('exit', (code, signal) => stopAll(`${name} exited (${signal ?? `code ${code}`})`));
   children.push(child);
   return child;
 }
@@ -110,16 +105,29 @@ async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void
 
 let stopping = false;
 let closePty: (() => Promise<void>) | undefined;
+/** A child that has not exited yet; one killed by a signal has a signalCode and no exitCode. */
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+/** A child ignoring SIGTERM this long is killed outright. */
+const KILL_AFTER_MS = 5000;
+
 async function shutdown(code: number): Promise<never> {
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(
-    children.map((c) =>
-      c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
-    ),
-  );
+  const left = children.filter(running);
+  for (const child of left) child.kill('SIGTERM');
+  const force = setTimeout(() => {
+    for (const child of left.filter(running)) child.kill('SIGKILL');
+  }, KILL_AFTER_MS);
+  await Promise.all(left.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : null)));
+  clearTimeout(force);
   await closePty?.();
   process.exit(code);
+}
+
+/** Any part ending on its own ends them all: a half-running demo hides what broke. */
+function stopAll(reason: string): void {
+  if (stopping) return;
+  console.error(`${reason}; stopping everything`);
+  void shutdown(1);
 }
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
@@ -137,6 +145,7 @@ async function main(): Promise<void> {
   const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
   const pty = await openPtyPair(dir);
   closePty = () => pty.close();
+  void pty.exited.then((how) => stopAll(`socat exited (${how})`));
 
   run('manager', 'manager/main.ts', [], {
     STOPSIGN_HTTP_PORT: String(httpPort),
@@ -182,7 +191,4 @@ Ctrl-C stops everything.
 `);
 }
 
-main().catch((err: unknown) => {
-  console.error(`start failed: ${(err as Error).message}`);
-  void shutdown(1);
-});
+main().catch((err: unknown) => stopAll(`start failed: ${(err as Error).message}`));
