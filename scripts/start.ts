@@ -117,7 +117,11 @@ async function shutdown(code: number): Promise<never> {
   const force = setTimeout(() => {
     for (const child of left.filter(running)) child.kill('SIGKILL');
   }, KILL_AFTER_MS);
-  await Promise.all(left.map((c) => (running(c) ? new Promise((r) => c.once('exit', r)) : null)));
+  await Promise.all(
+    left.map((c) =>
+      running(c) ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve(),
+    ),
+  );
   clearTimeout(force);
   await closePty?.();
   process.exit(code);
