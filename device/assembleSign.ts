@@ -35,6 +35,7 @@ export function assembleSign(
       startedAt: Math.floor(clock() / 1000),
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
+      maxPacketBytes: config.mqttMaxPacketBytes,
       logger: logger.child({ part: 'link' }),
     }),
   });

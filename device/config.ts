@@ -25,6 +25,8 @@ export interface DeviceConfig {
   staleAfterSeconds: number;
   statusIntervalSeconds: number;
   frameUploadIntervalSeconds: number;
+  /** Inbound MQTT packets past this end the connection before they are buffered. */
+  mqttMaxPacketBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -52,6 +54,7 @@ const ENV_NAMES = {
   staleAfterSeconds: 'STOPSIGN_STALE_AFTER_SECONDS',
   statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
+  mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
   logLevel: 'STOPSIGN_LOG_LEVEL',
 } as const satisfies Record<keyof DeviceConfigOverrides, string>;
 
@@ -85,6 +88,8 @@ const schema = z
     statusIntervalSeconds: count(1, 86_400).default(60),
     // Frames cost mobile data across a fleet: routine uploads are rare, changes that matter go at once.
     frameUploadIntervalSeconds: count(1, 86_400).default(300),
+    // The largest message a sign receives is its offline schedule, at most 1 MiB.
+    mqttMaxPacketBytes: count(64 * 1024, 256 * 1024 * 1024).default(2 * 1024 * 1024),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

@@ -4,6 +4,7 @@
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
 import { z } from 'zod';
+import { DEFAULT_BROKER_LIMITS as broker, type BrokerLimits } from './broker/brokerLimits';
 import { DEFAULT_IMPORT_LIMITS as limits, type ImportLimits } from './gtfs/importLimits';
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -56,6 +57,10 @@ export const managerConfigSchema = z
     gtfsMaxRows: positive(limits.maxRowsPerFile),
     gtfsMaxImportSeconds: positive(limits.maxImportSeconds),
     gtfsImportHeapMb: z.coerce.number().int().min(32).default(limits.importHeapMb),
+    mqttMaxPacketBytes: z.coerce.number().int().min(64 * 1024).default(broker.maxPacketBytes),
+    mqttMaxConnections: positive(broker.maxConnections),
+    mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
+    mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -89,6 +94,10 @@ const envNames: Record<string, string> = {
   gtfsMaxRows: 'STOPSIGN_GTFS_MAX_ROWS',
   gtfsMaxImportSeconds: 'STOPSIGN_GTFS_MAX_IMPORT_SECONDS',
   gtfsImportHeapMb: 'STOPSIGN_GTFS_IMPORT_HEAP_MB',
+  mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
+  mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
+  mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',
+  mqttMaxSubscriptionsPerClient: 'STOPSIGN_MQTT_MAX_SUBSCRIPTIONS_PER_CLIENT',
 };
 
 export class ConfigError extends Error {}
@@ -127,5 +136,15 @@ export function importLimitsOf(config: ManagerConfig): ImportLimits {
     maxRowsPerFile: config.gtfsMaxRows,
     maxImportSeconds: config.gtfsMaxImportSeconds,
     importHeapMb: config.gtfsImportHeapMb,
+  };
+}
+
+/** What one MQTT client may cost the embedded broker. */
+export function brokerLimitsOf(config: ManagerConfig): BrokerLimits {
+  return {
+    maxPacketBytes: config.mqttMaxPacketBytes,
+    maxConnections: config.mqttMaxConnections,
+    maxRetainedPerClient: config.mqttMaxRetainedPerClient,
+    maxSubscriptionsPerClient: config.mqttMaxSubscriptionsPerClient,
   };
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
-import { importLimitsOf, type ManagerConfig } from './config';
+import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
 import { FeedImports } from './gtfs/feedImports';
@@ -64,11 +64,14 @@ export class Manager {
       }
 
       let brokerUrl = config.brokerUrl ?? '';
+      const clientId = `stopsign-manager-${process.pid}`;
       if (config.brokerMode === 'embedded') {
         this.broker = new EmbeddedBroker({
           host: config.brokerHost,
           port: config.brokerPort,
           logger,
+          limits: brokerLimitsOf(config),
+          trustedClientIds: [clientId],
         });
         const port = await this.broker.start();
         brokerUrl = `mqtt://${config.brokerHost}:${port}`;
@@ -76,7 +79,8 @@ export class Manager {
 
       const link = new FleetLink({
         url: brokerUrl,
-        clientId: `stopsign-manager-${process.pid}`,
+        clientId,
+        maxPacketBytes: config.mqttMaxPacketBytes,
         version: config.version,
         startedAt,
         logger,

@@ -3,3 +3,4 @@ export * from './schemas';
 export * from './codec';
 export * from './api';
 export * from './text';
+export * from './mqttPacketSize';

@@ -10,6 +10,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
   encodeMessage,
+  limitClientPackets,
   RejectionCounter,
   topics,
   type AnnouncementData,
@@ -73,6 +74,8 @@ export interface ManagerLinkOptions {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   logger: Logger;
+  /** Inbound packets past this end the connection before they are buffered; default 2 MiB. */
+  maxPacketBytes?: number;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
   /** Network seam; defaults to mqtt.connect. */
@@ -114,6 +117,7 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
     this.stopping = false;
     const connect = this.options.connect ?? mqtt.connect;
     const client = connect(this.options.brokerUrl, {
+      manualConnect: true,
       clientId: this.options.deviceId,
       clean: false,
       // Subscriptions are re-made on every connect below, including after a broker lost its sessions.
@@ -123,6 +127,13 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       will: this.willMessage(),
     });
+    const maxPacketBytes = this.options.maxPacketBytes ?? 2 * 1024 * 1024;
+    limitClientPackets(client, maxPacketBytes, (size) => {
+      // Counted like any refused message; the connection is dropped and made again.
+      this.counter.record('unknown-topic', 'oversized');
+      this.options.logger.warn({ size, limit: maxPacketBytes }, 'MQTT packet over the size limit');
+    });
+    client.connect();
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());

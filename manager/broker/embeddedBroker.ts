@@ -3,20 +3,46 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { ClientQuotas, guardPacketSize, type BrokerLimits } from './brokerLimits';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  limits: BrokerLimits;
+  /** Client ids allowed retained state beyond the per-client cap: the manager's own. */
+  trustedClientIds: readonly string[];
+}
 
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
+  /** Connections refused for a packet over the size limit, for health and tests. */
+  oversizedPackets = 0;
 
-  constructor(private readonly options: { host: string; port: number; logger: Logger }) {}
+  constructor(private readonly options: EmbeddedBrokerOptions) {}
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
-    const broker = await Aedes.createBroker();
+    const { limits, logger } = this.options;
+    const quotas = new ClientQuotas(limits, new Set(this.options.trustedClientIds), logger);
+    const broker = await Aedes.createBroker(quotas.hooks());
+    quotas.follow(broker);
     broker.on('clientError', (client, err) => {
-      this.options.logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
+      logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
     });
-    const server = net.createServer(broker.handle);
+    const server = net.createServer((socket) => {
+      guardPacketSize(socket, limits.maxPacketBytes, (size) => {
+        this.oversizedPackets += 1;
+        logger.warn(
+          { remote: socket.remoteAddress, size, limit: limits.maxPacketBytes },
+          'MQTT connection closed: packet over the size limit',
+        );
+      });
+      broker.handle(socket);
+    });
+    // Past this many, new connections are closed as they arrive.
+    server.maxConnections = limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {

@@ -9,6 +9,7 @@ import {
   decodeMessage,
   encodeMessage,
   fleetFilters,
+  limitClientPackets,
   parseTopic,
   RejectionCounter,
   topics,
@@ -34,6 +35,8 @@ export interface FleetLinkOptions {
   version: string;
   startedAt: number;
   logger: Logger;
+  /** Inbound packets past this end the connection before they are buffered. */
+  maxPacketBytes: number;
 }
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
@@ -52,6 +55,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   async start(): Promise<void> {
     const { url, clientId, logger } = this.options;
     const client = mqtt.connect(url, {
+      manualConnect: true,
       clientId,
       clean: true,
       reconnectPeriod: 1000,
@@ -63,6 +67,11 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         retain: true,
       },
     });
+    limitClientPackets(client, this.options.maxPacketBytes, (size) => {
+      this.rejections.record('unknown-topic', 'oversized');
+      logger.warn({ size, limit: this.options.maxPacketBytes }, 'MQTT packet over the size limit');
+    });
+    client.connect();
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => {

@@ -93,6 +93,15 @@ export async function postJson(url: string, body: unknown): Promise<Response> {
   });
 }
 
+/** The Mosquitto settings the README recommends for external mode. */
+export const MOSQUITTO_LIMITS = [
+  'max_packet_size 2097152',
+  'max_connections 20000',
+  'max_inflight_messages 20',
+  'max_queued_messages 1000',
+  'max_queued_bytes 16777216',
+];
+
 /** Mosquitto from Debian on a loopback port, without persistence (a restart loses retained state). */
 export class Mosquitto {
   private process: ChildProcess | undefined;
@@ -105,9 +114,17 @@ export class Mosquitto {
   static async start(dir: string, port?: number): Promise<Mosquitto> {
     const chosen = port ?? (await unusedPort());
     const confPath = path.join(dir, `mosquitto-${chosen}.conf`);
+    // The same bounds as the embedded broker's defaults (see README, "External broker").
     fs.writeFileSync(
       confPath,
-      `listener ${chosen} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_type error\n`,
+      [
+        `listener ${chosen} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence false',
+        'log_type error',
+        ...MOSQUITTO_LIMITS,
+        '',
+      ].join('\n'),
     );
     const broker = new Mosquitto(chosen, confPath);
     await broker.restart();
