@@ -131,7 +131,7 @@ describe('embedded broker limits', () => {
 
   it("refuses a payload over its topic's protocol limit before retaining it", async () => {
     const c = await client(port, 'stranger');
-    const closed = new Promise((resolve) => c.once('close', resolve));
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     c.publish(topics.stopArrivals('S2'), Buffer.alloc(100 * 1024, 0x20), { qos: 1, retain: true });
     await closed;
     await c.endAsync(true);
@@ -140,7 +140,7 @@ describe('embedded broker limits', () => {
 
   it("caps the retained topics of one client, but not the manager's", async () => {
     const c = await client(port, 'hoarder');
-    const closed = new Promise((resolve) => c.once('close', resolve));
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     for (let i = 0; i < limits.maxRetainedPerClient + 1; i++) {
       c.publish(`junk/${i}`, 'x', { qos: 1, retain: true });
     }

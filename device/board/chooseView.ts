@@ -110,6 +110,7 @@ export function chooseView(inputs: ViewInputs): BoardView {
     mode,
     rows,
   };
+  if (!config) view.updating = true;
   if (stopName) view.stopName = stopName;
   if (announcement) view.announcement = announcement;
   return view;

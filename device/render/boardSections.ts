@@ -57,7 +57,10 @@ export function drawNoDepartures({ view, layout, painter }: Board): void {
     width: area.width,
     height: layout.lineHeight,
   };
-  const text = painter.truncate(pageStrings(view.language).noDepartures, line.width, layout.fonts);
+  const strings = pageStrings(view.language);
+  // An unconfigured sign says it is waiting for data, never that no bus will come.
+  const words = view.updating ? strings.updating : strings.noDepartures;
+  const text = painter.truncate(words, line.width, layout.fonts);
   painter.draw(text, line, COLOURS.noDepartures, layout.fonts, 'center');
 }
 

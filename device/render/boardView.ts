@@ -24,6 +24,8 @@ export interface BoardView {
   timezone: string;
   /** live: predictions from the manager; scheduled: from the offline cache; none: nothing known. */
   mode: 'live' | 'scheduled' | 'none';
+  /** Set when the sign knows nothing yet (no config): the board says it is updating. */
+  updating?: true;
   stopName?: LocalizedText;
   rows: BoardRow[];
   announcement?: Pick<AnnouncementData, 'text' | 'priority'>;

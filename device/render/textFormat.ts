@@ -13,6 +13,8 @@ interface PageStrings {
   minutes(n: number): string;
   scheduled: string;
   noDepartures: string;
+  /** Nothing known yet (first start, or a cache that had to be set aside): data is on its way. */
+  updating: string;
 }
 
 /** Short forms: the time column holds at most "99 min" / "99分". */
@@ -22,12 +24,14 @@ const STRINGS: Record<Language, PageStrings> = {
     minutes: (n) => `${n} min`,
     scheduled: 'Scheduled',
     noDepartures: 'No departures',
+    updating: 'Updating…',
   },
   zh: {
     now: '即将',
     minutes: (n) => `${n}分`,
     scheduled: '时刻表',
     noDepartures: '暂无班次信息',
+    updating: '正在更新…',
   },
 };
 
