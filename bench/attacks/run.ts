@@ -11,7 +11,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import mqtt from 'mqtt';
 import { tinyGtfsZip } from '../../tests/helpers/gtfsFixture';
 import {
   SYNTHETIC_HUB,
@@ -211,28 +210,45 @@ function rawGet(base: string, p: string, host: string): Promise<{ status: number
   });
 }
 
-/** Connects, announces a PUBLISH of `bytes`, sends until the broker hangs up or all is sent. */
+/** Connects, announces a PUBLISH of `bytes`, streams it until the broker hangs up or all is sent. */
 async function hugePublish(port: number, bytes: number): Promise<string> {
-  const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-    clientId: 'attacker',
-    reconnectPeriod: 0,
-  });
-  const closed = new Promise<string>((resolve) =>
-    client.once('close', () => resolve('connection closed by the broker')),
-  );
-  const sent = client
-    .publishAsync('stopsign/v1/stop/S1/arrivals', Buffer.alloc(bytes, 0x41), {
-      qos: 1,
-      retain: true,
-    })
-    .then(() => 'accepted (PUBACK)');
-  const result = await Promise.race([
-    closed,
-    sent,
-    new Promise<string>((r) => setTimeout(() => r('no answer in 60 s'), 60_000)),
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const id = Buffer.from('attacker');
+  const connect = Buffer.concat([
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, id.length]),
+    id,
   ]);
-  await client.endAsync(true).catch(() => undefined);
-  return result;
+  socket.write(Buffer.concat([Buffer.from([0x10, connect.length]), connect]));
+  await new Promise((resolve) => socket.once('data', resolve));
+  const topic = Buffer.from('stopsign/v1/stop/S1/arrivals');
+  let remaining = 2 + topic.length + bytes;
+  const length: number[] = [];
+  do {
+    let byte = remaining % 128;
+    remaining = Math.floor(remaining / 128);
+    if (remaining > 0) byte |= 0x80;
+    length.push(byte);
+  } while (remaining > 0);
+  socket.write(Buffer.concat([Buffer.from([0x31, ...length, 0, topic.length]), topic]));
+  let sent = 0;
+  const chunk = Buffer.alloc(256 * 1024, 0x41);
+  const outcome = await new Promise<string>((resolve) => {
+    socket.once('close', () =>
+      resolve(`broker hung up after ${(sent / 1024 / 1024).toFixed(1)} MiB`),
+    );
+    socket.on('error', () => undefined);
+    const pump = (): void => {
+      while (!socket.destroyed && sent < bytes) {
+        sent += chunk.length;
+        if (!socket.write(chunk)) return void socket.once('drain', pump);
+      }
+      if (sent >= bytes) setTimeout(() => resolve('all 256 MiB taken by the broker'), 3000);
+    };
+    pump();
+  });
+  socket.destroy();
+  return outcome;
 }
 
 /** npm start from the checkout; the sign is killed with SIGKILL; does start stop everything? */
