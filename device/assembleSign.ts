@@ -36,6 +36,7 @@ export function assembleSign(
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
       maxPacketBytes: config.mqttMaxPacketBytes,
+      clock,
       logger: logger.child({ part: 'link' }),
     }),
   });

@@ -14,6 +14,7 @@ import type {
   ScheduledDeparture,
 } from '../shared';
 import type { AnnouncementSource, SignCache } from './cache/signCache';
+import { implausibleTime } from './link/plausibleTimes';
 
 export class SignKnowledge {
   config: DeviceConfigData | null = null;
@@ -34,7 +35,16 @@ export class SignKnowledge {
   /** Reads back what an earlier run stored; the cache must be open. */
   load(now: number): void {
     this.config = this.cache.config();
-    this.arrivals = this.cache.lastArrivals();
+    const arrivals = this.cache.lastArrivals();
+    // Stored before times were checked, or before the clock was set back: dropped, not obeyed.
+    const poisoned =
+      arrivals !== null && implausibleTime('stopArrivals', arrivals, 0, now) !== undefined;
+    if (poisoned)
+      this.logger.warn(
+        { generatedAt: arrivals.generatedAt },
+        'cached arrivals dated in the future dropped',
+      );
+    this.arrivals = poisoned ? null : arrivals;
     this.scheduleStopId = this.cache.scheduleInfo()?.stopId ?? null;
     this.announcements.clear();
     for (const { source, announcement } of this.cache.storedAnnouncements(now)) {

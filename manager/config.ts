@@ -57,7 +57,13 @@ export const managerConfigSchema = z
     gtfsMaxRows: positive(limits.maxRowsPerFile),
     gtfsMaxImportSeconds: positive(limits.maxImportSeconds),
     gtfsImportHeapMb: z.coerce.number().int().min(32).default(limits.importHeapMb),
-    mqttMaxPacketBytes: z.coerce.number().int().min(64 * 1024).default(broker.maxPacketBytes),
+    /** Retained state that drifted from what the manager published is corrected within this. */
+    reconcileSeconds: z.coerce.number().int().min(1).max(3600).default(10),
+    mqttMaxPacketBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(broker.maxPacketBytes),
     mqttMaxConnections: positive(broker.maxConnections),
     mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
     mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
@@ -94,6 +100,7 @@ const envNames: Record<string, string> = {
   gtfsMaxRows: 'STOPSIGN_GTFS_MAX_ROWS',
   gtfsMaxImportSeconds: 'STOPSIGN_GTFS_MAX_IMPORT_SECONDS',
   gtfsImportHeapMb: 'STOPSIGN_GTFS_IMPORT_HEAP_MB',
+  reconcileSeconds: 'STOPSIGN_RECONCILE_SECONDS',
   mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
   mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
   mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',

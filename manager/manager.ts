@@ -81,6 +81,7 @@ export class Manager {
         url: brokerUrl,
         clientId,
         maxPacketBytes: config.mqttMaxPacketBytes,
+        reconcileSeconds: config.reconcileSeconds,
         version: config.version,
         startedAt,
         logger,

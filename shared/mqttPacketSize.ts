@@ -69,7 +69,9 @@ export function limitInboundPackets(
     const tooLarge = guard.feed(chunk);
     if (tooLarge === undefined) return;
     onRefused(tooLarge);
-    stream.destroy(new Error(`MQTT packet of ${tooLarge} bytes over the ${maxPacketBytes}-byte limit`));
+    stream.destroy(
+      new Error(`MQTT packet of ${tooLarge} bytes over the ${maxPacketBytes}-byte limit`),
+    );
   });
 }
 

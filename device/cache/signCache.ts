@@ -68,7 +68,8 @@ interface DepartureRow {
 }
 
 /** What open() found: a healthy cache, or a broken one set aside (where, and why). */
-export type CacheOpening = { recovered: false } | { recovered: true; movedTo: string; reason: string };
+export type CacheOpening =
+  { recovered: false } | { recovered: true; movedTo: string; reason: string };
 
 export class SignCache {
   private db: Database.Database | null = null;

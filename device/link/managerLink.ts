@@ -80,6 +80,8 @@ export interface ManagerLinkOptions {
   connectTimeoutMs?: number;
   /** Network seam; defaults to mqtt.connect. */
   connect?: MqttConnect;
+  /** Epoch milliseconds, to judge the times in messages; defaults to Date.now. */
+  clock?: () => number;
 }
 
 const STOP_KINDS = ['stopArrivals', 'stopSchedule', 'stopAnnouncement'] as const;
@@ -107,6 +109,7 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       currentStopId: () => this.stopId,
       counter: this.counter,
       logger: options.logger,
+      clock: options.clock ?? Date.now,
       // The router's signature already ties each event to its arguments.
       emit: (event, ...args) => void this.emit(event, ...(args as never)),
     });

@@ -30,7 +30,11 @@ export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
  * header is seen before aedes' parser buffers the body. An oversized packet
  * ends the connection at once.
  */
-export function guardPacketSize(socket: net.Socket, maxPacketBytes: number, onRefused: (size: number) => void): void {
+export function guardPacketSize(
+  socket: net.Socket,
+  maxPacketBytes: number,
+  onRefused: (size: number) => void,
+): void {
   const guard = new MqttPacketSizeGuard(maxPacketBytes);
   const read = socket.read.bind(socket);
   socket.read = (size?: number) => {
@@ -75,7 +79,11 @@ export class ClientQuotas {
     const parsed = parseTopic(packet.topic);
     // Refused before it is retained or forwarded: no sign ever receives it.
     if (parsed && size > maxPayloadBytes[parsed.kind]) {
-      return callback(new Error(`${size}-byte ${parsed.kind} payload over its ${maxPayloadBytes[parsed.kind]}-byte limit`));
+      return callback(
+        new Error(
+          `${size}-byte ${parsed.kind} payload over its ${maxPayloadBytes[parsed.kind]}-byte limit`,
+        ),
+      );
     }
     if (id === undefined || this.trusted.has(id) || !packet.retain) return callback(null);
     const topics = this.retained.get(id) ?? new Set<string>();
@@ -83,7 +91,10 @@ export class ClientQuotas {
       topics.delete(packet.topic);
     } else if (!topics.has(packet.topic)) {
       if (topics.size >= this.limits.maxRetainedPerClient) {
-        this.logger.warn({ clientId: id, topic: packet.topic }, 'retained message refused: client over its quota');
+        this.logger.warn(
+          { clientId: id, topic: packet.topic },
+          'retained message refused: client over its quota',
+        );
         return callback(new Error(`client ${id} holds ${topics.size} retained topics already`));
       }
       topics.add(packet.topic);

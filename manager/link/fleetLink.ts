@@ -12,6 +12,7 @@ import {
   limitClientPackets,
   parseTopic,
   RejectionCounter,
+  TOPIC_ROOT,
   topics,
   type DataInputOf,
   type DeviceFrameData,
@@ -19,6 +20,7 @@ import {
   type RejectReason,
   type TopicKind,
 } from '../../shared';
+import { RetainedLedger } from './retainedLedger';
 
 export interface FleetLinkEvents {
   /** sentAt: the sign's own clock, epoch ms; a retained status may be old. */
@@ -26,6 +28,8 @@ export interface FleetLinkEvents {
   frame: [deviceId: string, frame: DeviceFrameData];
   /** Fired on every (re)connect: retained state may be gone if the broker restarted. */
   connected: [];
+  /** A retained topic the manager owns holds something else than it retained there. */
+  drift: [topic: string];
   disconnected: [];
 }
 
@@ -37,11 +41,23 @@ export interface FleetLinkOptions {
   logger: Logger;
   /** Inbound packets past this end the connection before they are buffered. */
   maxPacketBytes: number;
+  /** How often retained drift is corrected. */
+  reconcileSeconds: number;
 }
+
+/** The retained topics the manager writes, watched so drift is seen. */
+const OWNED_FILTERS = [
+  topics.managerStatus(),
+  `${TOPIC_ROOT}/stop/+/+`,
+  `${TOPIC_ROOT}/device/+/config`,
+  `${TOPIC_ROOT}/device/+/announcement`,
+];
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly rejections = new RejectionCounter();
   private client: MqttClient | undefined;
+  private readonly ledger = new RetainedLedger();
+  private reconcileTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: FleetLinkOptions) {
     super();
@@ -76,13 +92,23 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('connect', () => {
       logger.info({ url }, 'manager connected to MQTT broker');
-      client.publish(topics.managerStatus(), this.managerStatus('online'), {
+      this.ledger.clear();
+      void this.publishStatus('online');
+      client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame, ...OWNED_FILTERS], {
         qos: 1,
-        retain: true,
       });
-      client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame], { qos: 1 });
       this.emit('connected');
     });
+    this.reconcileTimer = setInterval(() => {
+      for (const topic of this.ledger.drifted()) {
+        logger.warn(
+          { topic },
+          'retained state drifted from what the manager published; correcting',
+        );
+        if (topic === topics.managerStatus()) void this.publishStatus('online');
+        else this.emit('drift', topic);
+      }
+    }, this.options.reconcileSeconds * 1000);
     client.on('close', () => this.emit('disconnected'));
     client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT error'));
     await new Promise<void>((resolve, reject) => {
@@ -100,6 +126,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    clearInterval(this.reconcileTimer);
     if (!client) return;
     if (client.connected) {
       // A clean shutdown says so itself; the last will is only for crashes.
@@ -118,12 +145,24 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     retain: boolean,
   ): Promise<void> {
     const payload = encodeMessage(kind, data);
+    if (retain) this.ledger.published(topic, payload);
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
+    this.ledger.published(topic, '');
     await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true });
+  }
+
+  private async publishStatus(state: 'online'): Promise<void> {
+    const payload = this.managerStatus(state);
+    this.ledger.published(topics.managerStatus(), payload);
+    await this.client
+      ?.publishAsync(topics.managerStatus(), payload, { qos: 1, retain: true })
+      .catch((err: Error) =>
+        this.options.logger.warn({ err: err.message }, 'status publish failed'),
+      );
   }
 
   private requireClient(): MqttClient {
@@ -141,7 +180,13 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   private onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
-    if (!parsed || (parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame')) {
+    if (parsed && parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame') {
+      // One of the manager's own retained topics: only drift matters here.
+      const mustOwn = parsed.kind.endsWith('Announcement') || parsed.kind === 'managerStatus';
+      this.ledger.delivered(topic, payload, mustOwn);
+      return;
+    }
+    if (!parsed) {
       this.rejections.record('unknown-topic', 'unknown-topic');
       return;
     }

@@ -4,7 +4,7 @@
  * are retained, so a sign that connects later gets the current state at once.
  */
 import type { Logger } from 'pino';
-import { topics, type Arrival, type AnnouncementTarget } from '../../shared';
+import { parseTopic, topics, type Arrival, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
 import type { AnnouncementStore } from '../store/announcementStore';
@@ -38,10 +38,13 @@ export class StopPublisher {
     void this.enqueue(() => this.publishEverything({ configs: true }));
   };
 
+  private readonly onDrift = (topic: string): void => void this.enqueue(() => this.correct(topic));
+
   constructor(private readonly options: StopPublisherOptions) {}
 
   start(): void {
     this.options.link.on('connected', this.onConnected);
+    this.options.link.on('drift', this.onDrift);
     // Configs are retained and only change on registration: the periodic pass leaves them alone.
     this.timer = setInterval(
       () => void this.enqueue(() => this.publishEverything({ configs: false })),
@@ -52,6 +55,7 @@ export class StopPublisher {
 
   async stop(): Promise<void> {
     this.options.link.off('connected', this.onConnected);
+    this.options.link.off('drift', this.onDrift);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
@@ -84,6 +88,31 @@ export class StopPublisher {
 
   announcementsChanged(): Promise<void> {
     return this.enqueue(() => this.publishAnnouncements());
+  }
+
+  /** Puts back what the manager retained on `topic`, or clears what it never put there. */
+  private async correct(topic: string): Promise<void> {
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    const { signs, announcements, link } = this.options;
+    switch (parsed.kind) {
+      case 'deviceConfig': {
+        const sign = signs.get(parsed.id);
+        return sign ? this.publishConfig(sign) : link.clearRetained(topic);
+      }
+      case 'stopSchedule':
+      case 'stopArrivals':
+        this.scheduleReach.delete(parsed.id);
+        return this.publishStop(parsed.id);
+      case 'deviceAnnouncement':
+      case 'stopAnnouncement': {
+        this.retainedAnnouncements.delete(topic);
+        const owned = announcements.targets().some((t) => announcementTopic(t) === topic);
+        return owned ? this.publishAnnouncements() : link.clearRetained(topic);
+      }
+      default:
+        return undefined;
+    }
   }
 
   private async publishEverything(what: { configs: boolean }): Promise<void> {

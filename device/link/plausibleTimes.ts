@@ -1,0 +1,64 @@
+/**
+ * Times a sign will believe. A message dated far in the future would win
+ * every "is this newer?" comparison for years (arrivals generated in 2100 make
+ * every real update look old, even after a reboot, since the cache keeps
+ * them), so such messages are refused and counted instead. Pure.
+ */
+import type { DataOf, TopicKind } from '../../shared';
+
+/** Clock difference tolerated between manager and sign. */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+/** Announcements may be scheduled ahead, but not by more than this. */
+export const MAX_ANNOUNCEMENT_AHEAD_SECONDS = 366 * 86_400;
+/** Offline schedules reach a few days ahead at most. */
+export const MAX_SCHEDULE_AHEAD_SECONDS = 7 * 86_400;
+/**
+ * Before this the sign's own clock is not set (no NTP yet after a cold boot):
+ * it cannot judge other times and believes them.
+ */
+export const CLOCK_SET_AFTER = Date.UTC(2024, 0, 1) / 1000;
+
+/** Why the message's times cannot be true at `now` (epoch seconds); undefined when they can. */
+export function implausibleTime<K extends TopicKind>(
+  kind: K,
+  data: DataOf<K>,
+  sentAtMs: number,
+  now: number,
+): string | undefined {
+  if (now < CLOCK_SET_AFTER) return undefined;
+  const ahead = (t: number) => t - now;
+  if (ahead(sentAtMs / 1000) > MAX_CLOCK_SKEW_SECONDS) {
+    return `sent ${Math.round(ahead(sentAtMs / 1000))} s in the future`;
+  }
+  switch (kind) {
+    case 'stopArrivals': {
+      const { generatedAt } = data as DataOf<'stopArrivals'>;
+      if (ahead(generatedAt) > MAX_CLOCK_SKEW_SECONDS)
+        return `generated ${ahead(generatedAt)} s in the future`;
+      return undefined;
+    }
+    case 'stopSchedule': {
+      const { validFrom, validUntil } = data as DataOf<'stopSchedule'>;
+      if (ahead(validFrom) > MAX_CLOCK_SKEW_SECONDS)
+        return `valid from ${ahead(validFrom)} s in the future`;
+      if (ahead(validUntil) > MAX_SCHEDULE_AHEAD_SECONDS)
+        return `valid until ${ahead(validUntil)} s ahead`;
+      return undefined;
+    }
+    case 'deviceAnnouncement':
+    case 'stopAnnouncement': {
+      const { expiresAt } = data as DataOf<'stopAnnouncement'>;
+      if (ahead(expiresAt) > MAX_ANNOUNCEMENT_AHEAD_SECONDS)
+        return `expires ${ahead(expiresAt)} s ahead`;
+      return undefined;
+    }
+    case 'managerStatus': {
+      const { startedAt } = data as DataOf<'managerStatus'>;
+      if (ahead(startedAt) > MAX_CLOCK_SKEW_SECONDS)
+        return `manager started ${ahead(startedAt)} s in the future`;
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
