@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GtfsImportError } from './errors';
+import { checkGtfsZip } from './importer';
 import { ImportLimitError, type ImportLimits } from './importLimits';
 import type { ImportJob, ImportOutcome } from './importChild';
 import type { ImportSummary } from './types';
@@ -64,6 +65,7 @@ export class BackgroundImporter {
   /** Runs an import in the slot reserve() took, and frees it. */
   async importReserved(zipPath: string, source: string): Promise<ImportSummary> {
     try {
+      await checkGtfsZip(zipPath, this.limits);
       return await this.runChild({ dbPath: this.dbPath, zipPath, source, limits: this.limits });
     } finally {
       this.release();

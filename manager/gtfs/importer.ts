@@ -30,6 +30,16 @@ const OPTIONAL_FILES = [
   'frequencies.txt',
 ];
 
+/**
+ * Reads only the zip's directory and checks it against the limits (entries,
+ * declared sizes, ratios): a bomb is refused in milliseconds, before an import
+ * process is even started. Rejects like importGtfsZip.
+ */
+export async function checkGtfsZip(input: ZipInput, limits: ImportLimits): Promise<void> {
+  const zip = await GtfsZip.open(input, [...REQUIRED_FILES, ...OPTIONAL_FILES], limits);
+  zip.close();
+}
+
 /** A zip file's path, or its bytes. */
 export type ZipInput = string | Uint8Array;
 
