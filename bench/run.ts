@@ -1,6 +1,7 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
 import { benchCodec } from './codecBench';
 import { benchGtfs } from './gtfsBench';
+import { benchImport } from './importBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
 
@@ -8,4 +9,5 @@ console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
 benchCodec();
 await benchGtfs();
+benchImport();
 await benchSignStartup();

@@ -23,7 +23,7 @@ const MAX_TEXT_LENGTH = 200;
 interface DayParams {
   date: number;
   weekdayBit: number;
-  stops: string;
+  stop: number;
   from: number;
   until: number;
   limit: number;
@@ -68,7 +68,7 @@ const FROM_STOP_TIMES = `
   JOIN gtfs_routes r ON r.route_key = t.route_key`;
 
 const AT_STOPS_ON_ACTIVE_TRIPS = `
-  WHERE st.stop_key IN (SELECT value FROM json_each(@stops))
+  WHERE st.stop_key = @stop
     AND st.boardable = 1
     AND t.service_id IN active`;
 
@@ -112,7 +112,6 @@ export class DepartureQuery {
     if (!(untilEpoch > fromEpoch) || limit <= 0) return [];
     const keys = this.stopKeys.all(stopId, stopId).map((row) => row.stop_key);
     if (keys.length === 0) return [];
-    const stops = JSON.stringify(keys);
     const zone = meta.timezone;
 
     const found: ScheduledDeparture[] = [];
@@ -126,15 +125,22 @@ export class DepartureQuery {
       const dayStart = serviceDayStart(date, zone);
       if (found.length >= limit && dayStart > (found[limit - 1]?.time ?? Infinity)) break;
       const from = fromEpoch - dayStart;
-      const until = untilEpoch - dayStart;
+      // Once `limit` departures are known, later days need only look before the last of them.
+      const cutoff =
+        found.length >= limit ? (found[limit - 1]?.time ?? untilEpoch) + 1 : untilEpoch;
+      const until = Math.min(untilEpoch, cutoff) - dayStart;
       if (until <= 0 || from > meta.maxDeparture) continue;
-      const day = { date, weekdayBit: 1 << weekdayIndex(date), stops, limit };
-      for (const row of this.timed.all({ ...day, from, until })) {
-        found.push(toDeparture(row, dayStart + row.departure));
-      }
-      for (const row of this.repeating.all(day)) {
-        for (const time of repeatedTimes(row, from, until)) {
-          found.push(toDeparture(row, dayStart + time));
+      // One stop at a time: the index on (stop_key, departure) then yields rows in time
+      // order and the LIMIT ends the scan, however many trips call at the stop.
+      for (const stop of keys) {
+        const day = { date, weekdayBit: 1 << weekdayIndex(date), stop, limit };
+        for (const row of this.timed.all({ ...day, from, until })) {
+          found.push(toDeparture(row, dayStart + row.departure));
+        }
+        for (const row of this.repeating.all(day)) {
+          for (const time of repeatedTimes(row, from, until)) {
+            found.push(toDeparture(row, dayStart + time));
+          }
         }
       }
       if (found.length >= limit) sortDepartures(found).splice(limit);
@@ -171,12 +177,16 @@ function toDeparture(row: Omit<DepartureRow, 'departure'>, time: number): Schedu
   };
 }
 
+/** One collator for every sort: localeCompare with options builds one per call, which costs. */
+const routeOrder = new Intl.Collator('en', { numeric: true });
+const tripOrder = new Intl.Collator(undefined);
+
 /** By time; ties in a stable, readable order so the sign does not shuffle equal times. */
 function sortDepartures(list: ScheduledDeparture[]): ScheduledDeparture[] {
   return list.sort(
     (a, b) =>
       a.time - b.time ||
-      a.route.localeCompare(b.route, 'en', { numeric: true }) ||
-      a.tripId.localeCompare(b.tripId),
+      routeOrder.compare(a.route, b.route) ||
+      tripOrder.compare(a.tripId, b.tripId),
   );
 }

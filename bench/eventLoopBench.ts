@@ -1,0 +1,138 @@
+/**
+ * The manager's event loop while it imports a 10-million-row feed and while it
+ * answers departure queries on it (perf_hooks.monitorEventLoopDelay), with its
+ * RSS beside. The manager runs in this process; the feed is generated here.
+ *   STOPSIGN_BENCH_BIG=1 tsx bench/eventLoopBench.ts [rows]
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pino from 'pino';
+import { loadManagerConfig } from '../manager/config';
+import { GtfsStore } from '../manager/gtfs/gtfsStore';
+import { openTimetableDatabase } from '../manager/gtfs/timetableDatabase';
+import { Manager } from '../manager/manager';
+import { tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { SYNTHETIC_HUB, writeSyntheticCity } from '../tests/helpers/syntheticFeeds';
+import { printFigures, type Figure } from './measure';
+
+function post(url: string, file: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = fs.createReadStream(file);
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/zip', 'content-length': fs.statSync(file).size },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    body.pipe(req);
+  });
+}
+
+export async function benchEventLoop(rows = 10_000_000): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-loop-bench-'));
+  const figures: Figure[] = [];
+  try {
+    const zip = path.join(dir, 'city.zip');
+    const generated = performance.now();
+    const city = writeSyntheticCity(zip, rows);
+    console.log(
+      `(generated ${city.stopTimes} stop_times in ${((performance.now() - generated) / 1000).toFixed(0)} s)`,
+    );
+    const tiny = path.join(dir, 'tiny.zip');
+    fs.writeFileSync(tiny, tinyGtfsZip());
+    const config = loadManagerConfig(
+      {},
+      { httpPort: 0, brokerPort: 0, dataDir: path.join(dir, 'm'), gtfsPath: tiny },
+    );
+    const manager = new Manager(config, pino({ level: 'silent' }));
+    const { httpUrl } = await manager.start();
+
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    let peak = process.memoryUsage.rss();
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+    const baseRss = process.memoryUsage.rss();
+    loop.enable();
+    const started = performance.now();
+    const status = await post(`${httpUrl}/api/gtfs`, zip);
+    const importMs = performance.now() - started;
+    loop.disable();
+    clearInterval(sampler);
+    figures.push(
+      {
+        name: `${rows / 1e6}M stop_times upload and import (HTTP ${status})`,
+        value: importMs / 1000,
+        unit: 's',
+      },
+      {
+        name: 'manager peak RSS during the import',
+        value: peak / 2 ** 20,
+        unit: 'MiB',
+        baseline: { name: 'before it', value: baseRss / 2 ** 20 },
+      },
+      {
+        name: 'worst event-loop block during the import',
+        value: loop.max / 1e6,
+        unit: 'ms',
+        baseline: { name: 'p99', value: loop.percentile(99) / 1e6 },
+      },
+    );
+    await manager.stop();
+
+    // Queries on the imported feed, on the main thread as the publisher runs them.
+    const db = openTimetableDatabase(path.join(dir, 'm'));
+    const store = new GtfsStore(db);
+    store.init();
+    const now = Math.floor(Date.parse('2026-03-04T12:00:00-04:00') / 1000);
+    const stops = db
+      .prepare<[], { stop_id: string }>('SELECT stop_id FROM gtfs_stops LIMIT 2000')
+      .all();
+    const queryLoop = monitorEventLoopDelay({ resolution: 10 });
+    queryLoop.enable();
+    let worstQuery = 0;
+    const time = (fn: () => unknown) => {
+      const t = performance.now();
+      fn();
+      worstQuery = Math.max(worstQuery, performance.now() - t);
+    };
+    for (let i = 0; i < 5; i++) {
+      time(() => store.departures(SYNTHETIC_HUB, now, now + 30 * 3600, 5000));
+      await new Promise((r) => setImmediate(r));
+    }
+    const hubSlice = store.departures(SYNTHETIC_HUB, now, now + 30 * 3600, 5000).length;
+    for (const { stop_id } of stops) {
+      time(() => store.departures(stop_id, now, now + 3 * 3600, 8));
+      await new Promise((r) => setImmediate(r));
+    }
+    queryLoop.disable();
+    figures.push(
+      {
+        name: `worst single query (hub 30 h slice of ${hubSlice}, ${stops.length} stops' next 8)`,
+        value: worstQuery,
+        unit: 'ms',
+      },
+      {
+        name: 'worst event-loop block during those queries',
+        value: queryLoop.max / 1e6,
+        unit: 'ms',
+        baseline: { name: 'p99', value: queryLoop.percentile(99) / 1e6 },
+      },
+    );
+    db.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  printFigures('manager event loop on a generated city feed', figures);
+}
+
+if (process.argv[1] && import.meta.filename === path.resolve(process.argv[1])) {
+  await benchEventLoop(Number(process.argv[2] ?? 10_000_000));
+}
