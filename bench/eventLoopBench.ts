@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadManagerConfig } from '../manager/config';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
-import { openTimetableDatabase } from '../manager/gtfs/timetableDatabase';
+import { openTimetableDatabase } from '../manager/timetable/timetableDatabase';
 import { Manager } from '../manager/manager';
 import { tinyGtfsZip } from '../tests/helpers/gtfsFixture';
 import { SYNTHETIC_HUB, writeSyntheticCity } from '../tests/helpers/syntheticFeeds';

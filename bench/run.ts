@@ -1,9 +1,11 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
+import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
 import { benchGtfs } from './gtfsBench';
 import { benchImport } from './importBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
+import { benchStore } from './storeBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
@@ -11,3 +13,5 @@ benchCodec();
 await benchGtfs();
 benchImport();
 await benchSignStartup();
+await benchStore();
+await benchAnnouncements();

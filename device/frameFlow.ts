@@ -34,8 +34,13 @@ export class FrameFlow {
   private lastUploadAtMs = Number.NEGATIVE_INFINITY;
   private showing: Promise<void> | null = null;
   private uploading = false;
-  /** Upload the next frame that reaches the glass, whatever the interval says. */
-  private uploadNext = false;
+  /**
+   * Requests to upload the next frame that reaches the glass, whatever the
+   * interval says, counted so that a request made while a write is under way
+   * (showing the picture from before it) is answered by the write after.
+   */
+  private uploadsRequested = 0;
+  private uploadsAnswered = 0;
   private panelFailing = false;
   private retryAtMs = 0;
   private readonly retry = new Backoff({ minMs: 1_000, maxMs: 30_000 });
@@ -87,7 +92,7 @@ export class FrameFlow {
    * frame shown goes to the manager without waiting for the upload interval.
    */
   uploadNextFrame(): void {
-    this.uploadNext = true;
+    this.uploadsRequested += 1;
   }
 
   /** The panel (re)opened: send the current picture now instead of after the back-off. */
@@ -107,6 +112,7 @@ export class FrameFlow {
     if (this.showing || !frame || nowMs < this.retryAtMs) return;
     if (this.shown && framesEqual(frame, this.shown)) return;
     const { panel, logger } = this.options;
+    const requested = this.uploadsRequested;
     this.showing = panel
       .show(frame)
       .then(
@@ -121,8 +127,8 @@ export class FrameFlow {
           }
           if (this.panelFailing) logger.info('panel accepts frames again');
           this.panelFailing = false;
-          if (this.uploadNext) {
-            this.uploadNext = false;
+          if (requested > this.uploadsAnswered) {
+            this.uploadsAnswered = requested;
             this.lastUploadAtMs = Number.NEGATIVE_INFINITY;
             this.maybeUpload(nowMs);
           }

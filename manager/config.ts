@@ -21,6 +21,17 @@ export const managerConfigSchema = z
     /** Broker the manager connects to in external mode, e.g. mqtt://broker.internal:1883. */
     brokerUrl: z.string().url().optional(),
     dataDir: z.string().min(1).default('var/manager'),
+    /**
+     * The shared store: absent means one SQLite file in dataDir (a single
+     * manager); postgres://user:pass@host/db puts fleet state on PostgreSQL,
+     * which several managers can share.
+     */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    /** How often a manager looks for a feed another manager imported into the shared store. */
+    feedPollSeconds: z.coerce.number().int().min(1).max(3600).default(30),
     /** A GTFS zip imported at start when the store holds no schedule yet. */
     gtfsPath: z.string().min(1).optional(),
     publishIntervalSeconds: z.coerce.number().int().min(1).max(3600).default(30),
@@ -84,6 +95,8 @@ const envNames: Record<string, string> = {
   brokerPort: 'STOPSIGN_BROKER_PORT',
   brokerUrl: 'STOPSIGN_BROKER_URL',
   dataDir: 'STOPSIGN_MANAGER_DATA_DIR',
+  databaseUrl: 'STOPSIGN_DATABASE_URL',
+  feedPollSeconds: 'STOPSIGN_FEED_POLL_SECONDS',
   gtfsPath: 'STOPSIGN_GTFS_PATH',
   publishIntervalSeconds: 'STOPSIGN_PUBLISH_INTERVAL_SECONDS',
   arrivalsPerStop: 'STOPSIGN_ARRIVALS_PER_STOP',

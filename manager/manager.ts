@@ -1,4 +1,5 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './broker/embeddedBroker';
@@ -7,15 +8,16 @@ import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
 import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
-import { openTimetableDatabase } from './gtfs/timetableDatabase';
 import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
 import type { ManagerServices } from './services';
-import { AnnouncementStore } from './store/announcementStore';
-import { openManagerDatabase, type SqliteDatabase } from './store/database';
-import { SignRegistry } from './store/signRegistry';
+import { openSharedStore, type SharedStore } from './store/sharedStore';
+import { storeLocationFor } from './store/storeEngine';
+import { FeedSync } from './timetable/feedSync';
+import { openTimetableDatabase, type TimetableDatabase } from './timetable/timetableDatabase';
+import { TimetableOrigin } from './timetable/timetableOrigin';
 
 export interface ManagerEndpoints {
   httpUrl: string;
@@ -23,8 +25,9 @@ export interface ManagerEndpoints {
 }
 
 export class Manager {
-  private db: SqliteDatabase | undefined;
-  private timetableDb: SqliteDatabase | undefined;
+  private store: SharedStore | undefined;
+  private db: TimetableDatabase | undefined;
+  private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
@@ -41,26 +44,39 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
-      const db = openManagerDatabase(config.dataDir);
+      const store = await openSharedStore(storeLocationFor(config), { logger });
+      this.store = store;
+      logger.info(
+        { engine: store.engine, migrations: store.appliedMigrations },
+        'shared store ready',
+      );
+      const { signs, announcements } = store;
+      const db = openTimetableDatabase(config.dataDir);
       this.db = db;
-      const timetableDb = openTimetableDatabase(config.dataDir);
-      this.timetableDb = timetableDb;
-      const schedule = new GtfsStore(timetableDb);
+      const schedule = new GtfsStore(db);
       schedule.init();
-      const signs = new SignRegistry(db);
-      signs.init();
-      const announcements = new AnnouncementStore(db);
-      announcements.init();
       const limits = importLimitsOf(config);
       const imports = new FeedImports(
-        new BackgroundImporter(timetableDb.name, limits),
+        new BackgroundImporter(db.name, limits),
         schedule,
         logger,
         path.join(config.dataDir, 'uploads'),
-        limits.maxUploadBytes,
+        limits,
       );
+      const importFeed = (bytes: Uint8Array, source: string) => imports.importBytes(bytes, source);
+      const origin = new TimetableOrigin(db);
+      origin.init();
+      const feeds = new FeedSync({
+        versions: store.feedVersions,
+        origin,
+        buildTimetable: importFeed,
+        clock,
+        logger,
+      });
+      this.feeds = feeds;
+      await feeds.catchUp();
       if (config.gtfsPath && !schedule.hasSchedule()) {
-        await imports.importFile(config.gtfsPath, config.gtfsPath);
+        await feeds.importNew(fs.readFileSync(config.gtfsPath), config.gtfsPath);
       }
 
       let brokerUrl = config.brokerUrl ?? '';
@@ -105,11 +121,13 @@ export class Manager {
       });
       this.publisher = publisher;
       publisher.start();
+      feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
 
       const services: ManagerServices = {
         clock,
         link,
         schedule,
+        importFeed: (bytes, source) => feeds.importNew(bytes, source),
         imports,
         signs,
         announcements,
@@ -135,13 +153,14 @@ export class Manager {
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
+    await this.feeds?.stop();
     await this.publisher?.stop();
-    this.monitor?.stop();
+    await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
-    this.timetableDb?.close();
-    this.http = this.publisher = this.monitor = this.link = this.broker = undefined;
-    this.db = this.timetableDb = undefined;
+    await this.store?.close();
+    this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.db = this.store = undefined;
   }
 }

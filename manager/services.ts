@@ -1,9 +1,9 @@
 import type { FeedImports } from './gtfs/feedImports';
-import type { ScheduleSource } from './gtfs/types';
+import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
-import type { AnnouncementStore } from './store/announcementStore';
-import type { SignRegistry } from './store/signRegistry';
+import type { AnnouncementRepository } from './store/announcementRepository';
+import type { SignRepository } from './store/signRepository';
 
 /** The parts HTTP handlers may use; built once by the Manager. */
 export interface ManagerServices {
@@ -11,10 +11,16 @@ export interface ManagerServices {
   clock: () => number;
   link: FleetLink;
   schedule: ScheduleSource;
-  /** Replaces the timetable in a child process, one import at a time; a refused feed keeps the old one. */
+  /**
+   * Replaces the timetable in a child process and records the feed for every
+   * manager; rejects with GtfsImportError (ImportLimitError past a limit),
+   * keeping the old one.
+   */
+  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
+  /** The upload slot and limits: one timetable upload at a time. */
   imports: FeedImports;
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
 }

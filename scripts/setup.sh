@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything stopsign needs on a Debian machine: system packages
-# (native-module build libraries, fonts, socat, mosquitto, chromium) and npm dependencies.
+# (native-module build libraries, fonts, socat, mosquitto, postgresql, chromium) and npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,8 @@ APT_PACKAGES=(
   socat
   # an external MQTT broker for the tests that run against one
   mosquitto
+  # the shared store's second engine; the tests start their own server from its binaries
+  postgresql
   # the console is tested in a real browser
   chromium
 )

@@ -1,5 +1,5 @@
 /** What an operator sees of one sign: derived from its record and the clock, never stored. */
-import type { SignRecord } from '../store/signRegistry';
+import type { SignRecord } from '../store/signRepository';
 
 export interface SignSummary {
   deviceId: string;

@@ -39,36 +39,19 @@ export class BackgroundImporter {
   ) {}
 
   /**
-   * Takes the one import slot, e.g. while an upload streams in before its import;
-   * false when another import holds it. importReserved() or release() frees it.
-   */
-  reserve(): boolean {
-    if (this.running) return false;
-    this.running = true;
-    return true;
-  }
-
-  release(): void {
-    this.running = false;
-  }
-
-  /**
    * Resolves with the summary once the new feed is committed. Rejects with
    * ImportBusyError while another import runs, ImportLimitError for a feed past
    * the limits, GtfsImportError for one that cannot be used or killed the import.
    */
   async import(zipPath: string, source: string): Promise<ImportSummary> {
-    if (!this.reserve()) throw new ImportBusyError('another timetable import is running');
-    return this.importReserved(zipPath, source);
-  }
-
-  /** Runs an import in the slot reserve() took, and frees it. */
-  async importReserved(zipPath: string, source: string): Promise<ImportSummary> {
+    if (this.running) throw new ImportBusyError('another timetable import is running');
+    this.running = true;
     try {
+      // The zip's directory alone refuses a bomb, before any process is started.
       await checkGtfsZip(zipPath, this.limits);
       return await this.runChild({ dbPath: this.dbPath, zipPath, source, limits: this.limits });
     } finally {
-      this.release();
+      this.running = false;
     }
   }
 

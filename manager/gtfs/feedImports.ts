@@ -1,35 +1,64 @@
-/** Timetable replacement as the rest of the manager sees it: one import at a time, then reload. */
+/**
+ * Timetable replacement as the rest of the manager sees it: the feed is
+ * imported in a child process from a file, then the timetable is reloaded.
+ * Uploads take one slot, so a second upload during an import gets 409.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BackgroundImporter } from './backgroundImport';
 import type { GtfsStore } from './gtfsStore';
+import { checkGtfsZip } from './importer';
+import type { ImportLimits } from './importLimits';
 import type { ImportSummary } from './types';
 
 export class FeedImports {
+  private uploading = false;
+
   constructor(
     private readonly importer: BackgroundImporter,
     private readonly schedule: GtfsStore,
     private readonly logger: Logger,
     /** Where uploads are written before they are imported. */
     readonly uploadDir: string,
-    readonly maxUploadBytes: number,
+    private readonly limits: ImportLimits,
   ) {}
 
-  /** Takes the one import slot (false when taken); importReserved() or release() frees it. */
+  get maxUploadBytes(): number {
+    return this.limits.maxUploadBytes;
+  }
+
+  /** Takes the one upload slot (false when another upload holds it); release() frees it. */
   reserve(): boolean {
-    return this.importer.reserve();
+    if (this.uploading) return false;
+    this.uploading = true;
+    return true;
   }
 
   release(): void {
-    this.importer.release();
+    this.uploading = false;
   }
 
-  /** Imports from a file; rejects with ImportBusyError, ImportLimitError or GtfsImportError. */
-  async importFile(zipPath: string, source: string): Promise<ImportSummary> {
-    return this.done(await this.importer.import(zipPath, source));
+  /** Refuses a zip whose directory passes a limit (a bomb), reading nothing else. */
+  check(zipPath: string): Promise<void> {
+    return checkGtfsZip(zipPath, this.limits);
   }
 
-  async importReserved(zipPath: string, source: string): Promise<ImportSummary> {
-    return this.done(await this.importer.importReserved(zipPath, source));
+  /**
+   * Imports a feed held in memory (from the shared store, or an upload already
+   * checked): written to a file, imported by the child, removed. Rejects with
+   * ImportLimitError or GtfsImportError; the previous timetable then stays.
+   */
+  async importBytes(bytes: Uint8Array, source: string): Promise<ImportSummary> {
+    fs.mkdirSync(this.uploadDir, { recursive: true });
+    const file = path.join(this.uploadDir, `${randomUUID()}.zip`);
+    fs.writeFileSync(file, bytes);
+    try {
+      return this.done(await this.importer.import(file, source));
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
   }
 
   private done(summary: ImportSummary): ImportSummary {

@@ -27,7 +27,8 @@ export interface ImportLimits {
 const MiB = 1024 * 1024;
 
 export const DEFAULT_IMPORT_LIMITS: ImportLimits = {
-  maxUploadBytes: 512 * MiB,
+  // The shared store keeps feeds of up to 256 MiB.
+  maxUploadBytes: 256 * MiB,
   maxEntries: 1000,
   maxFileBytes: 4096 * MiB,
   maxTotalBytes: 6144 * MiB,

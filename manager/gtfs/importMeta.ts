@@ -3,7 +3,7 @@ import type { Database } from 'better-sqlite3';
 import { z } from 'zod';
 import type { ImportSummary } from './types';
 
-const importSummarySchema = z.object({
+export const importSummarySchema = z.object({
   source: z.string(),
   importedAt: z.number(),
   agencies: z.number(),

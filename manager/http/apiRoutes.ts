@@ -23,7 +23,9 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   }));
 
   app.get('/api/signs', async () =>
-    services.signs.list().map((s) => summarizeSign(s, nowSeconds(), services.offlineAfterSeconds)),
+    (await services.signs.list()).map((s) =>
+      summarizeSign(s, nowSeconds(), services.offlineAfterSeconds),
+    ),
   );
 
   app.post('/api/signs', async (request, reply) => {
@@ -33,7 +35,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     if (services.schedule.hasSchedule() && !services.schedule.stop(stopId)) {
       return reply.code(422).send({ error: `stop ${stopId} is not in the imported schedule` });
     }
-    const sign = services.signs.register(deviceId, stopId, label, nowSeconds());
+    const sign = await services.signs.register(deviceId, stopId, label, nowSeconds());
     await services.publisher.signChanged(sign);
     return reply.code(201).send(summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds));
   });
@@ -41,7 +43,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.get<{ Params: { deviceId: string } }>(
     '/api/signs/:deviceId/frame.png',
     async (request, reply) => {
-      const png = services.signs.lastFrame(request.params.deviceId);
+      const png = await services.signs.lastFrame(request.params.deviceId);
       // Checked again on the way out: a frame stored before frames were checked is not served.
       if (!png || !pngSize(png)) {
         return reply.code(404).send({ error: 'no frame received from this sign yet' });
@@ -56,10 +58,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
     const { target, text, priority, durationSeconds, startsAt } = body.data;
-    if ('deviceId' in target && !services.signs.get(target.deviceId)) {
+    if ('deviceId' in target && !(await services.signs.get(target.deviceId))) {
       return reply.code(404).send({ error: `no sign ${target.deviceId} is registered` });
     }
-    if ('stopId' in target && services.signs.byStop(target.stopId).length === 0) {
+    if ('stopId' in target && (await services.signs.byStop(target.stopId)).length === 0) {
       return reply.code(404).send({ error: `no sign is registered at stop ${target.stopId}` });
     }
     const now = nowSeconds();
@@ -72,15 +74,15 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       createdAt: now,
       ...(startsAt !== undefined ? { startsAt } : {}),
     };
-    services.announcements.add(record);
-    await services.publisher.announcementsChanged();
+    await services.announcements.add(record);
+    await services.publisher.announcementsChanged(target);
     return reply.code(201).send(record);
   });
 
   app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {
-    const record = services.announcements.withdraw(request.params.id);
+    const record = await services.announcements.withdraw(request.params.id);
     if (!record) return reply.code(404).send({ error: 'no such announcement' });
-    await services.publisher.announcementsChanged();
+    await services.publisher.announcementsChanged(record.target);
     return record;
   });
 

@@ -13,6 +13,7 @@ import { ImportBusyError } from '../gtfs/backgroundImport';
 import { GtfsImportError } from '../gtfs/errors';
 import { ImportLimitError, mib } from '../gtfs/importLimits';
 import type { ManagerServices } from '../services';
+import { FeedTooLargeError } from '../store/feedVersionRepository';
 
 class UploadTooLarge extends Error {}
 
@@ -48,7 +49,6 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
     }
     fs.mkdirSync(imports.uploadDir, { recursive: true });
     const file = path.join(imports.uploadDir, `${randomUUID()}.zip`);
-    let reserved = true;
     try {
       try {
         await receive(body, file, limit);
@@ -58,19 +58,22 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
         body.resume();
         return refuse(reply, 413, `the upload passed ${mib(limit)}; at most that is accepted`);
       }
-      reserved = false;
-      const summary = await imports.importReserved(file, 'upload');
+      // A bomb is refused from the zip's directory before the upload is held in memory.
+      await imports.check(file);
+      const summary = await services.importFeed(fs.readFileSync(file), 'upload');
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
     } catch (err) {
       // The previous timetable stays in place; the operator gets the reason.
       const message = (err as Error).message;
       if (err instanceof ImportBusyError) return refuse(reply, 409, message);
-      if (err instanceof ImportLimitError) return reply.code(413).send({ error: message });
+      if (err instanceof ImportLimitError || err instanceof FeedTooLargeError) {
+        return reply.code(413).send({ error: message });
+      }
       if (err instanceof GtfsImportError) return reply.code(422).send({ error: message });
       throw err;
     } finally {
-      if (reserved) imports.release();
+      imports.release();
       fs.rmSync(file, { force: true });
     }
   });

@@ -39,10 +39,10 @@ export interface FleetLinkOptions {
   version: string;
   startedAt: number;
   logger: Logger;
-  /** Inbound packets past this end the connection before they are buffered. */
-  maxPacketBytes: number;
-  /** How often retained drift is corrected. */
-  reconcileSeconds: number;
+  /** Inbound packets past this end the connection before they are buffered; default 2 MiB. */
+  maxPacketBytes?: number;
+  /** How often retained drift is corrected; default 10 s. */
+  reconcileSeconds?: number;
 }
 
 /** The retained topics the manager writes, watched so drift is seen. */
@@ -83,9 +83,10 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         retain: true,
       },
     });
-    limitClientPackets(client, this.options.maxPacketBytes, (size) => {
+    const maxPacketBytes = this.options.maxPacketBytes ?? 2 * 1024 * 1024;
+    limitClientPackets(client, maxPacketBytes, (size) => {
       this.rejections.record('unknown-topic', 'oversized');
-      logger.warn({ size, limit: this.options.maxPacketBytes }, 'MQTT packet over the size limit');
+      logger.warn({ size, limit: maxPacketBytes }, 'MQTT packet over the size limit');
     });
     client.connect();
     this.client = client;
@@ -99,16 +100,19 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       });
       this.emit('connected');
     });
-    this.reconcileTimer = setInterval(() => {
-      for (const topic of this.ledger.drifted()) {
-        logger.warn(
-          { topic },
-          'retained state drifted from what the manager published; correcting',
-        );
-        if (topic === topics.managerStatus()) void this.publishStatus('online');
-        else this.emit('drift', topic);
-      }
-    }, this.options.reconcileSeconds * 1000);
+    this.reconcileTimer = setInterval(
+      () => {
+        for (const topic of this.ledger.drifted()) {
+          logger.warn(
+            { topic },
+            'retained state drifted from what the manager published; correcting',
+          );
+          if (topic === topics.managerStatus()) void this.publishStatus('online');
+          else this.emit('drift', topic);
+        }
+      },
+      (this.options.reconcileSeconds ?? 10) * 1000,
+    );
     client.on('close', () => this.emit('disconnected'));
     client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT error'));
     await new Promise<void>((resolve, reject) => {

@@ -7,14 +7,18 @@ import type { Logger } from 'pino';
 import { parseTopic, topics, type Arrival, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
-import type { AnnouncementStore } from '../store/announcementStore';
-import type { SignRecord, SignRegistry } from '../store/signRegistry';
+import {
+  mostUrgent,
+  type AnnouncementRecord,
+  type AnnouncementRepository,
+} from '../store/announcementRepository';
+import type { SignRecord, SignRepository } from '../store/signRepository';
 
 export interface StopPublisherOptions {
   link: FleetLink;
   schedule: ScheduleSource;
-  signs: SignRegistry;
-  announcements: AnnouncementStore;
+  signs: SignRepository;
+  announcements: AnnouncementRepository;
   /** Epoch milliseconds. */
   clock: () => number;
   logger: Logger;
@@ -70,13 +74,15 @@ export class StopPublisher {
     return next;
   }
 
-  /** A sign was registered or moved: give it everything it needs now. */
+  /**
+   * A sign was registered or moved: its config changed. Its stop's slice,
+   * arrivals and announcements are retained already when another sign is
+   * there; only a stop new to the fleet needs them now.
+   */
   signChanged(sign: SignRecord): Promise<void> {
     return this.enqueue(async () => {
       await this.publishConfig(sign);
-      this.scheduleReach.delete(sign.stopId);
-      await this.publishStop(sign.stopId);
-      await this.publishAnnouncements();
+      if (!this.scheduleReach.has(sign.stopId)) await this.publishStop(sign.stopId);
     });
   }
 
@@ -86,8 +92,14 @@ export class StopPublisher {
     return this.enqueue(() => this.publishEverything({ configs: true }));
   }
 
-  announcementsChanged(): Promise<void> {
-    return this.enqueue(() => this.publishAnnouncements());
+  /** With a target, only that target's topic is looked at: one query, at most one publish. */
+  announcementsChanged(target?: AnnouncementTarget): Promise<void> {
+    return this.enqueue(async () => {
+      if (!target) return this.publishAnnouncements({ sweepHistory: false });
+      const now = Math.floor(this.options.clock() / 1000);
+      const current = mostUrgent(await this.options.announcements.activeFor(target, now));
+      await this.retainAnnouncement(announcementTopic(target), current);
+    });
   }
 
   /** Puts back what the manager retained on `topic`, or clears what it never put there. */
@@ -97,7 +109,7 @@ export class StopPublisher {
     const { signs, announcements, link } = this.options;
     switch (parsed.kind) {
       case 'deviceConfig': {
-        const sign = signs.get(parsed.id);
+        const sign = await signs.get(parsed.id);
         return sign ? this.publishConfig(sign) : link.clearRetained(topic);
       }
       case 'stopSchedule':
@@ -106,9 +118,12 @@ export class StopPublisher {
         return this.publishStop(parsed.id);
       case 'deviceAnnouncement':
       case 'stopAnnouncement': {
+        // Forgotten, so the retained one is sent again: the current one, or a clear.
         this.retainedAnnouncements.delete(topic);
-        const owned = announcements.targets().some((t) => announcementTopic(t) === topic);
-        return owned ? this.publishAnnouncements() : link.clearRetained(topic);
+        const now = Math.floor(this.options.clock() / 1000);
+        const active = await announcements.active(now);
+        const current = mostUrgent(active.filter((a) => announcementTopic(a.target) === topic));
+        return this.retainAnnouncement(topic, current);
       }
       default:
         return undefined;
@@ -118,10 +133,17 @@ export class StopPublisher {
   private async publishEverything(what: { configs: boolean }): Promise<void> {
     if (!this.options.link.connected) return;
     if (what.configs) {
-      for (const sign of this.options.signs.list()) await this.publishConfig(sign);
+      for (const sign of await this.options.signs.list()) await this.publishConfig(sign);
     }
-    for (const stopId of this.options.signs.stopIds()) await this.publishStop(stopId);
-    await this.publishAnnouncements();
+    const stopIds = await this.options.signs.stopIds();
+    // A stop no sign serves any more is not refreshed: forget its slice, so a sign coming back gets a fresh one.
+    const served = new Set(stopIds);
+    for (const stopId of this.scheduleReach.keys()) {
+      if (!served.has(stopId)) this.scheduleReach.delete(stopId);
+    }
+    for (const stopId of stopIds) await this.publishStop(stopId);
+    // After a start or reconnect this manager knows nothing retained: sweep every past target.
+    await this.publishAnnouncements({ sweepHistory: what.configs });
   }
 
   private async publishConfig(sign: SignRecord): Promise<void> {
@@ -186,32 +208,54 @@ export class StopPublisher {
     );
   }
 
-  private async publishAnnouncements(): Promise<void> {
-    const { announcements, link } = this.options;
+  /**
+   * One query for every active announcement, then at most one publish per
+   * topic whose retained announcement changed: linear in their number.
+   */
+  private async publishAnnouncements(what: { sweepHistory: boolean }): Promise<void> {
+    const { announcements } = this.options;
     const now = Math.floor(this.options.clock() / 1000);
-    for (const target of announcements.targets()) {
-      const topic = announcementTopic(target);
-      const current = announcements.current(target, now);
-      const retainedId = current?.announcementId ?? '';
-      if (this.retainedAnnouncements.get(topic) === retainedId) continue;
-      if (current) {
-        await link.publish(
-          'deviceAnnouncement',
-          topic,
-          {
-            announcementId: current.announcementId,
-            text: current.text,
-            priority: current.priority,
-            expiresAt: current.expiresAt,
-            ...(current.startsAt !== undefined ? { startsAt: current.startsAt } : {}),
-          },
-          true,
-        );
-      } else {
-        await link.clearRetained(topic);
-      }
-      this.retainedAnnouncements.set(topic, retainedId);
+    const byTopic = new Map<string, AnnouncementRecord[]>();
+    for (const record of await announcements.active(now)) {
+      const topic = announcementTopic(record.target);
+      const list = byTopic.get(topic);
+      if (list) list.push(record);
+      else byTopic.set(topic, [record]);
     }
+    // Topics that held one and now have none must be cleared.
+    const held = what.sweepHistory
+      ? (await announcements.targets()).map(announcementTopic)
+      : [...this.retainedAnnouncements.keys()];
+    for (const topic of held) if (!byTopic.has(topic)) byTopic.set(topic, []);
+    for (const [topic, records] of byTopic) {
+      await this.retainAnnouncement(topic, mostUrgent(records));
+    }
+  }
+
+  /** Publishes `current` as the topic's retained announcement (or clears it) unless it is there. */
+  private async retainAnnouncement(
+    topic: string,
+    current: AnnouncementRecord | undefined,
+  ): Promise<void> {
+    const retainedId = current?.announcementId ?? '';
+    if (this.retainedAnnouncements.get(topic) === retainedId) return;
+    if (current) {
+      await this.options.link.publish(
+        'deviceAnnouncement',
+        topic,
+        {
+          announcementId: current.announcementId,
+          text: current.text,
+          priority: current.priority,
+          expiresAt: current.expiresAt,
+          ...(current.startsAt !== undefined ? { startsAt: current.startsAt } : {}),
+        },
+        true,
+      );
+    } else {
+      await this.options.link.clearRetained(topic);
+    }
+    this.retainedAnnouncements.set(topic, retainedId);
   }
 }
 

@@ -1,0 +1,16 @@
+/**
+ * Every migration of the shared store, in order. Names sort in the order they
+ * run; a new store appends one here and never edits an applied one.
+ */
+import type { Migration } from 'kysely';
+import { columnTypes, type StoreEngine } from '../storeEngine';
+import { signsAndAnnouncements } from './0001_signs_and_announcements';
+import { feedVersions } from './0002_feed_versions';
+
+export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
+  const types = columnTypes(engine);
+  return {
+    '0001_signs_and_announcements': signsAndAnnouncements(types),
+    '0002_feed_versions': feedVersions(engine, types),
+  };
+}

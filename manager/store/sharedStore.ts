@@ -1,0 +1,110 @@
+/**
+ * Opens the manager's shared store on either engine, brings its schema up to
+ * date, and hands out one repository per aggregate. Callers see only the
+ * repository interfaces, so the engine is configuration, not code.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, type Dialect, type LogEvent } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { AnnouncementRepository } from './announcementRepository';
+import type { FeedVersionRepository } from './feedVersionRepository';
+import { KyselyAnnouncementRepository } from './kyselyAnnouncementRepository';
+import {
+  DEFAULT_FEED_LIMITS,
+  KyselyFeedVersionRepository,
+  type FeedVersionLimits,
+} from './kyselyFeedVersionRepository';
+import { KyselySignRepository } from './kyselySignRepository';
+import { migrateStore } from './migrateStore';
+import type { SignRepository } from './signRepository';
+import { describeLocation, type StoreEngine, type StoreLocation } from './storeEngine';
+import type { StoreSchema } from './storeSchema';
+
+export interface SharedStore {
+  readonly engine: StoreEngine;
+  readonly signs: SignRepository;
+  readonly announcements: AnnouncementRepository;
+  readonly feedVersions: FeedVersionRepository;
+  /** Migrations this start applied (empty when the schema was already current). */
+  readonly appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+export interface SharedStoreOptions {
+  /** Where connection trouble between queries is reported (a PostgreSQL restart, a dropped link). */
+  logger?: Logger;
+  feedLimits?: FeedVersionLimits;
+  /** Called with the SQL of every statement run: tests count them, nothing else needs them. */
+  onQuery?: (sql: string) => void;
+  /** Connections PostgreSQL may hold open for this manager. */
+  poolSize?: number;
+}
+
+export async function openSharedStore(
+  location: StoreLocation,
+  options: SharedStoreOptions = {},
+): Promise<SharedStore> {
+  const { onQuery } = options;
+  const db = new Kysely<StoreSchema>({
+    dialect: createDialect(location, options),
+    ...(onQuery
+      ? {
+          log: (event: LogEvent) => {
+            if (event.level === 'query') onQuery(event.query.sql);
+          },
+        }
+      : {}),
+  });
+  try {
+    const appliedMigrations = await migrateStore(db, location.engine);
+    return {
+      engine: location.engine,
+      signs: new KyselySignRepository(db),
+      announcements: new KyselyAnnouncementRepository(db),
+      feedVersions: new KyselyFeedVersionRepository(db, options.feedLimits ?? DEFAULT_FEED_LIMITS),
+      appliedMigrations,
+      close: () => db.destroy(),
+    };
+  } catch (err) {
+    await db.destroy();
+    throw new Error(
+      `could not open the shared store (${describeLocation(location)}): ${(err as Error).message}`,
+    );
+  }
+}
+
+function createDialect(location: StoreLocation, options: SharedStoreOptions): Dialect {
+  if (location.engine === 'sqlite') {
+    return new SqliteDialect({
+      database: async () => {
+        fs.mkdirSync(path.dirname(location.file), { recursive: true });
+        const sqlite = new Database(location.file, { timeout: 10_000 });
+        // WAL keeps readers (HTTP) unblocked while a writer holds the file.
+        sqlite.pragma('journal_mode = WAL');
+        sqlite.pragma('synchronous = NORMAL');
+        return sqlite;
+      },
+    });
+  }
+  return new PostgresDialect({
+    pool: async () => {
+      // BIGINT columns hold epoch seconds and byte counts, well inside 2^53: read them as numbers.
+      const types = new pg.TypeOverrides();
+      types.setTypeParser(pg.types.builtins.INT8, 'text', Number);
+      const pool = new pg.Pool({
+        connectionString: location.url,
+        max: options.poolSize ?? 10,
+        types,
+      });
+      // An idle connection the server drops (restart, failover) is replaced on next use;
+      // unhandled, its error would end the process.
+      pool.on('error', (err) => {
+        options.logger?.warn({ err: err.message }, 'PostgreSQL dropped an idle connection');
+      });
+      return pool;
+    },
+  });
+}

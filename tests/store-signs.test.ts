@@ -1,0 +1,89 @@
+/** The sign repository's contract, on SQLite and on a real PostgreSQL. */
+import { expect, it } from 'vitest';
+import type { DeviceStatusData } from '../shared';
+import { describeEachEngine } from './helpers/storeEngines';
+
+const status = (deviceId: string, extra: Partial<DeviceStatusData> = {}): DeviceStatusData => ({
+  deviceId,
+  state: 'online',
+  firmware: '1.2.3',
+  mode: 'live',
+  startedAt: 1_700_000_000,
+  rejected: { 'stopArrivals:invalid': 2 },
+  panel: { ok: false, framesSent: 5, retries: 1, lastError: 'no reply' },
+  ...extra,
+});
+
+describeEachEngine('sign repository', ({ freshStore }) => {
+  it('registers a sign that has never been heard from', async () => {
+    const { signs } = await freshStore();
+    const sign = await signs.register('kiosk-1', 'CEN', 'Central, bay 2', 1_700_000_100);
+    expect(sign).toEqual({
+      deviceId: 'kiosk-1',
+      stopId: 'CEN',
+      label: 'Central, bay 2',
+      registeredAt: 1_700_000_100,
+      lastSeenAt: null,
+      lastStatus: null,
+      lastFrameAt: null,
+    });
+    expect(await signs.get('kiosk-1')).toEqual(sign);
+    expect(await signs.get('kiosk-2')).toBeUndefined();
+  });
+
+  it('moves a sign without losing its label, its first registration or what it reported', async () => {
+    const { signs } = await freshStore();
+    await signs.register('kiosk-1', 'CEN', 'bay 2', 100);
+    expect(await signs.recordStatus(status('kiosk-1'), 150)).toBe(true);
+    const moved = await signs.register('kiosk-1', 'MKT', undefined, 200);
+    expect(moved).toMatchObject({
+      stopId: 'MKT',
+      label: 'bay 2',
+      registeredAt: 100,
+      lastSeenAt: 150,
+    });
+    expect(moved.lastStatus).toEqual(status('kiosk-1'));
+    const relabelled = await signs.register('kiosk-1', 'MKT', 'bay 9', 300);
+    expect(relabelled.label).toBe('bay 9');
+  });
+
+  it('lists signs by device id, by stop, and the stops that have signs', async () => {
+    const { signs } = await freshStore();
+    await signs.register('b', 'MKT', undefined, 1);
+    await signs.register('c', 'CEN', undefined, 1);
+    await signs.register('a', 'MKT', undefined, 1);
+    expect((await signs.list()).map((s) => s.deviceId)).toEqual(['a', 'b', 'c']);
+    expect((await signs.byStop('MKT')).map((s) => s.deviceId)).toEqual(['a', 'b']);
+    expect(await signs.byStop('NOWHERE')).toEqual([]);
+    expect(await signs.stopIds()).toEqual(['CEN', 'MKT']);
+  });
+
+  it('keeps status from unregistered signs out of the fleet', async () => {
+    const { signs } = await freshStore();
+    expect(await signs.recordStatus(status('ghost'), 10)).toBe(false);
+    expect(await signs.recordFrame('ghost', Buffer.from([1]), 10)).toBe(false);
+    expect(await signs.list()).toEqual([]);
+  });
+
+  it('stores the last frame byte for byte, apart from the sign record', async () => {
+    const { signs } = await freshStore();
+    await signs.register('kiosk-1', 'CEN', undefined, 1);
+    expect(await signs.lastFrame('kiosk-1')).toBeUndefined();
+    // Zero bytes and every byte value: a PNG is binary, not text.
+    const png = Buffer.alloc(70_000);
+    for (let i = 0; i < png.length; i++) png[i] = (i * 7) % 256;
+    expect(await signs.recordFrame('kiosk-1', png, 1_700_000_500)).toBe(true);
+    expect(Buffer.compare((await signs.lastFrame('kiosk-1')) ?? Buffer.alloc(0), png)).toBe(0);
+    expect((await signs.get('kiosk-1'))?.lastFrameAt).toBe(1_700_000_500);
+  });
+
+  it('reads epoch seconds past 2038 back as numbers', async () => {
+    const { signs } = await freshStore();
+    const farFuture = 2 ** 33;
+    await signs.register('kiosk-1', 'CEN', undefined, farFuture);
+    await signs.recordStatus(status('kiosk-1'), farFuture + 1);
+    const sign = await signs.get('kiosk-1');
+    expect(sign?.registeredAt).toBe(farFuture);
+    expect(sign?.lastSeenAt).toBe(farFuture + 1);
+  });
+});
