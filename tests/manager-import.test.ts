@@ -58,5 +58,5 @@ describe.skipIf(!haveFeed)('timetable upload of a large feed', () => {
     // Signs can be registered at the new feed's stops straight away.
     const sign = await postJson(api('/api/signs'), { deviceId: 'hfx-1', stopId: '6121' });
     expect(sign.status).toBe(201);
-  }, 60_000);
+  }, 180_000);
 });
