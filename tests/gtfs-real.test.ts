@@ -40,7 +40,7 @@ function useFeed(file: string): () => GtfsStore {
     store = new GtfsStore(db);
     store.init();
     await store.importZip(path.join(FEEDS_DIR, file), file);
-  });
+  }, 120_000);
   afterAll(() => {
     db?.close();
     fs.rmSync(dir, { recursive: true, force: true });
