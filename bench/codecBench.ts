@@ -15,7 +15,7 @@ export function benchCodec(): void {
         headsign: { en: 'University', zh: '大學' },
         time: now + i * 60,
         scheduledTime: now + i * 60,
-        realtime: i % 2 === 0,
+        source: i % 2 === 0 ? ('live' as const) : ('scheduled' as const),
       })),
     }),
   );

@@ -18,13 +18,13 @@ export function benchRender(): void {
     mode: 'live',
     stopName: { en: 'Central Station', zh: '中環站' },
     rows: [
-      { route: '1', headsign: { en: 'Airport', zh: '機場' }, time: now + 120, realtime: true },
-      { route: '5X', headsign: { en: 'University', zh: '大學' }, time: now + 540, realtime: true },
+      { route: '1', headsign: { en: 'Airport', zh: '機場' }, time: now + 120, source: 'live' },
+      { route: '5X', headsign: { en: 'University', zh: '大學' }, time: now + 540, source: 'live' },
       {
         route: 'N8',
         headsign: { en: 'North Point', zh: '北角' },
         time: now + 1500,
-        realtime: false,
+        source: 'scheduled',
       },
     ],
   });

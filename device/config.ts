@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEVICE_ID_PATTERN } from '../shared';
+import { DEVICE_ID_PATTERN, parseClockStart } from '../shared';
 import { MIN_HEIGHT, MIN_WIDTH } from './render/layout';
 
 export interface DeviceConfig {
@@ -21,8 +21,14 @@ export interface DeviceConfig {
   firmwareVersion: string;
   reconnectMinMs: number;
   reconnectMaxMs: number;
-  /** Live arrivals older than this fall back to the cached schedule. */
+  /** Without word from the manager for this long, the sign shows its own timetable. */
   staleAfterSeconds: number;
+  /** Live rows whose prediction is older than this are marked stale. */
+  predictionStaleSeconds: number;
+  /** 'manager': count down only once the clock agrees with the manager's; 'trust': always. */
+  clockSync: 'manager' | 'trust';
+  /** Epoch milliseconds a replay clock starts at; undefined runs on the real clock. */
+  clockStart?: number;
   statusIntervalSeconds: number;
   frameUploadIntervalSeconds: number;
   /** Inbound MQTT packets past this end the connection before they are buffered. */
@@ -52,6 +58,9 @@ const ENV_NAMES = {
   reconnectMinMs: 'STOPSIGN_RECONNECT_MIN_MS',
   reconnectMaxMs: 'STOPSIGN_RECONNECT_MAX_MS',
   staleAfterSeconds: 'STOPSIGN_STALE_AFTER_SECONDS',
+  predictionStaleSeconds: 'STOPSIGN_PREDICTION_STALE_SECONDS',
+  clockSync: 'STOPSIGN_CLOCK_SYNC',
+  clockStart: 'STOPSIGN_CLOCK_START',
   statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
@@ -84,7 +93,21 @@ const schema = z
     firmwareVersion: z.string().min(1).max(64),
     reconnectMinMs: count(10, 3_600_000).default(1_000),
     reconnectMaxMs: count(10, 3_600_000).default(60_000),
-    staleAfterSeconds: count(5, 86_400).default(120),
+    staleAfterSeconds: count(5, 86_400).default(180),
+    predictionStaleSeconds: count(5, 86_400).default(90),
+    clockSync: z.enum(['manager', 'trust']).default('manager'),
+    clockStart: z
+      .union([z.number(), z.string()])
+      .transform((value, ctx) => {
+        if (typeof value === 'number') return value;
+        const ms = parseClockStart(value);
+        if (typeof ms === 'string') {
+          ctx.addIssue({ code: 'custom', message: ms });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
     statusIntervalSeconds: count(1, 86_400).default(60),
     // Frames cost mobile data across a fleet: routine uploads are rare, changes that matter go at once.
     frameUploadIntervalSeconds: count(1, 86_400).default(300),
@@ -97,6 +120,10 @@ const schema = z
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',
     path: ['reconnectMinMs'],
+  })
+  .refine((c) => c.predictionStaleSeconds <= c.staleAfterSeconds, {
+    message: 'rows must be marked stale before the sign falls back to its timetable',
+    path: ['predictionStaleSeconds'],
   });
 
 function packageVersion(): string | undefined {

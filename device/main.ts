@@ -3,6 +3,7 @@
  * run until told to stop.
  */
 import pino from 'pino';
+import { replayClock } from '../shared';
 import { assembleSign } from './assembleSign';
 import { DeviceConfigError, loadDeviceConfig, type DeviceConfig } from './config';
 
@@ -21,7 +22,9 @@ function readConfig(): DeviceConfig {
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { deviceId: config.deviceId } });
-  const sign = assembleSign(config, logger);
+  // A replay clock starts at the configured instant and runs at normal speed from there.
+  const clock = config.clockStart === undefined ? Date.now : replayClock(config.clockStart);
+  const sign = assembleSign(config, logger, clock);
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import type { DeviceConfigData } from '../shared';
 import { brightnessAt } from './board/brightness';
 import { chooseView, rowsThatFit } from './board/chooseView';
+import { ClockWatch, type ClockState } from './board/clockWatch';
+import { CountdownHold } from './board/countdownHold';
 import { pageLanguageAt } from './board/pageClock';
 import type { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
@@ -32,6 +34,8 @@ export interface SignOptions {
   /** Encodes frames for upload to the manager; without it no frames are uploaded. */
   toPng?: (frame: IndexedFrame) => Buffer;
   tickMs?: number;
+  /** Milliseconds from a monotonic source, to catch wall-clock jumps; defaults to performance.now. */
+  monotonic?: () => number;
 }
 
 export type SignMode = BoardView['mode'];
@@ -48,6 +52,7 @@ export interface SignState {
   rejected: Record<string, number>;
   /** Milliseconds from start() until the panel acknowledged the first frame. */
   firstFrameAfterMs: number | null;
+  clock: ClockState;
 }
 
 export class Sign {
@@ -72,6 +77,9 @@ export class Sign {
   private minuteJob: ScheduledJob | null = null;
   private renderError: string | null = null;
   private readonly frames: FrameFlow;
+  private readonly clockWatch: ClockWatch;
+  private readonly hold = new CountdownHold();
+  private clockState: ClockState = { synced: false };
   private readonly known: SignKnowledge;
   private readonly listeners: {
     [K in keyof ManagerLinkEvents]: (...args: ManagerLinkEvents[K]) => void;
@@ -87,6 +95,11 @@ export class Sign {
     });
     const known = new SignKnowledge(options.cache, options.logger);
     this.known = known;
+    this.clockWatch = new ClockWatch({
+      wall: options.clock,
+      monotonic: options.monotonic ?? (() => performance.now()),
+      policy: options.config.clockSync,
+    });
     this.listeners = {
       config: (c) => this.update('config', () => this.onConfig(c)),
       arrivals: (a) => this.update('arrivals', () => known.applyArrivals(a)),
@@ -101,6 +114,12 @@ export class Sign {
           known.clearAnnouncements(source);
           this.frames.uploadNextFrame();
         }),
+      heartbeat: (h, sentAt) =>
+        this.update('heartbeat', () => {
+          known.applyHeartbeat(h);
+          this.clockWatch.heard(sentAt);
+        }),
+      alerts: (a) => this.update('alerts', () => known.applyAlerts(a)),
       managerStatus: (m) =>
         this.update('manager status', () => {
           this.managerOnline = m.state === 'online';
@@ -199,6 +218,7 @@ export class Sign {
       },
       rejected: this.options.link.rejections(),
       firstFrameAfterMs: this.frames.firstFrameAfterMs(),
+      clock: this.clockState,
     };
   }
 
@@ -213,19 +233,34 @@ export class Sign {
     const limit = rowsThatFit(config.panelWidth, config.panelHeight);
     let view: BoardView;
     try {
-      view = chooseView({
-        now,
-        config: deviceConfig,
-        connected: this.connected,
-        managerOnline: this.managerOnline,
-        lastArrivals: this.known.arrivals,
-        cachedDepartures: this.known.upcomingDepartures(now, limit),
-        announcements: this.known.activeAnnouncements(now),
-        language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
-        width: config.panelWidth,
-        height: config.panelHeight,
-        staleAfterSeconds: config.staleAfterSeconds,
-      });
+      const clockState = this.clockWatch.check();
+      if (clockState.synced !== this.clockState.synced) {
+        logger.info(
+          clockState,
+          clockState.synced ? 'clock trusted' : 'clock not trusted: showing clock times',
+        );
+        this.clockState = clockState;
+        this.publishStatus();
+      }
+      this.clockState = clockState;
+      view = this.hold.apply(
+        chooseView({
+          now,
+          config: deviceConfig,
+          lastArrivals: this.known.arrivals,
+          heartbeat: this.known.heartbeat,
+          cachedDepartures: this.known.upcomingDepartures(now, limit),
+          scheduleKnown: this.known.scheduleKnown(now),
+          announcements: this.known.activeAnnouncements(now),
+          agencyAlerts: this.known.agencyAlerts(),
+          language: pageLanguageAt(nowMs, deviceConfig?.pageSeconds ?? 5),
+          width: config.panelWidth,
+          height: config.panelHeight,
+          staleAfterSeconds: config.staleAfterSeconds,
+          predictionStaleSeconds: config.predictionStaleSeconds,
+          clockSynced: clockState.synced,
+        }),
+      );
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
@@ -294,6 +329,8 @@ export class Sign {
       startedAtMs: this.startedAtMs,
       rejected: this.options.link.rejections(),
       panel: this.panelStats(),
+      clock: this.clockState,
+      stopInFeed: this.known.config?.stopInFeed,
     });
     this.options.link.publishStatus(status).then(
       (sent) => {

@@ -7,11 +7,14 @@
  */
 import type { Logger } from 'pino';
 import type {
+  AgencyAlert,
   AnnouncementData,
   ArrivalsData,
   DeviceConfigData,
   ScheduleData,
   ScheduledDeparture,
+  ManagerHeartbeatData,
+  StopAlertsData,
 } from '../shared';
 import type { AnnouncementSource, SignCache } from './cache/signCache';
 import { implausibleTime } from './link/plausibleTimes';
@@ -19,8 +22,14 @@ import { implausibleTime } from './link/plausibleTimes';
 export class SignKnowledge {
   config: DeviceConfigData | null = null;
   arrivals: ArrivalsData | null = null;
+  /** The manager's latest heartbeat; memory only, it is worth nothing after a reboot. */
+  heartbeat: ManagerHeartbeatData | null = null;
+  /** The agency's alerts for this stop; memory only, the broker keeps them retained. */
+  private alerts: StopAlertsData | null = null;
   /** Stop the current schedule belongs to; a schedule for another stop is never shown. */
   scheduleStopId: string | null = null;
+  /** Epoch seconds the cached timetable reaches to. */
+  private scheduleValidUntil = 0;
   /** A schedule the cache could not store, served from memory until one is stored. */
   private unsavedSchedule: ScheduleData | null = null;
   /** One announcement per source topic, in the order received. */
@@ -45,7 +54,9 @@ export class SignKnowledge {
         'cached arrivals dated in the future dropped',
       );
     this.arrivals = poisoned ? null : arrivals;
-    this.scheduleStopId = this.cache.scheduleInfo()?.stopId ?? null;
+    const info = this.cache.scheduleInfo();
+    this.scheduleStopId = info?.stopId ?? null;
+    this.scheduleValidUntil = info?.validUntil ?? 0;
     this.announcements.clear();
     for (const { source, announcement } of this.cache.storedAnnouncements(now)) {
       this.announcements.set(source, announcement);
@@ -76,9 +87,35 @@ export class SignKnowledge {
     this.persist('arrivals', () => this.cache.saveArrivals(arrivals));
   }
 
+  applyHeartbeat(heartbeat: ManagerHeartbeatData): void {
+    if (this.heartbeat && heartbeat.checkedAt < this.heartbeat.checkedAt) return;
+    this.heartbeat = heartbeat;
+  }
+
+  applyAlerts(alerts: StopAlertsData): void {
+    if (!this.servesStop(alerts.stopId)) return;
+    this.alerts = alerts;
+  }
+
+  /** Alerts for the stop the sign serves now. */
+  agencyAlerts(): AgencyAlert[] {
+    if (!this.alerts || this.alerts.stopId !== this.config?.stopId) return [];
+    return this.alerts.alerts;
+  }
+
+  /** Whether the cache holds a timetable for the stop the sign serves that still reaches past now. */
+  scheduleKnown(now: number): boolean {
+    return (
+      this.config !== null &&
+      this.scheduleStopId === this.config.stopId &&
+      this.scheduleValidUntil > now
+    );
+  }
+
   applySchedule(schedule: ScheduleData): void {
     if (!this.servesStop(schedule.stopId)) return;
     this.scheduleStopId = schedule.stopId;
+    this.scheduleValidUntil = schedule.validUntil;
     const saved = this.persist('schedule', () => this.cache.replaceSchedule(schedule));
     this.unsavedSchedule = saved ? null : schedule;
     this.logger.info(

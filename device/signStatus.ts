@@ -2,6 +2,7 @@
  * The status message a sign publishes: who it is, what the glass shows and
  * the health figures an operator needs to spot a failing sign from afar.
  */
+import type { ClockState } from './board/clockWatch';
 import type { DeviceConfig } from './config';
 import type { DeviceStatusInput } from './link/managerLink';
 import type { PanelStats } from './panel/panel';
@@ -15,6 +16,8 @@ export interface StatusInputs {
   rejected: Record<string, number>;
   panel: PanelStats;
   rssBytes?: number;
+  clock?: ClockState;
+  stopInFeed?: boolean | undefined;
 }
 
 export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
@@ -35,5 +38,10 @@ export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
     },
   };
   if (inputs.stopId !== undefined) status.stopId = inputs.stopId;
+  if (inputs.clock) {
+    status.clock = { synced: inputs.clock.synced };
+    if (inputs.clock.reason !== undefined) status.clock.reason = inputs.clock.reason.slice(0, 200);
+  }
+  if (inputs.stopInFeed !== undefined) status.stopInFeed = inputs.stopInFeed;
   return status;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_BROKER_LIMITS as broker, type BrokerLimits } from './broker/brokerLimits';
 import { DEFAULT_IMPORT_LIMITS as limits, type ImportLimits } from './gtfs/importLimits';
+import { parseClockStart } from '../shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -78,6 +79,45 @@ export const managerConfigSchema = z
     mqttMaxConnections: positive(broker.maxConnections),
     mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
     mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
+    /** Run on a clock that starts at this instant (ISO-8601), to replay recorded feeds. */
+    clockStart: z
+      .string()
+      .transform((text, ctx) => {
+        const ms = parseClockStart(text);
+        if (typeof ms === 'string') {
+          ctx.addIssue({ code: 'custom', message: ms });
+          return z.NEVER;
+        }
+        return ms;
+      })
+      .optional(),
+    /** GTFS-realtime feeds to poll: one per kind, or one combined feed. */
+    realtimeTripUpdatesUrl: z.string().url().optional(),
+    realtimeVehiclePositionsUrl: z.string().url().optional(),
+    realtimeAlertsUrl: z.string().url().optional(),
+    realtimeUrl: z.string().url().optional(),
+    /** Extra request headers for the feeds, as a JSON object, e.g. {"x-api-key":"..."}. */
+    realtimeHeaders: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          const parsed = z.record(z.string(), z.string()).safeParse(JSON.parse(text));
+          if (parsed.success) return parsed.data;
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected a JSON object of header names to strings',
+        });
+        return z.NEVER;
+      })
+      .default({}),
+    realtimePollSeconds: z.coerce.number().int().min(1).max(3600).default(20),
+    realtimeTimeoutSeconds: z.coerce.number().int().min(1).max(120).default(10),
+    realtimeMaxBackoffSeconds: z.coerce.number().int().min(5).max(3600).default(300),
+    /** A feed whose header is older than this is stale: its predictions are not live. */
+    realtimeStaleSeconds: z.coerce.number().int().min(10).max(3600).default(90),
   })
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
@@ -118,6 +158,16 @@ const envNames: Record<string, string> = {
   mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
   mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',
   mqttMaxSubscriptionsPerClient: 'STOPSIGN_MQTT_MAX_SUBSCRIPTIONS_PER_CLIENT',
+  clockStart: 'STOPSIGN_CLOCK_START',
+  realtimeTripUpdatesUrl: 'STOPSIGN_REALTIME_TRIP_UPDATES_URL',
+  realtimeVehiclePositionsUrl: 'STOPSIGN_REALTIME_VEHICLE_POSITIONS_URL',
+  realtimeAlertsUrl: 'STOPSIGN_REALTIME_ALERTS_URL',
+  realtimeUrl: 'STOPSIGN_REALTIME_URL',
+  realtimeHeaders: 'STOPSIGN_REALTIME_HEADERS',
+  realtimePollSeconds: 'STOPSIGN_REALTIME_POLL_SECONDS',
+  realtimeTimeoutSeconds: 'STOPSIGN_REALTIME_TIMEOUT_SECONDS',
+  realtimeMaxBackoffSeconds: 'STOPSIGN_REALTIME_MAX_BACKOFF_SECONDS',
+  realtimeStaleSeconds: 'STOPSIGN_REALTIME_STALE_SECONDS',
 };
 
 export class ConfigError extends Error {}

@@ -1,5 +1,6 @@
 /** Entry point of the fleet manager. */
 import pino from 'pino';
+import { heldReplayClock } from '../shared';
 import { ConfigError, loadManagerConfig } from './config';
 import { Manager } from './manager';
 
@@ -7,8 +8,17 @@ const logger = pino({ name: 'manager' });
 
 async function main(): Promise<void> {
   const config = loadManagerConfig(process.env);
-  const manager = new Manager(config, logger);
+  // A replay clock reads the configured instant until the manager is up, then runs at normal speed.
+  const replay = config.clockStart === undefined ? undefined : heldReplayClock(config.clockStart);
+  if (config.clockStart !== undefined) {
+    logger.info(
+      { clockStart: new Date(config.clockStart).toISOString() },
+      'running on a replay clock',
+    );
+  }
+  const manager = new Manager(config, logger, replay?.now ?? Date.now);
   const { httpUrl, brokerUrl } = await manager.start();
+  replay?.run();
   console.log(`stopsign manager: console and API at ${httpUrl}, MQTT at ${brokerUrl}`);
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'stopping');

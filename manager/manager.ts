@@ -1,4 +1,5 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -6,14 +7,22 @@ import { EmbeddedBroker } from './broker/embeddedBroker';
 import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
+import { coverageWarnings } from './gtfs/feedChecks';
 import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
+import type { ImportSummary } from './gtfs/types';
 import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
+import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from './realtime/arrivalBoards';
+import { RealtimeFeeds } from './realtime/realtimeFeeds';
+import { RealtimePublisher } from './realtime/realtimePublisher';
+import { RealtimeService } from './realtime/realtimeService';
+import { StaticLookup } from './realtime/staticLookup';
 import type { ManagerServices } from './services';
 import { openSharedStore, type SharedStore } from './store/sharedStore';
+import type { SignRepository } from './store/signRepository';
 import { storeLocationFor } from './store/storeEngine';
 import { FeedSync } from './timetable/feedSync';
 import { openTimetableDatabase, type TimetableDatabase } from './timetable/timetableDatabase';
@@ -32,6 +41,8 @@ export class Manager {
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
   private publisher: StopPublisher | undefined;
+  private realtimePublisher: RealtimePublisher | undefined;
+  private realtimeFeeds: RealtimeFeeds | undefined;
   private http: HttpServer | undefined;
 
   constructor(
@@ -55,6 +66,20 @@ export class Manager {
       this.db = db;
       const schedule = new GtfsStore(db);
       schedule.init();
+      const lookup = new StaticLookup(db);
+      lookup.init();
+      const realtime = new RealtimeService({
+        lookup,
+        timezone: () => schedule.timezone(),
+        clock,
+        logger,
+        staleAfterSeconds: config.realtimeStaleSeconds,
+      });
+      const boards = new ArrivalBoards(schedule, () => realtime.view(), {
+        ...DEFAULT_BOARD_OPTIONS,
+        arrivalsPerStop: config.arrivalsPerStop,
+        windowMinutes: config.arrivalsWindowMinutes,
+      });
       const limits = importLimitsOf(config);
       const imports = new FeedImports(
         new BackgroundImporter(db.name, limits),
@@ -63,7 +88,21 @@ export class Manager {
         path.join(config.dataDir, 'uploads'),
         limits,
       );
-      const importFeed = (bytes: Uint8Array, source: string) => imports.importBytes(bytes, source);
+      /**
+       * Whether a feed handed to importNew may drop stops that signs use, by the
+       * bytes' identity: a version caught up from the shared store was accepted
+       * by the manager that recorded it, so it is never refused here.
+       */
+      const forced = new WeakMap<Uint8Array, boolean>();
+      const importFeed = async (bytes: Uint8Array, source: string): Promise<ImportSummary> => {
+        const summary = await imports.importBytes(bytes, source, {
+          signsInUse: (await signs.list()).map((s) => ({ deviceId: s.deviceId, stopId: s.stopId })),
+          force: forced.get(bytes) ?? true,
+        });
+        boards.scheduleChanged();
+        realtime.scheduleChanged();
+        return summary;
+      };
       const origin = new TimetableOrigin(db);
       origin.init();
       const feeds = new FeedSync({
@@ -75,9 +114,26 @@ export class Manager {
       });
       this.feeds = feeds;
       await feeds.catchUp();
-      if (config.gtfsPath && !schedule.hasSchedule()) {
-        await feeds.importNew(fs.readFileSync(config.gtfsPath), config.gtfsPath);
+      const importNew = (bytes: Uint8Array, source: string, force: boolean) => {
+        forced.set(bytes, force);
+        return feeds.importNew(bytes, source);
+      };
+      if (config.gtfsPath) {
+        await this.importConfiguredFeed(config.gtfsPath, schedule, signs, importNew);
       }
+      const timetableWarnings = (): string[] => {
+        const summary = schedule.summary();
+        const zone = schedule.timezone();
+        if (!summary || !zone) return ['no timetable has been imported'];
+        return coverageWarnings({
+          serviceStart: summary.serviceStart,
+          serviceEnd: summary.serviceEnd,
+          timezone: zone,
+          now: Math.floor(clock() / 1000),
+          tripMatchRate: realtime.tripMatchRate(),
+        });
+      };
+      for (const warning of timetableWarnings()) logger.warn({ warning }, 'timetable check');
 
       let brokerUrl = config.brokerUrl ?? '';
       const clientId = `stopsign-manager-${process.pid}`;
@@ -101,6 +157,7 @@ export class Manager {
         version: config.version,
         startedAt,
         logger,
+        clock,
       });
       this.link = link;
       this.monitor = new FleetMonitor({ link, signs, clock, logger });
@@ -114,25 +171,51 @@ export class Manager {
         announcements,
         clock,
         logger,
+        boards,
+        onRetainedLost: () => this.realtimePublisher?.forgetSent(),
         publishIntervalSeconds: config.publishIntervalSeconds,
-        arrivalsPerStop: config.arrivalsPerStop,
-        arrivalsWindowMinutes: config.arrivalsWindowMinutes,
         scheduleHorizonHours: config.scheduleHorizonHours,
       });
       this.publisher = publisher;
       publisher.start();
       feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
+      const realtimePublisher = new RealtimePublisher({
+        link,
+        stopIds: () => signs.stopIds(),
+        service: realtime,
+        publisher,
+        clock,
+        logger,
+        heartbeatSeconds: config.realtimePollSeconds,
+      });
+      this.realtimePublisher = realtimePublisher;
+      realtimePublisher.start();
+      void realtimePublisher.tick();
+      this.realtimeFeeds = new RealtimeFeeds({
+        config,
+        service: realtime,
+        logger,
+        onFeedChanged: () => realtimePublisher.feedChanged(),
+      });
+      this.realtimeFeeds.start();
 
       const services: ManagerServices = {
         clock,
         link,
         schedule,
-        importFeed: (bytes, source) => feeds.importNew(bytes, source),
+        importFeed: (bytes, source, options = {}) =>
+          importNew(bytes, source, options.force ?? false),
         imports,
         signs,
         announcements,
         publisher,
         offlineAfterSeconds: config.offlineAfterSeconds,
+        timetableWarnings,
+        realtime: {
+          service: realtime,
+          boards,
+          feedChanged: () => realtimePublisher.feedChanged(),
+        },
       };
       this.http = new HttpServer({
         host: config.httpHost,
@@ -150,9 +233,53 @@ export class Manager {
     }
   }
 
+  /**
+   * Imports the configured feed when there is no timetable yet, or when the file
+   * changed since it was imported. A configured file is the operator's explicit
+   * choice, so it is imported even when it drops stops that signs use; those
+   * signs are named in the log.
+   */
+  private async importConfiguredFeed(
+    gtfsPath: string,
+    schedule: GtfsStore,
+    signs: SignRepository,
+    importNew: (bytes: Uint8Array, source: string, force: boolean) => Promise<ImportSummary>,
+  ): Promise<void> {
+    const bytes = fs.readFileSync(gtfsPath);
+    const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+    const source = `${gtfsPath} (sha256 ${hash})`;
+    const current = schedule.summary()?.source;
+    if (current === source) {
+      this.logger.info({ source }, 'timetable already imported from this file; kept');
+      return;
+    }
+    // A feed uploaded since (here or by another manager) is newer than the configured file.
+    if (current !== undefined && !current.startsWith(`${gtfsPath} (sha256 `)) {
+      this.logger.info(
+        { inForce: current, configured: gtfsPath },
+        'a feed imported since is in force; the configured file is not imported again',
+      );
+      return;
+    }
+    await importNew(bytes, source, true);
+    const stranded = (await signs.list()).filter((s) => !schedule.stop(s.stopId));
+    if (stranded.length > 0) {
+      this.logger.warn(
+        { signs: stranded.map((s) => `${s.deviceId} at ${s.stopId}`) },
+        'the imported timetable does not have the stops of these signs',
+      );
+    }
+    this.logger.info(
+      { source, replaced: current ?? null },
+      'timetable imported from the configured file',
+    );
+  }
+
   /** Stops in reverse order of start; safe to call on a half-started manager. */
   async stop(): Promise<void> {
     await this.http?.stop();
+    await this.realtimeFeeds?.stop();
+    this.realtimePublisher?.stop();
     await this.feeds?.stop();
     await this.publisher?.stop();
     await this.monitor?.stop();
@@ -161,6 +288,7 @@ export class Manager {
     this.db?.close();
     await this.store?.close();
     this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.realtimeFeeds = this.realtimePublisher = undefined;
     this.db = this.store = undefined;
   }
 }

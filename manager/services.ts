@@ -1,5 +1,7 @@
 import type { FeedImports } from './gtfs/feedImports';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
+import type { ArrivalBoards } from './realtime/arrivalBoards';
+import type { RealtimeService } from './realtime/realtimeService';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
 import type { AnnouncementRepository } from './store/announcementRepository';
@@ -13,12 +15,25 @@ export interface ManagerServices {
   schedule: ScheduleSource;
   /**
    * Replaces the timetable in a child process and records the feed for every
-   * manager; rejects with GtfsImportError (ImportLimitError past a limit),
+   * manager; rejects with GtfsImportError (ImportLimitError past a limit,
+   * StopsDroppedError when the feed drops stops that signs use, unless forced),
    * keeping the old one.
    */
-  importFeed(bytes: Uint8Array, source: string): Promise<ImportSummary>;
+  importFeed(
+    bytes: Uint8Array,
+    source: string,
+    options?: { force?: boolean },
+  ): Promise<ImportSummary>;
   /** The upload slot and limits: one timetable upload at a time. */
   imports: FeedImports;
+  /** Warnings about the timetable's coverage and the realtime match rate, for health and console. */
+  timetableWarnings(): string[];
+  realtime: {
+    service: RealtimeService;
+    boards: ArrivalBoards;
+    /** A feed was taken in: send what changed. */
+    feedChanged(): Promise<void>;
+  };
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;

@@ -1,9 +1,11 @@
 /**
  * One command, the whole system on a laptop: the fleet manager with its embedded
  * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
- *   npm start [-- --gtfs feed.zip --stop STOP_ID --http-port 8080 --broker-port 1883 --fresh]
+ *   npm start [-- --gtfs feed.zip --stop STOP_ID --realtime feed.pb --clock-start ISO-INSTANT
+ *                 --http-port 8080 --broker-port 1883 --fresh]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,8 +23,28 @@ const { values } = parseArgs({
     'broker-port': { type: 'string', default: '1883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
+    /** A recorded GTFS-realtime file, pushed to the manager once everything is up. */
+    realtime: { type: 'string' },
+    /** Run manager and sign on a clock starting at this instant, e.g. a recorded feed's header time. */
+    'clock-start': { type: 'string' },
   },
 });
+
+const clockEnv: Record<string, string> = values['clock-start']
+  ? { STOPSIGN_CLOCK_START: values['clock-start'] }
+  : {};
+
+/**
+ * The manager's replay clock starts running once it answers; the sign, started
+ * later, starts its own clock that much further on, so the two agree (a sign
+ * trusts its clock only when it does).
+ */
+function signClockEnv(managerReadyAtMs: number): Record<string, string> {
+  const start = values['clock-start'];
+  if (!start) return {};
+  const aligned = Date.parse(start) + (Date.now() - managerReadyAtMs);
+  return { STOPSIGN_CLOCK_START: new Date(aligned).toISOString() };
+}
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
@@ -103,6 +125,46 @@ async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void
   }
 }
 
+/**
+ * Makes the given timetable the one in force, even over an earlier demo's
+ * (forced: the demo sign moves to the new stop right after), and says so.
+ */
+async function useTimetable(httpUrl: string, gtfsPath: string): Promise<void> {
+  const bytes = fs.readFileSync(path.resolve(root, gtfsPath));
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
+  const source = `${gtfsPath} (sha256 ${hash})`;
+  type Summary = { source: string; stops: number; coverageWarnings?: string[] } | null;
+  let summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+  if (summary?.source === source) {
+    console.log(`timetable: ${gtfsPath} (in force, ${summary.stops} stops)`);
+  } else {
+    const replaced = summary?.source;
+    const query = new URLSearchParams({ force: 'true', source });
+    const res = await fetch(`${httpUrl}/api/gtfs?${query.toString()}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/zip' },
+      body: bytes,
+    });
+    if (!res.ok) throw new Error(`the manager refused ${gtfsPath}: ${await res.text()}`);
+    summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+    const replacing = replaced ? `, replacing ${replaced}` : '';
+    console.log(`timetable: imported ${gtfsPath} (${summary?.stops} stops)${replacing}`);
+  }
+  for (const warning of summary?.coverageWarnings ?? []) console.log(`  warning: ${warning}`);
+}
+
+/** Replays a recorded feed through the same endpoint agencies push to. */
+async function pushRealtime(httpUrl: string, file: string): Promise<void> {
+  const res = await fetch(`${httpUrl}/api/realtime`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf' },
+    body: fs.readFileSync(file),
+  });
+  const body = (await res.json()) as { error?: string; accepted?: string[] };
+  if (!res.ok) throw new Error(`the manager refused ${file}: ${body.error ?? res.status}`);
+  console.log(`realtime: ${path.basename(file)} taken in as ${body.accepted?.join(', ')}`);
+}
+
 let stopping = false;
 let closePty: (() => Promise<void>) | undefined;
 /** A child that has not exited yet; one killed by a signal has a signalCode and no exitCode. */
@@ -157,8 +219,14 @@ async function main(): Promise<void> {
     STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
+    // Heartbeats every 5 s: the demo sign trusts its clock, and shows countdowns, sooner.
+    STOPSIGN_REALTIME_POLL_SECONDS: '5',
+    ...clockEnv,
   });
-  await waitForManager(httpUrl, 30_000);
+  // A city feed is imported before the manager answers: give it time.
+  await waitForManager(httpUrl, 180_000);
+  const managerReadyAtMs = Date.now();
+  await useTimetable(httpUrl, gtfsPath);
 
   const res = await fetch(`${httpUrl}/api/signs`, {
     method: 'POST',
@@ -174,7 +242,9 @@ async function main(): Promise<void> {
     STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
     STOPSIGN_SERIAL_PATH: pty.devicePath,
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
+    ...signClockEnv(managerReadyAtMs),
   });
+  if (values.realtime) await pushRealtime(httpUrl, path.resolve(values.realtime));
 
   const example = JSON.stringify({
     target: { stopId: values.stop },

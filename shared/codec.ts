@@ -35,6 +35,7 @@ const topicIdField: Partial<Record<TopicKind, 'deviceId' | 'stopId'>> = {
   deviceConfig: 'deviceId',
   stopArrivals: 'stopId',
   stopSchedule: 'stopId',
+  stopAlerts: 'stopId',
 };
 
 /**

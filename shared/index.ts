@@ -4,3 +4,4 @@ export * from './codec';
 export * from './api';
 export * from './text';
 export * from './mqttPacketSize';
+export * from './replayClock';

@@ -1,5 +1,5 @@
 /**
- * Message schemas of protocol v1. Each gives both the static type (z.infer) and
+ * Message schemas of the protocol (version in PROTOCOL_VERSION). Each gives both the static type (z.infer) and
  * the runtime check used at every MQTT boundary. Unknown fields are stripped, so
  * a newer peer may add optional fields without breaking an older one; anything
  * that changes meaning bumps PROTOCOL_VERSION instead.
@@ -9,7 +9,12 @@ import type { TopicKind } from './topics';
 import { textProblem } from './text';
 import { DEVICE_ID_PATTERN } from './topics';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * 2: arrivals carry their source (live, scheduled, cancelled), prediction time,
+ * delay, vehicle distance and crowding; the manager heartbeat and per-stop agency
+ * alerts are new.
+ */
+export const PROTOCOL_VERSION = 2;
 
 const epochSeconds = z.number().int().nonnegative();
 /** Shown on the glass: no control or bidi characters (shared/text.ts), on the way out or in. */
@@ -37,27 +42,56 @@ export const stopId = z.string().min(1).max(128);
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
 
+/**
+ * Where a row's time comes from. live: a prediction from the agency's realtime
+ * feed; scheduled: the timetable (no live data for this trip, or the feed is
+ * stale); cancelled: the agency cancelled the trip, time is the scheduled one.
+ */
+export const arrivalSource = z.enum(['live', 'scheduled', 'cancelled']);
+export type ArrivalSource = z.infer<typeof arrivalSource>;
+
+/** GTFS-realtime occupancy_status folded into what a passenger can act on. */
+export const crowdingLevel = z.enum(['seats', 'standing', 'full']);
+export type CrowdingLevel = z.infer<typeof crowdingLevel>;
+
 export const arrival = z.object({
   tripId: z.string().max(128),
   routeId: z.string().max(128),
   /** What the passenger reads as the route: GTFS route_short_name, else long name. */
   route: signText(32),
   headsign: localizedText,
-  /** Predicted (live) or scheduled departure, epoch seconds. */
+  /** Predicted departure when live, else the scheduled one; epoch seconds. */
   time: epochSeconds,
   scheduledTime: epochSeconds,
-  realtime: z.boolean(),
+  source: arrivalSource,
+  /** When the prediction was made (TripUpdate timestamp, else the feed's); live rows only. */
+  predictedAt: epochSeconds.optional(),
+  /** Seconds late (negative: early) against the timetable; live rows only. */
+  delay: z.number().int().min(-86_400).max(86_400).optional(),
+  /** Stops between the vehicle and this stop, from VehiclePositions. */
+  stopsAway: z.number().int().min(0).max(500).optional(),
+  /** The vehicle is stopped at this stop now. */
+  atStop: z.boolean().optional(),
+  crowding: crowdingLevel.optional(),
 });
 export type Arrival = z.infer<typeof arrival>;
 
 export const arrivalsData = z.object({
   stopId,
   generatedAt: epochSeconds,
+  /** Header time of the realtime feed these rows were computed from; absent without a feed. */
+  feedTimestamp: epochSeconds.optional(),
   arrivals: z.array(arrival).max(50),
 });
 export type ArrivalsData = z.infer<typeof arrivalsData>;
 
-export const scheduledDeparture = arrival.omit({ realtime: true, scheduledTime: true });
+export const scheduledDeparture = arrival.pick({
+  tripId: true,
+  routeId: true,
+  route: true,
+  headsign: true,
+  time: true,
+});
 export type ScheduledDeparture = z.infer<typeof scheduledDeparture>;
 
 export const scheduleData = z.object({
@@ -84,6 +118,8 @@ export const deviceConfigData = z.object({
   stopId,
   stopName: localizedText.optional(),
   timezone: z.string().min(1).max(64),
+  /** False when the imported timetable no longer has this stop: the sign says so. */
+  stopInFeed: z.boolean().default(true),
   /** Seconds each language page stays up before the sign switches language. */
   pageSeconds: z.number().int().min(2).max(60).default(5),
   brightness: z
@@ -108,6 +144,15 @@ export const deviceStatusData = z.object({
   rssBytes: z.number().int().nonnegative().optional(),
   /** Rejected inbound messages by "<topic kind>:<reason>". */
   rejected: z.record(z.string(), z.number().int().nonnegative()).default({}),
+  /** Whether the sign trusts its clock enough to count down; why not when it does not. */
+  clock: z
+    .object({
+      synced: z.boolean(),
+      reason: z.string().max(200).optional(),
+    })
+    .optional(),
+  /** False when the manager says the timetable no longer has the sign's stop. */
+  stopInFeed: z.boolean().optional(),
   panel: z
     .object({
       ok: z.boolean(),
@@ -135,6 +180,44 @@ export const managerStatusData = z.object({
 });
 export type ManagerStatusData = z.infer<typeof managerStatusData>;
 
+/**
+ * Sent by the manager every poll, not retained, QoS 0: tells signs the manager is
+ * alive and how old the realtime feed behind their boards is, so an unchanged
+ * board is not taken for a stale one, nor a stale feed for an unchanged board.
+ * Being never queued nor retained, its sentAt also lets a sign check its clock.
+ */
+export const managerHeartbeatData = z.object({
+  checkedAt: epochSeconds,
+  /** Header time of the newest usable realtime feed; absent when there is none. */
+  feedTimestamp: epochSeconds.optional(),
+  /** Whether the manager currently publishes live predictions. */
+  live: z.boolean(),
+});
+export type ManagerHeartbeatData = z.infer<typeof managerHeartbeatData>;
+
+const longText = z.string().max(1000);
+
+/** An alert from the agency's GTFS-realtime ServiceAlerts feed, as it affects one stop. */
+export const agencyAlert = z.object({
+  alertId: z.string().min(1).max(128),
+  /** Always 'agency': an operator's announcement travels on the announcement topics. */
+  source: z.literal('agency'),
+  header: localizedText,
+  description: z.object({ en: longText, zh: longText.optional() }).optional(),
+  /** Route names (short names) the alert is about at this stop; empty means the whole stop. */
+  routes: z.array(z.string().max(32)).max(50),
+  effect: z.string().max(40).optional(),
+  activeUntil: epochSeconds.optional(),
+});
+export type AgencyAlert = z.infer<typeof agencyAlert>;
+
+export const stopAlertsData = z.object({
+  stopId,
+  generatedAt: epochSeconds,
+  alerts: z.array(agencyAlert).max(10),
+});
+export type StopAlertsData = z.infer<typeof stopAlertsData>;
+
 /** Topic kind → schema of the message body carried on that topic. */
 export const dataSchemas = {
   deviceStatus: deviceStatusData,
@@ -145,6 +228,8 @@ export const dataSchemas = {
   stopSchedule: scheduleData,
   stopAnnouncement: announcementData,
   managerStatus: managerStatusData,
+  managerHeartbeat: managerHeartbeatData,
+  stopAlerts: stopAlertsData,
 } as const satisfies Record<TopicKind, z.ZodType>;
 
 export type DataOf<K extends TopicKind> = z.output<(typeof dataSchemas)[K]>;
@@ -160,6 +245,8 @@ export const maxPayloadBytes: Record<TopicKind, number> = {
   stopSchedule: 1024 * 1024,
   stopAnnouncement: 8 * 1024,
   managerStatus: 4 * 1024,
+  managerHeartbeat: 1024,
+  stopAlerts: 32 * 1024,
 };
 
 /** Every message travels in this envelope. */

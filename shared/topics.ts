@@ -1,9 +1,10 @@
 /**
- * The one place that defines every MQTT topic of protocol v1.
+ * The one place that defines every MQTT topic of the protocol.
  * Identifiers are percent-encoded into a single topic level so a GTFS stop_id
  * containing '/', '+' or '#' can never escape its level or act as a wildcard.
  */
-export const TOPIC_ROOT = 'stopsign/v1';
+/** Carries the protocol version, so signs of different versions never read each other's messages. */
+export const TOPIC_ROOT = 'stopsign/v2';
 
 export type TopicKind =
   | 'deviceStatus'
@@ -13,7 +14,9 @@ export type TopicKind =
   | 'stopArrivals'
   | 'stopSchedule'
   | 'stopAnnouncement'
-  | 'managerStatus';
+  | 'stopAlerts'
+  | 'managerStatus'
+  | 'managerHeartbeat';
 
 const encode = (id: string): string => encodeURIComponent(id);
 
@@ -25,7 +28,9 @@ export const topics = {
   stopArrivals: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/arrivals`,
   stopSchedule: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/schedule`,
   stopAnnouncement: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/announcement`,
+  stopAlerts: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/alerts`,
   managerStatus: () => `${TOPIC_ROOT}/manager/status`,
+  managerHeartbeat: () => `${TOPIC_ROOT}/manager/heartbeat`,
 } as const satisfies Record<TopicKind, (...ids: string[]) => string>;
 
 /** Subscription filters the manager uses to hear every sign. */
@@ -51,16 +56,18 @@ const leafKinds: Record<string, Record<string, TopicKind>> = {
     arrivals: 'stopArrivals',
     schedule: 'stopSchedule',
     announcement: 'stopAnnouncement',
+    alerts: 'stopAlerts',
   },
 };
 
-/** Maps a concrete topic back to its kind; null for anything outside protocol v1. */
+/** Maps a concrete topic back to its kind; null for anything outside this protocol version. */
 export function parseTopic(topic: string): ParsedTopic | null {
   const prefix = `${TOPIC_ROOT}/`;
   if (!topic.startsWith(prefix)) return null;
   const parts = topic.slice(prefix.length).split('/');
-  if (parts.length === 2 && parts[0] === 'manager' && parts[1] === 'status') {
-    return { kind: 'managerStatus', id: '' };
+  if (parts.length === 2 && parts[0] === 'manager') {
+    if (parts[1] === 'status') return { kind: 'managerStatus', id: '' };
+    if (parts[1] === 'heartbeat') return { kind: 'managerHeartbeat', id: '' };
   }
   if (parts.length !== 3) return null;
   const [scope, rawId, leaf] = parts as [string, string, string];

@@ -16,15 +16,17 @@ function inputs(overrides: Partial<ViewInputs> = {}): ViewInputs {
   return {
     now: NOW,
     config: configData(),
-    connected: true,
-    managerOnline: true,
     lastArrivals: arrivalsData(NOW - 10),
+    heartbeat: null,
     cachedDepartures: scheduleData(NOW - 1200).departures,
+    scheduleKnown: true,
     announcements: [],
+    agencyAlerts: [],
     language: 'en',
     width: 192,
     height: 64,
     staleAfterSeconds: 120,
+    clockSynced: true,
     ...overrides,
   };
 }
@@ -34,23 +36,18 @@ describe('chooseView', () => {
     const view = chooseView(inputs());
     expect(view.mode).toBe('live');
     expect(view.rows).toHaveLength(3);
-    expect(view.rows.every((r) => r.realtime)).toBe(true);
+    expect(view.rows.every((r) => r.source === 'live')).toBe(true);
     expect(view.rows[0]?.time).toBe(NOW - 10 + 120);
     expect(view).toMatchObject({ width: 192, height: 64, now: NOW, timezone: 'Asia/Hong_Kong' });
     expect(view.stopName).toEqual(configData().stopName);
   });
 
-  it('falls back to the timetable unless connected, manager up and arrivals fresh, all three', () => {
-    for (const broken of [
-      { connected: false },
-      { managerOnline: false },
-      { lastArrivals: arrivalsData(NOW - 121) },
-      { lastArrivals: null },
-    ]) {
+  it('falls back to the timetable when the manager has been silent too long or sent nothing', () => {
+    for (const broken of [{ lastArrivals: arrivalsData(NOW - 121) }, { lastArrivals: null }]) {
       const view = chooseView(inputs(broken));
       expect(view.mode, JSON.stringify(Object.keys(broken))).toBe('scheduled');
       expect(view.rows.length).toBeGreaterThan(0);
-      expect(view.rows.every((r) => !r.realtime && r.time >= NOW)).toBe(true);
+      expect(view.rows.every((r) => r.source !== 'live' && r.time >= NOW)).toBe(true);
     }
   });
 
@@ -62,7 +59,13 @@ describe('chooseView', () => {
 
   it('keeps a bus that left under 30 s ago, drops older ones, and sorts by time', () => {
     const arrivals = arrivalsData(NOW, []);
-    const base = { tripId: 't', routeId: 'r', route: '5', headsign: { en: 'X' }, realtime: true };
+    const base = {
+      tripId: 't',
+      routeId: 'r',
+      route: '5',
+      headsign: { en: 'X' },
+      source: 'live' as const,
+    };
     arrivals.arrivals = [
       { ...base, tripId: 'later', time: NOW + 300, scheduledTime: NOW + 300 },
       { ...base, tripId: 'gone', time: NOW - 31, scheduledTime: NOW - 31 },
@@ -73,22 +76,22 @@ describe('chooseView', () => {
   });
 
   it.each([
-    ['disconnected', { connected: false }],
-    ['manager offline', { managerOnline: false }],
-    ['arrivals stale', { lastArrivals: arrivalsData(NOW - 121) }],
+    ['the manager silent too long', { lastArrivals: arrivalsData(NOW - 121) }],
     ['no arrivals', { lastArrivals: null }],
     ['arrivals for another stop', { lastArrivals: { ...arrivalsData(NOW), stopId: 'elsewhere' } }],
   ] as const)('falls back to the cached schedule when %s', (_label, overrides) => {
     const view = chooseView(inputs(overrides));
     expect(view.mode).toBe('scheduled');
     expect(view.rows).toHaveLength(3);
-    expect(view.rows.every((r) => !r.realtime)).toBe(true);
+    expect(view.rows.every((r) => r.source !== 'live')).toBe(true);
     // Departures every 10 min from NOW-1200: the ones at NOW-600 and NOW have the first at ≥ now.
     expect(view.rows.map((r) => r.time)).toEqual([NOW, NOW + 600, NOW + 1200]);
   });
 
   it('shows nothing when neither live nor scheduled departures are known', () => {
-    expect(chooseView(inputs({ connected: false, cachedDepartures: [] })).mode).toBe('none');
+    expect(
+      chooseView(inputs({ lastArrivals: null, cachedDepartures: [], scheduleKnown: false })).mode,
+    ).toBe('none');
     const unconfigured = chooseView(inputs({ config: null }));
     expect(unconfigured).toMatchObject({ mode: 'none', rows: [], timezone: 'UTC' });
   });
@@ -138,6 +141,7 @@ describe('pickAnnouncement', () => {
     expect(chooseView(inputs({ announcements: list })).announcement).toEqual({
       text: list[2]?.text,
       priority: 'info',
+      source: 'operator',
     });
   });
 });

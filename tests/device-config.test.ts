@@ -29,7 +29,9 @@ describe('loadDeviceConfig', () => {
       panelHeight: 64,
       reconnectMinMs: 1_000,
       reconnectMaxMs: 60_000,
-      staleAfterSeconds: 120,
+      staleAfterSeconds: 180,
+      predictionStaleSeconds: 90,
+      clockSync: 'manager',
       statusIntervalSeconds: 60,
       frameUploadIntervalSeconds: 300,
     });
@@ -39,7 +41,7 @@ describe('loadDeviceConfig', () => {
   it('reads numbers from the environment and lets overrides win', () => {
     const config = loadDeviceConfig(
       { ...minimal, STOPSIGN_PANEL_HEIGHT: '32', STOPSIGN_BAUD_RATE: '115200' },
-      { panelWidth: 128, staleAfterSeconds: 30 },
+      { panelWidth: 128, staleAfterSeconds: 30, predictionStaleSeconds: 20 },
     );
     expect(config).toMatchObject({
       panelWidth: 128,

@@ -62,7 +62,12 @@ describe.skipIf(!mounted)('sign cache on a full disk', () => {
     broker = await startBroker();
     manager = await TestManager.connect(broker.url);
     await manager.publishAll();
-    subject = buildSign({ brokerUrl: broker.url, dataDir: path.join(disk, 'sign') });
+    subject = buildSign({
+      brokerUrl: broker.url,
+      dataDir: path.join(disk, 'sign'),
+      // A silent manager is given up on after 5 s, so the fallback is quick to see.
+      config: { staleAfterSeconds: 5, predictionStaleSeconds: 5 },
+    });
     await subject.sign.start();
     await waitFor('live mode', () => subject.sign.state().mode === 'live');
     fillDisk(path.join(disk, 'filler'));
@@ -102,7 +107,7 @@ describe.skipIf(!mounted)('sign cache on a full disk', () => {
       startedAt: now,
       version: 'test',
     });
-    await waitFor('scheduled mode', () => view()?.mode === 'scheduled');
+    await waitFor('scheduled mode', () => view()?.mode === 'scheduled', 10_000);
     expect(view()?.rows.every((r) => r.route === 'NEW')).toBe(true);
     expect(view()?.announcement?.text.en).toBe('Evacuate');
   });

@@ -77,8 +77,8 @@ describe('sign with a live manager', () => {
 
     const current = view();
     const expected = arrivalsData(0).arrivals.slice(0, 3);
-    expect(current?.rows.map((r) => [r.route, r.headsign.en, r.realtime])).toEqual(
-      expected.map((a) => [a.route, a.headsign.en, true]),
+    expect(current?.rows.map((r) => [r.route, r.headsign.en, r.source])).toEqual(
+      expected.map((a) => [a.route, a.headsign.en, 'live']),
     );
     expect(current?.stopName).toEqual(configData().stopName);
     const state = sign.state();

@@ -17,6 +17,9 @@ import {
   type SignUnderTest,
 } from './helpers/deviceFixtures';
 
+/** A cut-off sign keeps its board this long (rows marked stale), then shows its own timetable. */
+const QUICK_FALLBACK = { staleAfterSeconds: 5, predictionStaleSeconds: 5 };
+
 describe('sign without its manager', () => {
   let broker: TestBroker | null;
   let temp: ReturnType<typeof tempDir>;
@@ -43,7 +46,12 @@ describe('sign without its manager', () => {
     // Schedule anchored a little in the past so the expected rows are easy to compute.
     const { scheduleData } = await import('./helpers/deviceFixtures');
     await manager.publish('stopSchedule', topics.stopSchedule(STOP_ID), scheduleData(scheduleFrom));
-    const subject = buildSign({ brokerUrl: url, dataDir: temp.dir, render: renderBoard });
+    const subject = buildSign({
+      brokerUrl: url,
+      dataDir: temp.dir,
+      render: renderBoard,
+      config: QUICK_FALLBACK,
+    });
     signs.push(subject);
     await subject.sign.start();
     await waitFor('live mode', () => subject.sign.state().mode === 'live');
@@ -65,11 +73,11 @@ describe('sign without its manager', () => {
     await b.close();
     broker = null;
 
-    await waitFor('scheduled mode', () => sign.state().mode === 'scheduled', 5_000);
+    await waitFor('scheduled mode', () => sign.state().mode === 'scheduled', 10_000);
     const view = sign.state().view!;
     expect(sign.state().connected).toBe(false);
     expect(view.rows).toHaveLength(3);
-    expect(view.rows.every((r) => !r.realtime)).toBe(true);
+    expect(view.rows.every((r) => r.source !== 'live')).toBe(true);
     expect(view.rows.map((r) => r.time)).toEqual(scheduledTimesFrom(subject, view.now));
     await waitFor(
       'scheduled frame shown',
@@ -115,10 +123,13 @@ describe('sign without its manager', () => {
       brokerUrl: `mqtt://127.0.0.1:${port}`,
       dataDir: temp.dir,
       render: renderBoard,
+      config: QUICK_FALLBACK,
     });
     signs.push(subject);
     await subject.sign.start();
     await waitFor('first frame', () => subject.panel.frames.length > 0, 5_000);
+    // The cached arrivals count down until the fallback limit, then the timetable takes over.
+    await waitFor('scheduled mode', () => subject.sign.state().mode === 'scheduled', 10_000);
     const state = subject.sign.state();
     expect(state.mode).toBe('scheduled');
     expect(state.connected).toBe(false);
@@ -126,7 +137,7 @@ describe('sign without its manager', () => {
     expect(state.view?.rows.map((r) => r.time)).toEqual(
       scheduledTimesFrom(subject, state.view!.now),
     );
-    expect(state.view?.rows.every((r) => !r.realtime)).toBe(true);
+    expect(state.view?.rows.every((r) => r.source !== 'live')).toBe(true);
     expect(state.brightness).not.toBeNull();
     expect(state.firstFrameAfterMs).not.toBeNull();
     console.info(

@@ -113,7 +113,7 @@ describe('manager API', () => {
       }),
     ) as Record<string, unknown>;
     await client.publishAsync(statusTopic, '{not json', { qos: 1 });
-    await client.publishAsync(statusTopic, JSON.stringify({ ...valid, v: 2 }), { qos: 1 });
+    await client.publishAsync(statusTopic, JSON.stringify({ ...valid, v: 1 }), { qos: 1 });
     await client.publishAsync(
       statusTopic,
       JSON.stringify({ ...valid, data: { state: 'on fire' } }),

@@ -13,7 +13,7 @@ const arrivals = (stopId: string) => ({
       headsign: { en: 'Airport', zh: '機場' },
       time: 1_795_600_300,
       scheduledTime: 1_795_600_240,
-      realtime: true,
+      source: 'live' as const,
     },
   ],
 });
@@ -27,9 +27,9 @@ describe('topics', () => {
       expect(parseTopic(topic)).toEqual({ kind: 'stopArrivals', id: stopId });
     }
     expect(parseTopic(topics.managerStatus())).toEqual({ kind: 'managerStatus', id: '' });
-    expect(parseTopic('stopsign/v2/stop/x/arrivals')).toBeNull();
-    expect(parseTopic('stopsign/v1/stop/x/elsewhere')).toBeNull();
-    expect(parseTopic('stopsign/v1/stop/%E0%A4%A/arrivals')).toBeNull();
+    expect(parseTopic('stopsign/v1/stop/x/arrivals')).toBeNull();
+    expect(parseTopic('stopsign/v2/stop/x/elsewhere')).toBeNull();
+    expect(parseTopic('stopsign/v2/stop/%E0%A4%A/arrivals')).toBeNull();
   });
 });
 
@@ -39,7 +39,7 @@ describe('codec', () => {
     const decoded = decodeMessage('stopArrivals', Buffer.from(text), 'CEN');
     expect(decoded).toEqual({
       ok: true,
-      message: { v: 1, id: 'm1', sentAt: 5, data: arrivals('CEN') },
+      message: { v: 2, id: 'm1', sentAt: 5, data: arrivals('CEN') },
     });
   });
 
@@ -54,7 +54,7 @@ describe('codec', () => {
     };
     expect(reasonOf('')).toBe('empty');
     expect(reasonOf('{"v":1,')).toBe('not-json');
-    expect(reasonOf(JSON.stringify({ ...good, v: 2 }))).toBe('bad-version');
+    expect(reasonOf(JSON.stringify({ ...good, v: 1 }))).toBe('bad-version');
     expect(reasonOf(JSON.stringify({ ...good, data: { stopId: 'CEN' } }))).toBe('invalid');
     expect(reasonOf(JSON.stringify({ data: good.data }))).toBe('invalid');
     expect(reasonOf(Buffer.alloc(65 * 1024, 0x20))).toBe('oversized');

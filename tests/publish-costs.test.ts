@@ -10,10 +10,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AnnouncementTarget } from '../shared';
+import { TOPIC_ROOT, type AnnouncementTarget } from '../shared';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { FleetLink } from '../manager/link/fleetLink';
 import { StopPublisher } from '../manager/publish/stopPublisher';
+import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from '../manager/realtime/arrivalBoards';
 import { openSharedStore, type SharedStore } from '../manager/store/sharedStore';
 import { startBroker, type TestBroker } from './helpers/deviceBroker';
 import { waitFor } from './helpers/deviceFixtures';
@@ -89,8 +90,12 @@ describe('publishing costs', () => {
       clock: Date.now,
       logger: quietLogger,
       publishIntervalSeconds: 3600,
-      arrivalsPerStop: 8,
-      arrivalsWindowMinutes: 180,
+      // The timetable alone: no realtime feed behind these boards.
+      boards: new ArrivalBoards(schedule, () => ({ predictions: null, vehicles: new Map() }), {
+        ...DEFAULT_BOARD_OPTIONS,
+        arrivalsPerStop: 8,
+        windowMinutes: 180,
+      }),
       scheduleHorizonHours: 30,
     });
     publisher.start();
@@ -101,7 +106,7 @@ describe('publishing costs', () => {
       const kind = topic.split('/').at(-1) ?? topic;
       sent.set(kind, (sent.get(kind) ?? 0) + 1);
     });
-    await watcher.subscribeAsync(['stopsign/v1/device/#', 'stopsign/v1/stop/#'], { qos: 1 });
+    await watcher.subscribeAsync([`${TOPIC_ROOT}/device/#`, `${TOPIC_ROOT}/stop/#`], { qos: 1 });
   });
 
   beforeEach(async () => {

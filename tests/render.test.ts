@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCanvas } from 'canvas';
 import { describe, expect, it } from 'vitest';
-import type { BoardView } from '../device/render/boardView';
+import type { BoardRow, BoardView } from '../device/render/boardView';
 import type { IndexedFrame, Rect } from '../device/render/frame';
 import { Colour, cropFrame, framesEqual, PALETTE } from '../device/render/frame';
 import { CJK_BITMAP_SIZES, FONTS_16, registerBoardFonts } from '../device/render/fonts';
@@ -29,21 +29,26 @@ const BASE: BoardView = {
       route: '42',
       headsign: { en: 'Airport T2', zh: '机场二号航站楼' },
       time: NOW + 30,
-      realtime: true,
+      source: 'live',
     },
     {
       route: '101',
       headsign: { en: 'Central Station', zh: '火车站' },
       time: NOW + 725,
-      realtime: true,
+      source: 'live',
     },
-    { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' }, time: NOW + 3720, realtime: false },
+    {
+      route: 'N12',
+      headsign: { en: 'Xujiahui', zh: '徐家汇' },
+      time: NOW + 3720,
+      source: 'scheduled',
+    },
   ],
 };
 
 const view = (patch: Partial<BoardView>): BoardView => ({ ...BASE, ...patch });
 const scheduled = (v: BoardView): BoardView =>
-  view({ ...v, mode: 'scheduled', rows: v.rows.map((r) => ({ ...r, realtime: false })) });
+  view({ ...v, mode: 'scheduled', rows: v.rows.map((r) => ({ ...r, source: 'scheduled' })) });
 
 const EMERGENCY: BoardView['announcement'] = {
   priority: 'emergency',
@@ -107,16 +112,20 @@ describe('text formatting', () => {
   const row = BASE.rows[0]!;
   it('counts down live rows and shows scheduled ones as a 24 h clock', () => {
     const at = (seconds: number, language: 'en' | 'zh') =>
-      departureTime({ ...row, time: NOW + seconds }, NOW, 'Asia/Shanghai', language).text;
-    expect([at(30, 'en'), at(60, 'en'), at(12 * 60 + 59, 'en')]).toEqual([
-      'now',
+      departureTime({ ...row, time: NOW + seconds }, NOW, 'Asia/Shanghai', language).full;
+    // "Arriving" at 30 s or less, then whole minutes, up to 60, then a clock time.
+    expect([at(30, 'en'), at(31, 'en'), at(60, 'en'), at(12 * 60 + 59, 'en')]).toEqual([
+      'Arriving',
+      'Arriving',
       '1 min',
       '12 min',
     ]);
-    expect([at(30, 'zh'), at(60, 'zh'), at(12 * 60, 'zh')]).toEqual(['即将', '1分', '12分']);
+    expect([at(0, 'zh'), at(60, 'zh'), at(12 * 60, 'zh')]).toEqual(['进站', '1分钟', '12分钟']);
+    expect([at(60 * 60 + 59, 'en'), at(61 * 60, 'en')]).toEqual(['60 min', '15:04']);
     expect(at(3 * 3600, 'en')).toBe('17:03');
-    expect(departureTime({ ...row, realtime: false }, NOW, 'Asia/Shanghai', 'en')).toEqual({
-      text: '14:03',
+    expect(departureTime({ ...row, source: 'scheduled' }, NOW, 'Asia/Shanghai', 'en')).toEqual({
+      full: '14:03',
+      compact: '14:03',
       colour: Colour.amber,
     });
     expect(clockText(Date.UTC(2024, 0, 1, 16, 5) / 1000, 'Asia/Shanghai')).toBe('00:05');
@@ -334,6 +343,86 @@ describe('frameToPng', () => {
 });
 
 const GOLDEN_DIR = join(import.meta.dirname, 'golden', 'render');
+
+/** Rows for the realtime cases: what the countdown grammar has to say, in both languages. */
+const live = (minutes: number, extra: Partial<BoardRow> = {}): BoardRow => ({
+  route: '42',
+  headsign: { en: 'Airport T2', zh: '机场二号航站楼' },
+  time: NOW + minutes * 60 + 10,
+  source: 'live',
+  ...extra,
+});
+const REALTIME_CASES: Record<string, Partial<BoardView>> = {
+  countdown: {
+    rows: [
+      live(3, { stopsAway: 2 }),
+      live(12, { route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      live(25, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' }, crowding: 'full' }),
+    ],
+  },
+  arriving: {
+    rows: [
+      { ...live(0), time: NOW + 20 },
+      live(0, { atStop: true, route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      live(9, { stopsAway: 4 }),
+    ],
+  },
+  mixed: {
+    rows: [
+      live(4, { stopsAway: 1 }),
+      {
+        ...live(0),
+        route: '101',
+        headsign: { en: 'Central Station', zh: '火车站' },
+        source: 'scheduled',
+        time: NOW + 11 * 60 + 40,
+      },
+      live(31, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' } }),
+    ],
+  },
+  cancelled: {
+    rows: [
+      live(6),
+      {
+        ...live(0),
+        route: '101',
+        headsign: { en: 'Central Station', zh: '火车站' },
+        source: 'cancelled',
+        time: NOW + 14 * 60 + 40,
+      },
+      live(22, { route: 'N12', headsign: { en: 'Xujiahui', zh: '徐家汇' } }),
+    ],
+  },
+  stale: {
+    rows: [
+      live(5, { stale: true }),
+      live(17, { stale: true, route: '101', headsign: { en: 'Central Station', zh: '火车站' } }),
+      {
+        ...live(0),
+        route: 'N12',
+        headsign: { en: 'Xujiahui', zh: '徐家汇' },
+        source: 'scheduled',
+        time: NOW + 40 * 60 + 40,
+      },
+    ],
+  },
+  'service-ended': { rows: [], notice: { kind: 'service-ended' } },
+  'first-bus': {
+    rows: [],
+    notice: { kind: 'first-bus', time: NOW + 15 * 3600 + 1620, tomorrow: true },
+  },
+  'agency-alert': {
+    announcement: {
+      priority: 'warning',
+      source: 'agency',
+      text: {
+        en: '42: Detour via Nanjing Road until 20:00, stop moved 100 m north',
+        zh: '42路：改经南京路行驶至20:00，本站北移100米',
+      },
+    },
+  },
+};
+
 const GOLDEN: Record<string, BoardView> = {
   'zh-live': BASE,
   'en-live': view({ language: 'en' }),
@@ -341,6 +430,11 @@ const GOLDEN: Record<string, BoardView> = {
   'en-emergency': view({ language: 'en', announcement: EMERGENCY }),
   'zh-128x32': view({ width: 128, height: 32 }),
 };
+for (const [name, patch] of Object.entries(REALTIME_CASES)) {
+  for (const language of ['zh', 'en'] as const) {
+    GOLDEN[`${language}-rt-${name}`] = view({ ...patch, language });
+  }
+}
 
 describe('golden frames', () => {
   for (const [name, goldenView] of Object.entries(GOLDEN)) {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, textProblem, topics } from '../shared';
+import { decodeMessage, encodeMessage, PROTOCOL_VERSION, textProblem, topics } from '../shared';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { STOP_CENTRAL, tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
 import { postJson, startTestManager, type RunningManager } from './helpers/system';
@@ -41,7 +41,7 @@ describe('one rule for sign text', () => {
       expiresAt: 2e9,
     } as const;
     expect(() => encodeMessage('stopAnnouncement', data)).toThrow(textProblem(text));
-    const forged = JSON.stringify({ v: 1, id: 'x', sentAt: 1, data });
+    const forged = JSON.stringify({ v: PROTOCOL_VERSION, id: 'x', sentAt: 1, data });
     const decoded = decodeMessage('stopAnnouncement', forged);
     expect(decoded).toMatchObject({ ok: false, reason: 'invalid' });
     expect(!decoded.ok && decoded.detail).toContain(textProblem(text));

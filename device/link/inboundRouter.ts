@@ -135,6 +135,16 @@ export class InboundRouter {
         const data = this.accept(kind, payload, topic);
         return data && emit('announcement', data, source);
       }
+      case 'stopAlerts': {
+        const m = decodeMessage(kind, payload, id);
+        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
+        return emit('alerts', m.message.data);
+      }
+      case 'managerHeartbeat': {
+        const m = decodeMessage(kind, payload);
+        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
+        return emit('heartbeat', m.message.data, m.message.sentAt);
+      }
       case 'managerStatus': {
         const data = this.accept(kind, payload, topic);
         return data && this.managerStatus(data, topic);

@@ -18,8 +18,10 @@ import {
   type DataInputOf,
   type DeviceConfigData,
   type DeviceFrameData,
+  type ManagerHeartbeatData,
   type ManagerStatusData,
   type ScheduleData,
+  type StopAlertsData,
 } from '../../shared';
 import type { AnnouncementSource } from '../cache/signCache';
 import { Backoff } from './backoff';
@@ -38,6 +40,9 @@ export interface ManagerLinkEvents {
   announcement: [AnnouncementData, AnnouncementSource];
   announcementCleared: [AnnouncementSource];
   managerStatus: [ManagerStatusData];
+  /** sentAt: the manager's clock, epoch ms; heartbeats are never queued, so it is recent. */
+  heartbeat: [ManagerHeartbeatData, number];
+  alerts: [StopAlertsData];
   connection: [ConnectionEvent];
 }
 
@@ -84,7 +89,7 @@ export interface ManagerLinkOptions {
   clock?: () => number;
 }
 
-const STOP_KINDS = ['stopArrivals', 'stopSchedule', 'stopAnnouncement'] as const;
+const STOP_KINDS = ['stopArrivals', 'stopSchedule', 'stopAnnouncement', 'stopAlerts'] as const;
 
 export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements SignLink {
   private client: MqttClient | null = null;
@@ -223,6 +228,7 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       topics.deviceConfig(id),
       topics.deviceAnnouncement(id),
       topics.managerStatus(),
+      topics.managerHeartbeat(),
     ]);
     if (this.stopId !== null) {
       for (const kind of STOP_KINDS) wanted.add(topics[kind](this.stopId));

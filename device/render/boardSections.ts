@@ -6,7 +6,15 @@ import type { BoardView } from './boardView';
 import { Colour } from './frame';
 import type { Rect } from './frame';
 import type { BoardLayout } from './layout';
-import { clockText, departureTime, localized, pageStrings } from './textFormat';
+import {
+  clockText,
+  departureTime,
+  localized,
+  noticeText,
+  pageStrings,
+  rowMark,
+  type Phrase,
+} from './textFormat';
 import type { TextPainter } from './textPainter';
 import { wrapText } from './wrap';
 
@@ -33,23 +41,59 @@ const COLOURS = {
   noDepartures: Colour.amber,
 } as const;
 
-export function drawDepartures({ view, layout, painter }: Board): void {
+/** The full form when it fits, else the compact one (cut to fit if even that is too wide). */
+function fitted(board: Board, phrase: Phrase, width: number): string {
+  const { painter, layout } = board;
+  if (painter.fits(phrase.full, width, layout.fonts)) return phrase.full;
+  return painter.truncate(phrase.compact, width, layout.fonts);
+}
+
+/** Share of the destination column a mark may never take: the destination matters more. */
+const DESTINATION_SHARE_KEPT = 0.55;
+
+export function drawDepartures(board: Board): void {
+  const { view, layout, painter } = board;
   const fonts = layout.fonts;
   layout.rows.forEach((slot, i) => {
     const row = view.rows[i];
     if (!row) return;
     const route = painter.truncate(row.route.trim(), slot.route.width, fonts);
     painter.draw(route, slot.route, COLOURS.route, fonts);
+    let destinationRect = slot.destination;
+    const mark = rowMark(row, view.language);
+    if (mark) {
+      // The mark sits at the right end of the destination column, a space's width from the name.
+      const room = Math.floor(slot.destination.width * (1 - DESTINATION_SHARE_KEPT));
+      const markText = [mark.full, mark.compact].find((text) => painter.fits(text, room, fonts));
+      if (markText !== undefined) {
+        const markWidth = painter.width(markText, fonts);
+        const gap = Math.ceil(layout.lineHeight / 4);
+        const markRect = {
+          ...slot.destination,
+          x: slot.destination.x + slot.destination.width - markWidth,
+          width: markWidth,
+        };
+        painter.draw(markText, markRect, mark.colour, fonts, 'right');
+        destinationRect = { ...slot.destination, width: slot.destination.width - markWidth - gap };
+      }
+    }
     const headsign = localized(row.headsign, view.language);
-    const destination = painter.truncate(headsign, slot.destination.width, fonts);
-    painter.draw(destination, slot.destination, COLOURS.destination, fonts);
-    const time = departureTime(row, view.now, view.timezone, view.language);
-    const timeText = painter.truncate(time.text, slot.time.width, fonts);
-    painter.draw(timeText, slot.time, time.colour, fonts, 'right');
+    const destination = painter.truncate(headsign, destinationRect.width, fonts);
+    const cancelled = row.source === 'cancelled';
+    painter.draw(
+      destination,
+      destinationRect,
+      cancelled ? Colour.grey : COLOURS.destination,
+      fonts,
+    );
+    const time = departureTime(row, view.now, view.timezone, view.language, view.clockSynced);
+    painter.draw(fitted(board, time, slot.time.width), slot.time, time.colour, fonts, 'right');
   });
 }
 
-export function drawNoDepartures({ view, layout, painter }: Board): void {
+/** One centred line in the middle of the rows area. */
+function drawCentred(board: Board, phrase: Phrase, colour: number): void {
+  const { layout, painter } = board;
   const area = layout.rowsArea;
   const line: Rect = {
     x: area.x,
@@ -57,18 +101,43 @@ export function drawNoDepartures({ view, layout, painter }: Board): void {
     width: area.width,
     height: layout.lineHeight,
   };
-  const strings = pageStrings(view.language);
-  // An unconfigured sign says it is waiting for data, never that no bus will come.
-  const words = view.updating ? strings.updating : strings.noDepartures;
-  const text = painter.truncate(words, line.width, layout.fonts);
-  painter.draw(text, line, COLOURS.noDepartures, layout.fonts, 'center');
+  painter.draw(fitted(board, phrase, line.width), line, colour, layout.fonts, 'center');
 }
 
-/** The scheduled marker as it fits the label area, or null when the times shown are live. */
-function scheduledMarker({ view, layout, painter }: Board): string | null {
-  if (view.mode !== 'scheduled') return null;
-  const label = pageStrings(view.language).scheduled;
-  return painter.truncate(label, layout.status.label.width, layout.fonts);
+export function drawNoDepartures(board: Board): void {
+  const strings = pageStrings(board.view.language);
+  // An unconfigured sign says it is waiting for data, never that no bus will come.
+  const phrase = board.view.updating ? strings.updating : strings.noDepartures;
+  drawCentred(board, phrase, COLOURS.noDepartures);
+}
+
+/** Service ended, first bus, or a stop gone from the timetable, in place of the rows. */
+export function drawNotice(board: Board): void {
+  const { view } = board;
+  if (!view.notice) return;
+  const colour = view.notice.kind === 'stop-missing' ? Colour.red : COLOURS.noDepartures;
+  drawCentred(board, noticeText(view.notice, view.language, view.timezone), colour);
+}
+
+/**
+ * The status-line marker, or null when the board is live and current: timetable
+ * times must never look live, and live times no longer being confirmed say so.
+ */
+function statusMarker({ view, layout, painter }: Board): { text: string; colour: number } | null {
+  const strings = pageStrings(view.language);
+  let phrase: Phrase | null = null;
+  let colour: number = COLOURS.scheduledMarker;
+  if (view.mode === 'scheduled') phrase = strings.scheduled;
+  else if (view.rows.some((row) => row.stale)) {
+    phrase = strings.notUpdating;
+    colour = Colour.grey;
+  }
+  if (!phrase) return null;
+  const width = layout.status.label.width;
+  const text = painter.fits(phrase.full, width, layout.fonts)
+    ? phrase.full
+    : painter.truncate(phrase.compact, width, layout.fonts);
+  return { text, colour };
 }
 
 /**
@@ -78,17 +147,17 @@ function scheduledMarker({ view, layout, painter }: Board): string | null {
  */
 function statusMessageRect(board: Board): Rect {
   const { line } = board.layout.status;
-  const marker = scheduledMarker(board);
+  const marker = statusMarker(board);
   if (!marker) return line;
-  const used = board.painter.width(marker, board.layout.fonts) + board.layout.lineHeight / 2;
+  const used = board.painter.width(marker.text, board.layout.fonts) + board.layout.lineHeight / 2;
   return { ...line, x: line.x + used, width: line.width - used };
 }
 
 export function drawStatusLine(board: Board, message?: string): void {
   const { view, layout, painter } = board;
   const { status, fonts } = layout;
-  const marker = scheduledMarker(board);
-  if (marker) painter.draw(marker, status.label, COLOURS.scheduledMarker, fonts);
+  const marker = statusMarker(board);
+  if (marker) painter.draw(marker.text, status.label, marker.colour, fonts);
   if (message !== undefined) {
     const priority = view.announcement?.priority ?? 'info';
     painter.draw(message, statusMessageRect(board), PRIORITY_COLOUR[priority], fonts);

@@ -1,13 +1,34 @@
-import type { AnnouncementData, LocalizedText } from '../../shared';
+import type { AnnouncementData, ArrivalSource, CrowdingLevel, LocalizedText } from '../../shared';
 
 /** One departure line as the passenger reads it. */
 export interface BoardRow {
   route: string;
   headsign: LocalizedText;
-  /** Departure, epoch seconds: predicted when realtime, else scheduled. */
+  /** Departure, epoch seconds: predicted when live, else scheduled. */
   time: number;
-  realtime: boolean;
+  /** live rows count down; scheduled rows show a clock time and a mark; cancelled rows say so. */
+  source: ArrivalSource;
+  /** Trip id, so the countdown hold can follow a row from one second to the next. */
+  tripId?: string;
+  /** The prediction behind a live row has not been confirmed for too long. */
+  stale?: boolean;
+  stopsAway?: number;
+  atStop?: boolean;
+  crowding?: CrowdingLevel;
+  /** Minutes the countdown hold keeps showing instead of a one-minute jump up. */
+  heldMinutes?: number;
 }
+
+/** A board-wide message in place of departure rows. */
+export type BoardNotice =
+  | { kind: 'service-ended' }
+  | { kind: 'first-bus'; time: number; tomorrow: boolean }
+  | { kind: 'stop-missing' };
+
+/** An announcement on the glass: an operator's, or an alert from the agency's realtime feed. */
+export type BoardAnnouncement = Pick<AnnouncementData, 'text' | 'priority'> & {
+  source?: 'operator' | 'agency';
+};
 
 /**
  * Everything a frame depends on. Rendering is a pure function of this value,
@@ -18,15 +39,18 @@ export interface BoardView {
   height: number;
   /** Which language this page shows; the sign alternates pages. */
   language: 'zh' | 'en';
-  /** Wall-clock now, epoch seconds, for "in N min" and the clock. */
+  /** Wall-clock now, epoch seconds, for countdowns and the clock. */
   now: number;
   /** IANA zone the clock and scheduled times are shown in. */
   timezone: string;
-  /** live: predictions from the manager; scheduled: from the offline cache; none: nothing known. */
+  /** live: the manager's board; scheduled: from the offline cache; none: nothing known. */
   mode: 'live' | 'scheduled' | 'none';
   /** Set when the sign knows nothing yet (no config): the board says it is updating. */
   updating?: true;
   stopName?: LocalizedText;
   rows: BoardRow[];
-  announcement?: Pick<AnnouncementData, 'text' | 'priority'>;
+  /** False when the sign cannot trust its clock: live rows then show clock times, not countdowns. */
+  clockSynced?: boolean;
+  notice?: BoardNotice;
+  announcement?: BoardAnnouncement;
 }

@@ -9,6 +9,7 @@ import {
   drawAnnouncementPanel,
   drawDepartures,
   drawNoDepartures,
+  drawNotice,
   drawStatusLine,
   placeAnnouncement,
 } from './boardSections';
@@ -59,7 +60,8 @@ export function renderBoardWithStats(view: BoardView): QuantizeResult {
   if (announcement.kind === 'panel') {
     drawAnnouncementPanel(board, announcement.text, announcement.colour);
   } else {
-    if (view.rows.length > 0) drawDepartures(board);
+    if (view.notice) drawNotice(board);
+    else if (view.rows.length > 0) drawDepartures(board);
     else drawNoDepartures(board);
     drawStatusLine(board, announcement.kind === 'status' ? announcement.text : undefined);
   }

@@ -1,42 +1,85 @@
 /**
- * The words and numbers passengers read, per page language. Pure: time comes
- * from the view, never from the clock.
+ * The words and numbers passengers read, per page language, each in a full
+ * and a compact form for small panels. Pure: time comes from the view, never
+ * from the clock. The countdown grammar follows transit practice (MBTA's
+ * real-time display guidelines): "Arriving" at 30 s or less, then whole
+ * minutes up to 60, then a clock time.
  */
 import type { LocalizedText } from '../../shared';
-import type { BoardRow } from './boardView';
+import type { BoardNotice, BoardRow } from './boardView';
 import { Colour } from './frame';
 
 export type Language = 'zh' | 'en';
 
-interface PageStrings {
-  now: string;
-  minutes(n: number): string;
-  scheduled: string;
-  noDepartures: string;
-  /** Nothing known yet (first start, or a cache that had to be set aside): data is on its way. */
-  updating: string;
+/** A message in its full form and the short one used when the full one does not fit. */
+export interface Phrase {
+  full: string;
+  compact: string;
 }
 
-/** Short forms: the time column holds at most "99 min" / "99分". */
+interface PageStrings {
+  arriving: Phrase;
+  minutes(n: number): Phrase;
+  cancelled: Phrase;
+  scheduledMark: Phrase;
+  stopsAway(n: number): Phrase;
+  atStop: Phrase;
+  full: Phrase;
+  /** Status line when the board comes from the sign's own timetable. */
+  scheduled: Phrase;
+  /** Status line when live rows stopped being confirmed. */
+  notUpdating: Phrase;
+  noDepartures: Phrase;
+  /** Nothing known yet (first start, or a cache that had to be set aside): data is on its way. */
+  updating: Phrase;
+  serviceEnded: Phrase;
+  firstBus(clock: string, tomorrow: boolean): Phrase;
+  stopMissing: Phrase;
+}
+
+const p = (full: string, compact: string = full): Phrase => ({ full, compact });
+
 const STRINGS: Record<Language, PageStrings> = {
   en: {
-    now: 'now',
-    minutes: (n) => `${n} min`,
-    scheduled: 'Scheduled',
-    noDepartures: 'No departures',
-    updating: 'Updating…',
+    arriving: p('Arriving', 'Arr'),
+    minutes: (n) => p(`${n} min`, `${n}m`),
+    cancelled: p('Cancelled', 'Canc'),
+    scheduledMark: p('sched', 's'),
+    stopsAway: (n) => p(n === 1 ? '1 stop' : `${n} stops`, `${n} st`),
+    atStop: p('Boarding', 'Brd'),
+    full: p('Full', 'Full'),
+    scheduled: p('Scheduled', 'Sched'),
+    notUpdating: p('Times not updating', 'Not live'),
+    noDepartures: p('No departures'),
+    updating: p('Updating…'),
+    serviceEnded: p('Service has ended for today', 'Service ended'),
+    firstBus: (clock, tomorrow) =>
+      p(tomorrow ? `First bus tomorrow ${clock}` : `Next bus ${clock}`, `First bus ${clock}`),
+    stopMissing: p('This stop is not in the timetable', 'Stop not in service'),
   },
   zh: {
-    now: '即将',
-    minutes: (n) => `${n}分`,
-    scheduled: '时刻表',
-    noDepartures: '暂无班次信息',
-    updating: '正在更新…',
+    arriving: p('进站'),
+    minutes: (n) => p(`${n}分钟`, `${n}分`),
+    cancelled: p('取消'),
+    scheduledMark: p('计划', '计'),
+    stopsAway: (n) => p(`${n}站`),
+    atStop: p('到站'),
+    full: p('满员', '满'),
+    scheduled: p('时刻表'),
+    notUpdating: p('实时信息未更新', '未更新'),
+    noDepartures: p('暂无班次信息'),
+    updating: p('正在更新…'),
+    serviceEnded: p('今日服务已结束', '已收班'),
+    firstBus: (clock, tomorrow) =>
+      p(tomorrow ? `明日首班 ${clock}` : `下一班 ${clock}`, `首班 ${clock}`),
+    stopMissing: p('本站不在时刻表内', '本站停用'),
   },
 };
 
-/** Beyond this a countdown stops helping; the live clock time is shown instead. */
-export const MAX_COUNTDOWN_MINUTES = 99;
+/** At or under this many seconds away, a bus is "Arriving". */
+export const ARRIVING_SECONDS = 30;
+/** Beyond this a countdown stops helping; the clock time is shown instead. */
+export const MAX_COUNTDOWN_MINUTES = 60;
 
 export function pageStrings(language: Language): PageStrings {
   return STRINGS[language];
@@ -77,29 +120,67 @@ function clockFormat(timezone: string): Intl.DateTimeFormat {
 /** "HH:MM" of an epoch-seconds instant in the given IANA zone. */
 export function clockText(epochSeconds: number, timezone: string): string {
   const parts = clockFormat(timezone).formatToParts(new Date(epochSeconds * 1000));
-  const hour = parts.find((p) => p.type === 'hour')?.value ?? '00';
-  const minute = parts.find((p) => p.type === 'minute')?.value ?? '00';
+  const hour = parts.find((part) => part.type === 'hour')?.value ?? '00';
+  const minute = parts.find((part) => part.type === 'minute')?.value ?? '00';
   return `${hour.padStart(2, '0')}:${minute.padStart(2, '0')}`;
 }
 
-export interface TimeCell {
-  text: string;
+export interface TimeCell extends Phrase {
   colour: number;
 }
 
-/** Live rows count down in green; scheduled rows show their clock time in amber. */
+/** What a live row's countdown reads, before the hold; undefined past the countdown range. */
+export function countdownMinutes(time: number, now: number): number | undefined {
+  if (time - now <= ARRIVING_SECONDS) return 0;
+  const minutes = minutesUntil(time, now);
+  return minutes > MAX_COUNTDOWN_MINUTES ? undefined : minutes;
+}
+
+/**
+ * The time column. Live rows count down in green (grey when stale); scheduled
+ * rows show their clock time in amber; cancelled rows say so in red. Without a
+ * trusted clock a countdown would be a guess, so live rows show clock times.
+ */
 export function departureTime(
   row: BoardRow,
   now: number,
   timezone: string,
   language: Language,
+  clockSynced = true,
 ): TimeCell {
-  if (!row.realtime) return { text: clockText(row.time, timezone), colour: Colour.amber };
-  const minutes = minutesUntil(row.time, now);
   const strings = STRINGS[language];
-  if (minutes === 0) return { text: strings.now, colour: Colour.green };
-  if (minutes > MAX_COUNTDOWN_MINUTES) {
-    return { text: clockText(row.time, timezone), colour: Colour.green };
+  const clock = (colour: number): TimeCell => ({ ...p(clockText(row.time, timezone)), colour });
+  if (row.source === 'cancelled') return { ...strings.cancelled, colour: Colour.red };
+  if (row.source === 'scheduled') return clock(Colour.amber);
+  const colour = row.stale ? Colour.grey : Colour.green;
+  if (!clockSynced) return clock(colour);
+  if (row.atStop) return { ...strings.atStop, colour };
+  const minutes = row.heldMinutes ?? countdownMinutes(row.time, now);
+  if (minutes === undefined) return clock(colour);
+  if (minutes === 0) return { ...strings.arriving, colour };
+  return { ...strings.minutes(minutes), colour };
+}
+
+/** The small mark after a destination: "sched" on timetable rows, else what the vehicle tells. */
+export function rowMark(row: BoardRow, language: Language): (Phrase & { colour: number }) | null {
+  const strings = STRINGS[language];
+  if (row.source === 'scheduled') return { ...strings.scheduledMark, colour: Colour.amber };
+  if (row.source !== 'live') return null;
+  if (row.crowding === 'full') return { ...strings.full, colour: Colour.red };
+  if (row.stopsAway !== undefined && row.stopsAway > 0 && !row.atStop) {
+    return { ...strings.stopsAway(row.stopsAway), colour: Colour.grey };
   }
-  return { text: strings.minutes(minutes), colour: Colour.green };
+  return null;
+}
+
+export function noticeText(notice: BoardNotice, language: Language, timezone: string): Phrase {
+  const strings = STRINGS[language];
+  switch (notice.kind) {
+    case 'service-ended':
+      return strings.serviceEnded;
+    case 'first-bus':
+      return strings.firstBus(clockText(notice.time, timezone), notice.tomorrow);
+    case 'stop-missing':
+      return strings.stopMissing;
+  }
 }

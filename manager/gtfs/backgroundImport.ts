@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GtfsImportError } from './errors';
+import { StopsDroppedError, type SignAtStop } from './feedChecks';
 import { checkGtfsZip } from './importer';
 import { ImportLimitError, type ImportLimits } from './importLimits';
 import type { ImportJob, ImportOutcome } from './importChild';
@@ -27,6 +28,12 @@ export class ImportBusyError extends Error {
   override name = 'ImportBusyError';
 }
 
+/** Signs whose stops the new feed must keep, unless forced. */
+export interface StopGuard {
+  signsInUse?: SignAtStop[];
+  force?: boolean;
+}
+
 /** Stderr kept from the child, enough to say why it died. */
 const STDERR_TAIL = 4096;
 
@@ -41,15 +48,22 @@ export class BackgroundImporter {
   /**
    * Resolves with the summary once the new feed is committed. Rejects with
    * ImportBusyError while another import runs, ImportLimitError for a feed past
-   * the limits, GtfsImportError for one that cannot be used or killed the import.
+   * the limits, StopsDroppedError when it would take signs' stops away (unless
+   * forced), GtfsImportError for one that cannot be used or killed the import.
    */
-  async import(zipPath: string, source: string): Promise<ImportSummary> {
+  async import(zipPath: string, source: string, guard: StopGuard = {}): Promise<ImportSummary> {
     if (this.running) throw new ImportBusyError('another timetable import is running');
     this.running = true;
     try {
       // The zip's directory alone refuses a bomb, before any process is started.
       await checkGtfsZip(zipPath, this.limits);
-      return await this.runChild({ dbPath: this.dbPath, zipPath, source, limits: this.limits });
+      return await this.runChild({
+        dbPath: this.dbPath,
+        zipPath,
+        source,
+        limits: this.limits,
+        ...guard,
+      });
     } finally {
       this.running = false;
     }
@@ -84,6 +98,7 @@ export class BackgroundImporter {
       child.once('exit', (code, signal) => {
         clearTimeout(deadline);
         if (outcome?.ok) return resolve(outcome.summary);
+        if (outcome?.droppedSigns) return reject(new StopsDroppedError(outcome.droppedSigns));
         if (outcome) {
           const Failure = outcome.kind === 'limit' ? ImportLimitError : GtfsImportError;
           return reject(new Failure(outcome.message));

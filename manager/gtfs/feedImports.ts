@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { BackgroundImporter } from './backgroundImport';
+import type { BackgroundImporter, StopGuard } from './backgroundImport';
 import type { GtfsStore } from './gtfsStore';
 import { checkGtfsZip } from './importer';
 import type { ImportLimits } from './importLimits';
@@ -48,14 +48,19 @@ export class FeedImports {
   /**
    * Imports a feed held in memory (from the shared store, or an upload already
    * checked): written to a file, imported by the child, removed. Rejects with
-   * ImportLimitError or GtfsImportError; the previous timetable then stays.
+   * ImportLimitError, StopsDroppedError or GtfsImportError; the previous
+   * timetable then stays.
    */
-  async importBytes(bytes: Uint8Array, source: string): Promise<ImportSummary> {
+  async importBytes(
+    bytes: Uint8Array,
+    source: string,
+    guard: StopGuard = {},
+  ): Promise<ImportSummary> {
     fs.mkdirSync(this.uploadDir, { recursive: true });
     const file = path.join(this.uploadDir, `${randomUUID()}.zip`);
     fs.writeFileSync(file, bytes);
     try {
-      return this.done(await this.importer.import(file, source));
+      return this.done(await this.importer.import(file, source, guard));
     } finally {
       fs.rmSync(file, { force: true });
     }

@@ -9,6 +9,7 @@ import { importGtfsZip, type ZipInput } from './importer';
 import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './importLimits';
 import { readImportMeta } from './importMeta';
 import type { ImportMeta } from './importMeta';
+import type { ParsedFeedTables } from './parsedFeed';
 import { migrateGtfsSchema } from './schema';
 import type { ImportSummary, ScheduleSource, StopInfo } from './types';
 
@@ -61,15 +62,23 @@ export class GtfsStore implements ScheduleSource {
    * Replaces the stored feed with the one in the zip (a path or its bytes).
    * Rejects with GtfsImportError for a feed that cannot be used, and with
    * ImportLimitError for one past the limits; the previous one then stays.
+   * `beforeCommit` has the last word (e.g. refusing a feed that drops signs'
+   * stops): what it throws rolls the import back.
    */
   async importZip(
     input: ZipInput,
     source: string,
     limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+    beforeCommit?: (feed: ParsedFeedTables) => void,
   ): Promise<ImportSummary> {
     this.ready();
-    this.meta = await importGtfsZip(this.db, input, source, limits);
+    this.meta = await importGtfsZip(this.db, input, source, limits, beforeCommit);
     return this.meta.summary;
+  }
+
+  timezone(): string | undefined {
+    this.ready();
+    return this.meta?.timezone;
   }
 
   hasSchedule(): boolean {

@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { GtfsImportError } from './errors';
+import { refuseDroppedStops, StopsDroppedError, type SignAtStop } from './feedChecks';
 import { ImportLimitError, type ImportLimits } from './importLimits';
 import { GtfsStore } from './gtfsStore';
 import type { ImportSummary } from './types';
@@ -15,11 +16,19 @@ export interface ImportJob {
   zipPath: string;
   source: string;
   limits: ImportLimits;
+  /** Signs whose stops the new feed must keep, unless forced. */
+  signsInUse?: SignAtStop[];
+  force?: boolean;
 }
 
 export type ImportOutcome =
   | { ok: true; summary: ImportSummary }
-  | { ok: false; message: string; kind: 'refused' | 'limit' | 'failed' };
+  | {
+      ok: false;
+      message: string;
+      kind: 'refused' | 'limit' | 'failed';
+      droppedSigns?: SignAtStop[];
+    };
 
 async function run(job: ImportJob): Promise<ImportOutcome> {
   const db = new Database(job.dbPath, { timeout: 30_000 });
@@ -28,9 +37,19 @@ async function run(job: ImportJob): Promise<ImportOutcome> {
     db.pragma('cache_size = -32768');
     const store = new GtfsStore(db);
     store.init();
-    return { ok: true, summary: await store.importZip(job.zipPath, job.source, job.limits) };
+    const summary = await store.importZip(job.zipPath, job.source, job.limits, (feed) =>
+      refuseDroppedStops(
+        feed.stops.map((s) => s.stopId),
+        job.signsInUse ?? [],
+        job.force ?? false,
+      ),
+    );
+    return { ok: true, summary };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof StopsDroppedError) {
+      return { ok: false, message, kind: 'refused', droppedSigns: err.signs };
+    }
     const kind =
       err instanceof ImportLimitError
         ? 'limit'
@@ -42,6 +61,9 @@ async function run(job: ImportJob): Promise<ImportOutcome> {
     db.close();
   }
 }
+
+// The manager is gone (crashed, killed): nobody waits for this import, so it ends too.
+process.once('disconnect', () => process.exit(1));
 
 process.once('message', (job: ImportJob) => {
   void run(job).then((outcome) => {

@@ -12,7 +12,7 @@ import { FeedWriter } from './feedWriter';
 import type { ImportLimits } from './importLimits';
 import type { ImportMeta } from './importMeta';
 import { ImportWarnings } from './importWarnings';
-import type { ParsedFrequency } from './parsedFeed';
+import type { ParsedFeedTables, ParsedFrequency } from './parsedFeed';
 import { readAgencies, readRoutes, readStops } from './readBaseTables';
 import { readCalendars } from './readCalendars';
 import { readFrequencies } from './readFrequencies';
@@ -48,6 +48,7 @@ export async function importGtfsZip(
   input: ZipInput,
   source: string,
   limits: ImportLimits,
+  beforeCommit?: (feed: ParsedFeedTables) => void,
 ): Promise<ImportMeta> {
   const started = performance.now();
   const zip = await GtfsZip.open(input, [...REQUIRED_FILES, ...OPTIONAL_FILES], limits);
@@ -84,6 +85,8 @@ export async function importGtfsZip(
       calendarDates: service.calendarDates,
       frequencies,
     };
+    // The last word before the new feed replaces the old one.
+    beforeCommit?.(feed);
     const meta: ImportMeta = {
       timezone,
       maxDeparture: latestDeparture(stopTimes, frequencies),

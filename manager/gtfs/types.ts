@@ -35,4 +35,6 @@ export interface ScheduleSource {
     limit?: number,
   ): ScheduledDeparture[];
   summary(): ImportSummary | undefined;
+  /** The zone the timetable's times count in; undefined before the first import. */
+  timezone(): string | undefined;
 }

@@ -20,6 +20,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     brokerConnected: services.link.connected,
     rejectedMessages: services.link.rejections.snapshot(),
     schedule: services.schedule.summary() ?? null,
+    timetableWarnings: services.timetableWarnings(),
   }));
 
   app.get('/api/signs', async () =>
@@ -86,7 +87,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     return record;
   });
 
-  app.get('/api/gtfs', async () => services.schedule.summary() ?? null);
+  app.get('/api/gtfs', async () => {
+    const summary = services.schedule.summary();
+    return summary ? { ...summary, coverageWarnings: services.timetableWarnings() } : null;
+  });
 
   registerGtfsUpload(app, services);
 }

@@ -9,13 +9,22 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { ImportBusyError } from '../gtfs/backgroundImport';
 import { GtfsImportError } from '../gtfs/errors';
+import { StopsDroppedError } from '../gtfs/feedChecks';
 import { ImportLimitError, mib } from '../gtfs/importLimits';
 import type { ManagerServices } from '../services';
 import { FeedTooLargeError } from '../store/feedVersionRepository';
 
 class UploadTooLarge extends Error {}
+
+const uploadQuery = z.object({
+  /** Let the feed in even when it drops stops that registered signs use. */
+  force: z.enum(['true', '1']).optional(),
+  /** What the summary names as the feed's origin, e.g. a file name. */
+  source: z.string().min(1).max(300).optional(),
+});
 
 /** Nothing of the body is read: the connection closes after the reply. */
 function refuse(reply: FastifyReply, code: number, error: string): FastifyReply {
@@ -34,6 +43,13 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') {
       return refuse(reply, 415, 'send the GTFS zip as application/zip');
+    }
+    const query = uploadQuery.safeParse(request.query);
+    if (!query.success) {
+      return reply
+        .code(400)
+        .header('connection', 'close')
+        .send({ error: 'invalid request', detail: z.prettifyError(query.error) });
     }
     const limit = imports.maxUploadBytes;
     const declared = Number(request.headers['content-length'] ?? NaN);
@@ -60,13 +76,20 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
       }
       // A bomb is refused from the zip's directory before the upload is held in memory.
       await imports.check(file);
-      const summary = await services.importFeed(fs.readFileSync(file), 'upload');
+      const summary = await services.importFeed(
+        fs.readFileSync(file),
+        query.data.source ?? 'upload',
+        { force: query.data.force !== undefined },
+      );
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
     } catch (err) {
       // The previous timetable stays in place; the operator gets the reason.
       const message = (err as Error).message;
       if (err instanceof ImportBusyError) return refuse(reply, 409, message);
+      if (err instanceof StopsDroppedError) {
+        return reply.code(409).send({ error: message, signs: err.signs });
+      }
       if (err instanceof ImportLimitError || err instanceof FeedTooLargeError) {
         return reply.code(413).send({ error: message });
       }

@@ -43,6 +43,8 @@ export interface FleetLinkOptions {
   maxPacketBytes?: number;
   /** How often retained drift is corrected; default 10 s. */
   reconcileSeconds?: number;
+  /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
+  clock?: () => number;
 }
 
 /** The retained topics the manager writes, watched so drift is seen. */
@@ -148,9 +150,19 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     data: DataInputOf<K>,
     retain: boolean,
   ): Promise<void> {
-    const payload = encodeMessage(kind, data);
+    const payload = encodeMessage(kind, data, { sentAt: this.now() });
     if (retain) this.ledger.published(topic, payload);
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
+  }
+
+  /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
+  async publishVolatile<K extends TopicKind>(
+    kind: K,
+    topic: string,
+    data: DataInputOf<K>,
+  ): Promise<void> {
+    const payload = encodeMessage(kind, data, { sentAt: this.now() });
+    await this.requireClient().publishAsync(topic, payload, { qos: 0, retain: false });
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
@@ -169,17 +181,22 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       );
   }
 
+  private now(): number {
+    return (this.options.clock ?? Date.now)();
+  }
+
   private requireClient(): MqttClient {
     if (!this.client) throw new Error('fleet link is not started');
     return this.client;
   }
 
   private managerStatus(state: 'online' | 'offline'): string {
-    return encodeMessage('managerStatus', {
-      state,
-      startedAt: this.options.startedAt,
-      version: this.options.version,
-    });
+    // Stamped with the manager's clock, like every other envelope: a sign on a replay clock judges it.
+    return encodeMessage(
+      'managerStatus',
+      { state, startedAt: this.options.startedAt, version: this.options.version },
+      { sentAt: this.now() },
+    );
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -4,9 +4,10 @@
  * are retained, so a sign that connects later gets the current state at once.
  */
 import type { Logger } from 'pino';
-import { parseTopic, topics, type Arrival, type AnnouncementTarget } from '../../shared';
+import { parseTopic, topics, type AnnouncementTarget } from '../../shared';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
+import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
 import {
   mostUrgent,
   type AnnouncementRecord,
@@ -19,12 +20,14 @@ export interface StopPublisherOptions {
   schedule: ScheduleSource;
   signs: SignRepository;
   announcements: AnnouncementRepository;
+  /** Each stop's board (timetable plus realtime) and what was last sent there. */
+  boards: ArrivalBoards;
+  /** Called after a broker (re)connect, when nothing retained can be assumed to survive. */
+  onRetainedLost?: () => void;
   /** Epoch milliseconds. */
   clock: () => number;
   logger: Logger;
   publishIntervalSeconds: number;
-  arrivalsPerStop: number;
-  arrivalsWindowMinutes: number;
   scheduleHorizonHours: number;
 }
 
@@ -39,6 +42,8 @@ export class StopPublisher {
     // After a broker restart nothing retained survives: send everything again.
     this.scheduleReach.clear();
     this.retainedAnnouncements.clear();
+    this.options.boards.forgetSent();
+    this.options.onRetainedLost?.();
     void this.enqueue(() => this.publishEverything({ configs: true }));
   };
 
@@ -86,9 +91,22 @@ export class StopPublisher {
     });
   }
 
+  /** Realtime changed: send the boards that changed, and only those. */
+  publishArrivals(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.options.link.connected) return;
+      const now = Math.floor(this.options.clock() / 1000);
+      const stopIds = (await this.options.signs.stopIds()).filter((id) =>
+        this.options.schedule.stop(id),
+      );
+      await publishChangedBoards(this.options.link, this.options.boards, stopIds, now);
+    });
+  }
+
   /** A new timetable was imported: every slice is out of date. */
   scheduleChanged(): Promise<void> {
     this.scheduleReach.clear();
+    this.options.boards.scheduleChanged();
     return this.enqueue(() => this.publishEverything({ configs: true }));
   }
 
@@ -147,7 +165,8 @@ export class StopPublisher {
   }
 
   private async publishConfig(sign: SignRecord): Promise<void> {
-    const stop = this.options.schedule.stop(sign.stopId);
+    const { schedule } = this.options;
+    const stop = schedule.stop(sign.stopId);
     await this.options.link.publish(
       'deviceConfig',
       topics.deviceConfig(sign.deviceId),
@@ -155,7 +174,9 @@ export class StopPublisher {
         deviceId: sign.deviceId,
         stopId: sign.stopId,
         ...(stop ? { stopName: stop.name } : {}),
-        timezone: stop?.timezone ?? 'UTC',
+        // A stop gone from the timetable still shows the agency's time, never UTC.
+        timezone: stop?.timezone ?? schedule.timezone() ?? 'UTC',
+        stopInFeed: stop !== undefined || !schedule.hasSchedule(),
       },
       true,
     );
@@ -189,23 +210,12 @@ export class StopPublisher {
       );
       this.scheduleReach.set(stopId, now + horizon);
     }
-    const upcoming = schedule.departures(
-      stopId,
-      now,
-      now + this.options.arrivalsWindowMinutes * 60,
-      this.options.arrivalsPerStop,
-    );
-    const arrivals: Arrival[] = upcoming.map((d) => ({
-      ...d,
-      scheduledTime: d.time,
-      realtime: false,
-    }));
-    await link.publish(
-      'stopArrivals',
-      topics.stopArrivals(stopId),
-      { stopId, generatedAt: now, arrivals },
-      true,
-    );
+    await this.publishArrivalsOf(stopId, now);
+  }
+
+  /** Retained, and only when what the signs would show changed. */
+  private async publishArrivalsOf(stopId: string, now: number): Promise<void> {
+    await publishChangedBoards(this.options.link, this.options.boards, [stopId], now);
   }
 
   /**

@@ -38,6 +38,7 @@ export function configData(overrides: Partial<DeviceConfigData> = {}): DeviceCon
     stopId: STOP_ID,
     stopName: { en: 'Harbour Road', zh: '港湾道' },
     timezone: 'Asia/Hong_Kong',
+    stopInFeed: true,
     pageSeconds: 5,
     brightness: { day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' },
     ...overrides,
@@ -73,7 +74,7 @@ export function arrivalsData(generatedAt: number, minutes = [2, 7, 12, 20]): Arr
       headsign: { en: 'Airport', zh: '機場' },
       time: generatedAt + m * 60,
       scheduledTime: generatedAt + m * 60,
-      realtime: true,
+      source: 'live' as const,
     })),
   };
 }
@@ -186,6 +187,8 @@ export interface BuildSignOptions {
   render?: (view: BoardView) => IndexedFrame;
   toPng?: (frame: IndexedFrame) => Buffer;
   config?: DeviceConfigOverrides;
+  /** Epoch milliseconds; the real clock unless a test moves time itself. */
+  clock?: () => number;
 }
 
 export function buildSign(options: BuildSignOptions): SignUnderTest;
@@ -228,7 +231,7 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     panel,
     logger,
     scheduler,
-    clock: () => Date.now(),
+    clock: options.clock ?? (() => Date.now()),
     render: options.render ?? testRender,
     toPng: options.toPng ?? ((frame) => Buffer.from(frame.pixels.subarray(0, 64))),
   });

@@ -189,12 +189,13 @@ export async function startSystem(options: {
   brokerUrl?: string;
   dir?: string;
   sign?: DeviceConfigOverrides;
+  manager?: ManagerConfigInput;
 }): Promise<RunningSystem> {
   const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-system-'));
-  const manager = await startTestManager(
-    dir,
-    options.brokerUrl ? { brokerMode: 'external', brokerUrl: options.brokerUrl } : {},
-  );
+  const manager = await startTestManager(dir, {
+    ...options.manager,
+    ...(options.brokerUrl ? { brokerMode: 'external', brokerUrl: options.brokerUrl } : {}),
+  });
   const res = await postJson(`${manager.httpUrl}/api/signs`, {
     deviceId: options.deviceId,
     stopId: options.stopId,
