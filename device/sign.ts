@@ -132,6 +132,8 @@ export class Sign {
     if (this.started) return;
     const { cache, link, config } = this.options;
     this.startedAtMs = this.options.clock();
+    // One rule for time: whatever the clock watch trusts also judges inbound message times.
+    link.judgeTimesBy(() => this.clockWatch.reference());
     this.frames.markStarted(performance.now());
     const opening = cache.open();
     if (opening.recovered) {

@@ -17,7 +17,7 @@ import type {
   StopAlertsData,
 } from '../shared';
 import type { AnnouncementSource, SignCache } from './cache/signCache';
-import { implausibleTime } from './link/plausibleTimes';
+import { implausibleTime, MAX_CLOCK_SKEW_SECONDS } from './link/plausibleTimes';
 
 export class SignKnowledge {
   config: DeviceConfigData | null = null;
@@ -47,7 +47,9 @@ export class SignKnowledge {
     const arrivals = this.cache.lastArrivals();
     // Stored before times were checked, or before the clock was set back: dropped, not obeyed.
     const poisoned =
-      arrivals !== null && implausibleTime('stopArrivals', arrivals, 0, now) !== undefined;
+      arrivals !== null &&
+      implausibleTime('stopArrivals', arrivals, 0, { now, skewSeconds: MAX_CLOCK_SKEW_SECONDS }) !==
+        undefined;
     if (poisoned)
       this.logger.warn(
         { generatedAt: arrivals.generatedAt },

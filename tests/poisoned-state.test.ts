@@ -11,7 +11,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SignCache } from '../device/cache/signCache';
-import { decodeMessage, encodeMessage, topics } from '../shared';
+import { decodeMessage, encodeMessage, topics, type TopicKind } from '../shared';
 import { startBroker, type TestBroker } from './helpers/deviceBroker';
 import {
   arrivalsData,
@@ -92,6 +92,40 @@ describe('a sign facing implausible times', () => {
     );
   });
 
+  it("judges times by the manager's clock once two heartbeats agree that its own runs an hour behind", async () => {
+    tmp = tempDir();
+    manager = await TestManager.connect(broker.url);
+    const hourBehind = () => Date.now() - 3_600_000;
+    const subject = buildSign({ brokerUrl: broker.url, dataDir: tmp.dir, clock: hourBehind });
+    signs.push(subject);
+    const { sign } = subject;
+    await sign.start();
+    // Dated an hour ahead of the sign's clock, with nothing to vouch for the manager's: refused.
+    await manager.publishAll();
+    await waitFor(
+      'the config refused as implausible',
+      () => (sign.state().rejected['deviceConfig:implausible-time'] ?? 0) >= 1,
+    );
+    expect(sign.state().mode).not.toBe('live');
+    const heartbeat = () =>
+      manager.publish(
+        'managerHeartbeat',
+        topics.managerHeartbeat(),
+        { checkedAt: nowSeconds(), live: false },
+        false,
+      );
+    await heartbeat();
+    await heartbeat();
+    await waitFor('the clock reported as off', () =>
+      /differs from the manager's by -3600 s/.test(sign.state().clock.reason ?? ''),
+    );
+    await manager.publishAll();
+    await waitFor('live on the manager’s messages', () => sign.state().mode === 'live');
+    // Countdowns would be a lie on this clock: the board shows clock times.
+    expect(sign.state().clock.synced).toBe(false);
+    expect(sign.state().view?.clockSynced).toBe(false);
+  });
+
   it("ignores a stranger's retained 'manager offline' and stays live", async () => {
     tmp = tempDir();
     manager = await TestManager.connect(broker.url);
@@ -121,7 +155,11 @@ describe('the manager reconciling its retained state', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-reconcile-'));
-    running = await startTestManager(dir, { reconcileSeconds: RECONCILE_SECONDS });
+    running = await startTestManager(dir, {
+      reconcileSeconds: RECONCILE_SECONDS,
+      // Alerts go out on the heartbeat tick: a short one, so the stop has its (empty) alerts soon.
+      realtimePollSeconds: 1,
+    });
     await postJson(`${running.httpUrl}/api/signs`, { deviceId: DEVICE_ID, stopId: STOP_CENTRAL });
     const res = await postJson(`${running.httpUrl}/api/announcements`, {
       target: { stopId: STOP_CENTRAL },
@@ -135,7 +173,10 @@ describe('the manager reconciling its retained state', () => {
   });
 
   /** What a sign subscribing now would get on `topic`: the decoded body, or null when nothing is retained. */
-  async function retained(topic: string): Promise<unknown> {
+  async function retained(
+    topic: string,
+    kind: TopicKind = topic.endsWith('status') ? 'managerStatus' : 'stopAnnouncement',
+  ): Promise<unknown> {
     const probe = await mqtt.connectAsync(running.brokerUrl, {
       clientId: `probe-${Math.random()}`,
       reconnectPeriod: 0,
@@ -148,7 +189,6 @@ describe('the manager reconciling its retained state', () => {
       await probe.subscribeAsync(topic, { qos: 1 });
       const payload = await got;
       if (!payload) return null;
-      const kind = topic.endsWith('status') ? 'managerStatus' : 'stopAnnouncement';
       const decoded = decodeMessage(kind, payload);
       return decoded.ok ? decoded.message.data : 'undecodable';
     } finally {
@@ -189,6 +229,70 @@ describe('the manager reconciling its retained state', () => {
     );
     console.info(
       `retained drift corrected after ${Date.now() - started} ms (reconcile every ${RECONCILE_SECONDS} s)`,
+    );
+  });
+
+  it("puts back a stop's arrivals and agency alerts, which it otherwise sends only on change", async () => {
+    // Both are retained for the stop already (an empty board and no alerts on the tiny feed).
+    await waitFor('the stop’s alerts retained', async () =>
+      Boolean(await retained(topics.stopAlerts(STOP_CENTRAL), 'stopAlerts')),
+    );
+    const stranger = await mqtt.connectAsync(running.brokerUrl, {
+      clientId: 'stranger-2',
+      reconnectPeriod: 0,
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const forgedAlerts = encodeMessage('stopAlerts', {
+      stopId: STOP_CENTRAL,
+      generatedAt: now,
+      alerts: [{ alertId: 'forged', source: 'agency', header: { en: 'Stop closed' }, routes: [] }],
+    });
+    const forgedArrivals = encodeMessage('stopArrivals', {
+      stopId: STOP_CENTRAL,
+      generatedAt: now,
+      arrivals: [
+        {
+          tripId: 'ghost',
+          routeId: 'ghost',
+          route: 'X9',
+          headsign: { en: 'Nowhere' },
+          time: now + 120,
+          scheduledTime: now + 120,
+          source: 'live',
+        },
+      ],
+    });
+    const started = Date.now();
+    await stranger.publishAsync(topics.stopAlerts(STOP_CENTRAL), forgedAlerts, {
+      qos: 1,
+      retain: true,
+    });
+    await stranger.publishAsync(topics.stopArrivals(STOP_CENTRAL), forgedArrivals, {
+      qos: 1,
+      retain: true,
+    });
+    await stranger.endAsync(true);
+
+    await waitFor(
+      'the manager’s alerts and board back',
+      async () => {
+        const alerts = (await retained(topics.stopAlerts(STOP_CENTRAL), 'stopAlerts')) as {
+          alerts: unknown[];
+        } | null;
+        const board = (await retained(topics.stopArrivals(STOP_CENTRAL), 'stopArrivals')) as {
+          arrivals: { tripId: string }[];
+        } | null;
+        return (
+          alerts?.alerts.length === 0 &&
+          board !== null &&
+          !board.arrivals.some((row) => row.tripId === 'ghost')
+        );
+      },
+      4 * RECONCILE_SECONDS * 1000,
+      100,
+    );
+    console.info(
+      `retained alerts and arrivals corrected after ${Date.now() - started} ms (reconcile every ${RECONCILE_SECONDS} s)`,
     );
   });
 });

@@ -13,15 +13,15 @@ import {
 } from '../../shared';
 import type { AnnouncementSource } from '../cache/signCache';
 import type { ManagerLinkEvents } from './managerLink';
-import { implausibleTime } from './plausibleTimes';
+import { implausibleTime, type TimeReference } from './plausibleTimes';
 
 export interface InboundRouterOptions {
   deviceId: string;
   currentStopId: () => string | null;
   counter: RejectionCounter;
   logger: Logger;
-  /** Epoch milliseconds: messages are judged against the sign's own clock. */
-  clock: () => number;
+  /** What message times are judged against (the sign's ClockWatch decides). */
+  reference: () => TimeReference;
   emit: <K extends keyof ManagerLinkEvents>(event: K, ...args: ManagerLinkEvents[K]) => void;
 }
 
@@ -43,8 +43,12 @@ export class InboundRouter {
       this.reject(kind, m.reason, m.detail, topic);
       return undefined;
     }
-    const now = Math.floor(this.options.clock() / 1000);
-    const problem = implausibleTime(kind, m.message.data, m.message.sentAt, now);
+    const problem = implausibleTime(
+      kind,
+      m.message.data,
+      m.message.sentAt,
+      this.options.reference(),
+    );
     if (problem) {
       this.reject(kind, 'implausible-time', problem, topic);
       return undefined;
@@ -136,11 +140,11 @@ export class InboundRouter {
         return data && emit('announcement', data, source);
       }
       case 'stopAlerts': {
-        const m = decodeMessage(kind, payload, id);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('alerts', m.message.data);
+        const data = this.accept(kind, payload, topic, id);
+        return data && emit('alerts', data);
       }
       case 'managerHeartbeat': {
+        // Not judged by the clock: it is the evidence the clock is judged by (ClockWatch).
         const m = decodeMessage(kind, payload);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
         return emit('heartbeat', m.message.data, m.message.sentAt);

@@ -26,6 +26,7 @@ import {
 import type { AnnouncementSource } from '../cache/signCache';
 import { Backoff } from './backoff';
 import { InboundRouter } from './inboundRouter';
+import { MAX_CLOCK_SKEW_SECONDS, type TimeReference } from './plausibleTimes';
 
 export type DeviceStatusInput = DataInputOf<'deviceStatus'>;
 
@@ -52,6 +53,8 @@ export interface SignLink {
   stop(): Promise<void>;
   /** Subscribes to this stop's topics (and drops the previous stop's); null follows none. */
   followStop(stopId: string | null): void;
+  /** What times in inbound messages are judged against from now on (the sign's ClockWatch). */
+  judgeTimesBy(reference: () => TimeReference): void;
   isConnected(): boolean;
   rejections(): Record<string, number>;
   /** Retained; while offline only the latest is kept and sent on reconnect. Resolves false if not sent. */
@@ -105,6 +108,11 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
   /** Whether the current socket got as far as a CONNACK: a drop is not a failed attempt. */
   private sessionUp = false;
   private failedAttempts = 0;
+  /** Until the sign says otherwise: its own clock, with the loose tolerance. */
+  private reference = (): TimeReference => ({
+    now: Math.floor((this.options.clock ?? Date.now)() / 1000),
+    skewSeconds: MAX_CLOCK_SKEW_SECONDS,
+  });
 
   constructor(private readonly options: ManagerLinkOptions) {
     super();
@@ -114,10 +122,14 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       currentStopId: () => this.stopId,
       counter: this.counter,
       logger: options.logger,
-      clock: options.clock ?? Date.now,
+      reference: () => this.reference(),
       // The router's signature already ties each event to its arguments.
       emit: (event, ...args) => void this.emit(event, ...(args as never)),
     });
+  }
+
+  judgeTimesBy(reference: () => TimeReference): void {
+    this.reference = reference;
   }
 
   async start(): Promise<void> {

@@ -131,9 +131,18 @@ export class StopPublisher {
         return sign ? this.publishConfig(sign) : link.clearRetained(topic);
       }
       case 'stopSchedule':
-      case 'stopArrivals':
         this.scheduleReach.delete(parsed.id);
         return this.publishStop(parsed.id);
+      case 'stopArrivals': {
+        // Change-only publishing would see nothing new to send: the board goes out again as it
+        // stands now (dated now, so a sign holding the stranger's copy takes it), and becomes
+        // what was last sent.
+        const now = Math.floor(this.options.clock() / 1000);
+        const board = this.options.boards.build(parsed.id, now);
+        await link.publish('stopArrivals', topic, board, true);
+        this.options.boards.markSent(board);
+        return undefined;
+      }
       case 'deviceAnnouncement':
       case 'stopAnnouncement': {
         // Forgotten, so the retained one is sent again: the current one, or a clear.
@@ -144,6 +153,7 @@ export class StopPublisher {
         return this.retainAnnouncement(topic, current);
       }
       default:
+        // Alerts are the realtime publisher's to put back; nothing else is retained here.
         return undefined;
     }
   }
