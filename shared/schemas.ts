@@ -195,7 +195,7 @@ export const managerHeartbeatData = z.object({
 });
 export type ManagerHeartbeatData = z.infer<typeof managerHeartbeatData>;
 
-const longText = z.string().max(1000);
+const longText = signText(1000);
 
 /** An alert from the agency's GTFS-realtime ServiceAlerts feed, as it affects one stop. */
 export const agencyAlert = z.object({
@@ -205,7 +205,7 @@ export const agencyAlert = z.object({
   header: localizedText,
   description: z.object({ en: longText, zh: longText.optional() }).optional(),
   /** Route names (short names) the alert is about at this stop; empty means the whole stop. */
-  routes: z.array(z.string().max(32)).max(50),
+  routes: z.array(signText(32)).max(50),
   effect: z.string().max(40).optional(),
   activeUntil: epochSeconds.optional(),
 });

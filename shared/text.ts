@@ -29,12 +29,20 @@ export function textProblem(text: string): string | undefined {
   return `${kind} U+${code} at position ${match.index} is not allowed in sign text`;
 }
 
+/** Line breaks and tabs: between two words they become a space, so the words stay apart. */
+const BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/gu;
+
 /** The text without forbidden characters, and how many were removed (for a warning). */
 export function stripForbidden(text: string): { text: string; removed: number } {
   let removed = 0;
-  const clean = text.replace(FORBIDDEN_ALL, () => {
-    removed += 1;
+  const count = (match: string) => {
+    removed += match.length;
     return '';
-  });
-  return { text: clean, removed };
+  };
+  const clean = text
+    .replace(BREAKS, (match) => `${count(match)} `)
+    .replace(FORBIDDEN_ALL, count)
+    .replace(/ {2,}/gu, (spaces) => (removed > 0 ? ' ' : spaces))
+    .trim();
+  return { text: removed > 0 ? clean : text, removed };
 }

@@ -11,7 +11,9 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, PROTOCOL_VERSION, textProblem, topics } from '../shared';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
+import { decodeFeed } from '../manager/realtime/feedDecoder';
 import { STOP_CENTRAL, tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
+import { encodeFeed } from './helpers/realtimeFeeds';
 import { postJson, startTestManager, type RunningManager } from './helpers/system';
 
 /** "Exit" as approved, but a right-to-left override makes the glass read it backwards. */
@@ -102,5 +104,64 @@ describe('a feed with control characters', () => {
     ).not.toThrow();
     expect(topics.stopSchedule(STOP_CENTRAL)).toContain(STOP_CENTRAL);
     db.close();
+  });
+});
+
+describe('a realtime feed with control characters', () => {
+  it('decodes with them removed, line breaks as spaces, and what it gives the signs passes the codec', () => {
+    const bytes = encodeFeed({
+      header: { gtfsRealtimeVersion: '2.0', timestamp: 1_762_462_800 },
+      entity: [
+        {
+          id: 'a1',
+          alert: {
+            informedEntity: [{ stopId: STOP_CENTRAL }],
+            headerText: { translation: [{ text: 'Detour\u202E on Route 5', language: 'en' }] },
+            descriptionText: {
+              translation: [
+                { text: 'Buses use Queen St.\r\nStop moved\u0000 50 m.', language: 'en' },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    const decoded = decodeFeed(bytes);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    const alert = decoded.feed.alerts[0]!;
+    expect(alert.header[0]?.text).toBe('Detour on Route 5');
+    expect(alert.description[0]?.text).toBe('Buses use Queen St. Stop moved 50 m.');
+    expect(decoded.feed.textCharactersRemoved).toBe(4);
+    expect(() =>
+      encodeMessage('stopAlerts', {
+        stopId: STOP_CENTRAL,
+        generatedAt: 1_762_462_800,
+        alerts: [
+          {
+            alertId: 'a1',
+            source: 'agency',
+            header: { en: alert.header[0]!.text },
+            description: { en: alert.description[0]!.text },
+            routes: [],
+          },
+        ],
+      }),
+    ).not.toThrow();
+    // The codec holds agency text to the same rule as the operator's.
+    expect(() =>
+      encodeMessage('stopAlerts', {
+        stopId: STOP_CENTRAL,
+        generatedAt: 1_762_462_800,
+        alerts: [
+          {
+            alertId: 'a1',
+            source: 'agency',
+            header: { en: 'Detour' },
+            description: { en: 'Line\u2067 two' },
+            routes: [],
+          },
+        ],
+      }),
+    ).toThrow(/U\+2067/);
   });
 });
