@@ -68,7 +68,7 @@ export const managerConfigSchema = z
     gtfsMaxStopTimes: positive(limits.maxStopTimesRows),
     gtfsMaxRows: positive(limits.maxRowsPerFile),
     gtfsMaxImportSeconds: positive(limits.maxImportSeconds),
-    gtfsImportHeapMb: z.coerce.number().int().min(32).default(limits.importHeapMb),
+    gtfsImportHeapMb: z.coerce.number().int().min(16).default(limits.importHeapMb),
     /** Retained state that drifted from what the manager published is corrected within this. */
     reconcileSeconds: z.coerce.number().int().min(1).max(3600).default(10),
     mqttMaxPacketBytes: z.coerce

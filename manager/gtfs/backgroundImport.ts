@@ -73,7 +73,12 @@ export class BackgroundImporter {
     const { importHeapMb, maxImportSeconds } = this.limits;
     return new Promise((resolve, reject) => {
       const child = fork(childEntry, [], {
-        execArgv: ['--import', tsxLoader, `--max-old-space-size=${importHeapMb}`],
+        execArgv: [
+          '--import',
+          tsxLoader,
+          `--max-old-space-size=${importHeapMb}`,
+          `--max-semi-space-size=${semiSpaceMb(importHeapMb)}`,
+        ],
         stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         serialization: 'advanced',
       });
@@ -115,6 +120,15 @@ export class BackgroundImporter {
       child.send(job);
     });
   }
+}
+
+/**
+ * V8's young generation sits beside the old space and by default (16 MiB per
+ * semi-space) could outgrow a small cap: keep it a sixteenth of the heap, so the
+ * cap is what the process really gets and a runaway feed meets it promptly.
+ */
+function semiSpaceMb(heapMb: number): number {
+  return Math.max(1, Math.min(16, Math.floor(heapMb / 16)));
 }
 
 function deathReason(
