@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -22,4 +23,9 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // The console runs in the browser, as ES modules.
+  {
+    files: ['manager/http/console/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
 );

@@ -10,9 +10,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
+import { createOperator, createToken, openAdminTools } from '../manager/cli/adminTools';
+import { ManagerApi } from '../manager/cli/managerApi';
 import { loadManagerConfig } from '../manager/config';
 import { Manager, type ManagerEndpoints } from '../manager/manager';
+import { startBroker, type TestBroker } from '../tests/helpers/deviceBroker';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { TOPIC_ROOT, topics } from '../shared';
 import { printFigures, type Figure } from './measure';
 
 const logger = pino({ level: 'silent' });
@@ -20,9 +24,13 @@ const POSTED_TO = 'bench-post';
 
 interface Running extends ManagerEndpoints {
   manager: Manager;
+  api: ManagerApi;
+  /** Where the bench listens: a broker without access control, so one subscriber sees every topic. */
+  wireUrl: string;
+  stop(): Promise<void>;
 }
 
-async function startManager(dir: string): Promise<Running> {
+async function startManager(dir: string, broker: TestBroker): Promise<Running> {
   const gtfsPath = path.join(dir, 'tiny.zip');
   if (!fs.existsSync(gtfsPath)) fs.writeFileSync(gtfsPath, tinyGtfsZip());
   const config = loadManagerConfig(
@@ -34,10 +42,34 @@ async function startManager(dir: string): Promise<Running> {
       gtfsPath,
       // No periodic pass during the measurement: only what a request causes is timed.
       publishIntervalSeconds: 3600,
+      scryptCost: 12,
+      brokerMode: 'external',
+      brokerUrl: broker.url,
+      brokerUsername: 'bench-manager',
+      brokerPassword: 'the bench broker lets anyone in',
+      brokerAccess: 'none',
+      signBrokerUrl: 'mqtts://127.0.0.1:8883',
     },
   );
   const manager = new Manager(config, logger);
-  return { ...(await manager.start()), manager };
+  const endpoints = await manager.start();
+  const tools = await openAdminTools(config);
+  if (!(await tools.store.operators.get('bench'))) {
+    await createOperator(tools, { username: 'bench', role: 'admin' });
+  }
+  const { token } = await createToken(tools, { username: 'bench', name: 'bench' });
+  await tools.close();
+  const api = new ManagerApi(endpoints.httpUrl, { caPem: endpoints.caPem, token });
+  return {
+    ...endpoints,
+    manager,
+    api,
+    wireUrl: broker.url,
+    async stop() {
+      await api.close();
+      await manager.stop();
+    },
+  };
 }
 
 /** N signs at the busiest stop, each with one active announcement, written straight into the store file. */
@@ -102,14 +134,6 @@ async function until(what: string, predicate: () => boolean, timeoutMs: number):
   }
 }
 
-async function post(url: string, body: unknown): Promise<Response> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-}
-
 interface PublishingFigures {
   /** Mean ms from POST to the manager's answer, the retained announcement published by then. */
   postMs: number;
@@ -121,24 +145,25 @@ interface PublishingFigures {
 
 async function measurePublishing(active: number): Promise<PublishingFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-ann-'));
+  const broker = await startBroker();
   try {
     // A first start creates the store and imports the feed; the seed goes into that file.
-    await (await startManager(dir)).manager.stop();
+    await (await startManager(dir, broker)).stop();
     seed(dir, active);
     const started = performance.now();
-    const running = await startManager(dir);
-    const announcements = await subscriber(running.brokerUrl, 'stopsign/v1/device/+/announcement');
+    const running = await startManager(dir, broker);
+    const announcements = await subscriber(running.wireUrl, `${TOPIC_ROOT}/device/+/announcement`);
     await until(
       `${active} retained announcements`,
       () => (announcements.seen.get('announcement') ?? 0) >= active,
       600_000,
     );
     const startPassMs = performance.now() - started;
-    const api = `${running.httpUrl}/api/announcements`;
+    const api = '/api/announcements';
     const rounds = active >= 1000 ? 5 : 20;
     const ids: string[] = [];
     const postOne = async (i: number): Promise<void> => {
-      const res = await post(api, {
+      const res = await running.api.post(api, {
         target: { deviceId: POSTED_TO },
         text: { en: `Measured notice ${i}` },
         priority: 'warning',
@@ -153,14 +178,15 @@ async function measurePublishing(active: number): Promise<PublishingFigures> {
     const postMs = (performance.now() - t) / rounds;
     t = performance.now();
     for (const id of ids.slice(1)) {
-      const res = await fetch(`${api}/${id}`, { method: 'DELETE' });
+      const res = await running.api.delete(`${api}/${id}`);
       if (res.status !== 200) throw new Error(`bench: DELETE answered ${res.status}`);
     }
     const withdrawMs = (performance.now() - t) / rounds;
     await announcements.client.endAsync();
-    await running.manager.stop();
+    await running.stop();
     return { postMs, withdrawMs, startPassMs };
   } finally {
+    await broker.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -175,13 +201,15 @@ interface RegistrationFigures {
 /** A second sign registered at a stop that already has one: what goes on the wire. */
 async function measureRegistration(): Promise<RegistrationFigures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-reg-'));
+  const broker = await startBroker();
   try {
-    const running = await startManager(dir);
-    const signs = `${running.httpUrl}/api/signs`;
+    const running = await startManager(dir, broker);
+    const post = (path: string, body: unknown) => running.api.post(path, body);
+    const signs = '/api/signs';
     if ((await post(signs, { deviceId: 'first', stopId: STOP_CENTRAL })).status !== 201) {
       throw new Error('bench: registering the first sign failed');
     }
-    const wire = await subscriber(running.brokerUrl, 'stopsign/v1/#');
+    const wire = await subscriber(running.wireUrl, `${TOPIC_ROOT}/#`);
     await new Promise((r) => setTimeout(r, 500)); // retained messages delivered on subscribe
     wire.reset();
     if ((await post(signs, { deviceId: 'second', stopId: STOP_CENTRAL })).status !== 201) {
@@ -192,14 +220,15 @@ async function measureRegistration(): Promise<RegistrationFigures> {
     const kinds = [...wire.seen.entries()].map(([k, n]) => `${k}×${n}`).join(' ');
     const bytes = wire.bytes();
     // The floor: the one message a registration has to send, the sign's own config.
-    const config = await subscriber(running.brokerUrl, 'stopsign/v1/device/second/config');
+    const config = await subscriber(running.wireUrl, topics.deviceConfig('second'));
     await until('the retained config', () => config.seen.size > 0, 5_000);
     const configOnlyBytes = config.bytes();
     await config.client.endAsync();
     await wire.client.endAsync();
-    await running.manager.stop();
+    await running.stop();
     return { messages, bytes, kinds, configOnlyBytes };
   } finally {
+    await broker.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -246,7 +275,7 @@ export async function benchAnnouncements(): Promise<void> {
       baseline: { name: 'its config alone', value: reg.configOnlyBytes },
     },
   );
-  printFigures('Announcements and registration (manager, SQLite store, embedded broker)', figures);
+  printFigures('Announcements and registration (manager, SQLite store, aedes broker)', figures);
 }
 
 // Run on its own: tsx bench/announcementBench.ts

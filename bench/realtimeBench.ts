@@ -1,7 +1,7 @@
 /**
  * Realtime at city scale: the recorded Halifax TripUpdates (542 kB, 17,041
  * stop-time updates) for all 2,386 stops, through the manager's own parts
- * (decoder, prediction engine, boards, stop publisher, embedded broker).
+ * (decoder, prediction engine, boards, stop publisher, an aedes broker).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,8 +10,6 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { encodeMessage, topics } from '../shared';
-import { DEFAULT_BROKER_LIMITS } from '../manager/broker/brokerLimits';
-import { EmbeddedBroker } from '../manager/broker/embeddedBroker';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { FleetLink } from '../manager/link/fleetLink';
 import { StopPublisher } from '../manager/publish/stopPublisher';
@@ -20,6 +18,7 @@ import { decodeBare, decodeFeed } from '../manager/realtime/feedDecoder';
 import { RealtimeService } from '../manager/realtime/realtimeService';
 import { StaticLookup } from '../manager/realtime/staticLookup';
 import { openSharedStore } from '../manager/store/sharedStore';
+import { startBroker } from '../tests/helpers/deviceBroker';
 import { decodeRaw, encodeRaw } from '../tests/helpers/realtimeFeeds';
 import { printFigures, timePerCall, type Figure } from './measure';
 
@@ -91,18 +90,13 @@ export async function benchRealtime(): Promise<void> {
     await signs.register(`sign-${i}`, stopId, undefined, HEADER_TIME);
   }
 
-  const broker = new EmbeddedBroker({
-    host: '127.0.0.1',
-    port: 0,
-    logger,
-    limits: DEFAULT_BROKER_LIMITS,
-    trustedClientIds: ['bench-manager'],
-  });
-  const port = await broker.start();
-  const url = `mqtt://127.0.0.1:${port}`;
+  // A bare aedes: what is measured is publishing, not access control (bench/connectBench.ts has that).
+  const broker = await startBroker();
+  const url = broker.url;
   const link = new FleetLink({
     url,
-    clientId: 'bench-manager',
+    username: 'bench-manager',
+    password: 'the bench broker lets anyone in',
     version: 'bench',
     startedAt: HEADER_TIME,
     logger,
@@ -268,7 +262,7 @@ export async function benchRealtime(): Promise<void> {
 
   await watcher.endAsync(true);
   await link.stop();
-  await broker.stop();
+  await broker.close();
   await store.close();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });

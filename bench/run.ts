@@ -1,6 +1,7 @@
 /** npm run bench: figures for the parts a small sign board and a city-sized fleet depend on. */
 import { benchAnnouncements } from './announcementBench';
 import { benchCodec } from './codecBench';
+import { benchConnect } from './connectBench';
 import { benchGtfs } from './gtfsBench';
 import { benchImport } from './importBench';
 import { benchRealtime } from './realtimeBench';
@@ -17,3 +18,4 @@ await benchRealtime();
 await benchSignStartup();
 await benchStore();
 await benchAnnouncements();
+await benchConnect();

@@ -37,6 +37,9 @@ export function assembleSign(
       reconnectMaxMs: config.reconnectMaxMs,
       maxPacketBytes: config.mqttMaxPacketBytes,
       clock,
+      username: config.mqttUsername,
+      password: config.mqttPassword,
+      caPem: config.brokerCaPem,
       logger: logger.child({ part: 'link' }),
     }),
   });

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEVICE_ID_PATTERN, parseClockStart } from '../shared';
+import { readCredentials } from './provision/credentialsFile';
 import { MIN_HEIGHT, MIN_WIDTH } from './render/layout';
 
 export interface DeviceConfig {
@@ -34,6 +35,12 @@ export interface DeviceConfig {
   /** Inbound MQTT packets past this end the connection before they are buffered. */
   mqttMaxPacketBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The claim a factory-fresh sign trades for its credentials (the installer's QR code). */
+  claim?: string | undefined;
+  /** The sign's broker account and the CA it pins, from its provisioned credentials. */
+  mqttUsername?: string | undefined;
+  mqttPassword?: string | undefined;
+  brokerCaPem?: string | undefined;
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
@@ -65,14 +72,21 @@ const ENV_NAMES = {
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
   logLevel: 'STOPSIGN_LOG_LEVEL',
-} as const satisfies Record<keyof DeviceConfigOverrides, string>;
+  claim: 'STOPSIGN_CLAIM',
+} as const satisfies Partial<Record<keyof DeviceConfigOverrides, string>>;
 
 const required = {
   error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : undefined),
 };
+const requiredUnlessProvisioned = {
+  error: (issue: { input: unknown }) =>
+    issue.input === undefined
+      ? 'required, or provision the sign with its claim (STOPSIGN_CLAIM)'
+      : undefined,
+};
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const brokerUrl = z.string(required).refine((value) => {
+const brokerUrl = z.string(requiredUnlessProvisioned).refine((value) => {
   try {
     const url = new URL(value);
     return (url.protocol === 'mqtt:' || url.protocol === 'mqtts:') && url.hostname !== '';
@@ -83,7 +97,9 @@ const brokerUrl = z.string(required).refine((value) => {
 
 const schema = z
   .object({
-    deviceId: z.string(required).regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
+    deviceId: z
+      .string(requiredUnlessProvisioned)
+      .regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
     brokerUrl,
     dataDir: z.string().min(1).default('var/device'),
     serialPath: z.string(required).min(1),
@@ -116,6 +132,13 @@ const schema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    claim: z
+      .string()
+      .startsWith('stopsign-claim:', 'expected the claim text (stopsign-claim:?...)')
+      .optional(),
+    mqttUsername: z.string().min(1).optional(),
+    mqttPassword: z.string().min(1).optional(),
+    brokerCaPem: z.string().optional(),
   })
   .refine((c) => c.reconnectMinMs <= c.reconnectMaxMs, {
     message: 'reconnect minimum must not exceed the maximum',
@@ -151,15 +174,48 @@ export function loadDeviceConfig(
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) raw[key] = value;
   }
+  const problems: string[] = [];
+  try {
+    // A provisioned sign knows who it is and where its broker is from its credentials.
+    const credentials = readCredentials(
+      typeof raw.dataDir === 'string' ? raw.dataDir : 'var/device',
+    );
+    if (credentials) {
+      if (raw.deviceId !== undefined && raw.deviceId !== credentials.deviceId) {
+        problems.push(
+          `STOPSIGN_DEVICE_ID: ${JSON.stringify(raw.deviceId)} differs from the provisioned ${credentials.deviceId}`,
+        );
+      }
+      raw.deviceId = credentials.deviceId;
+      raw.brokerUrl ??= credentials.mqtt.url;
+      raw.mqttUsername = credentials.mqtt.username;
+      raw.mqttPassword = credentials.mqtt.password;
+      raw.brokerCaPem = credentials.mqtt.caPem;
+    }
+  } catch (err) {
+    problems.push(`credentials: ${(err as Error).message}`);
+  }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new DeviceConfigError(
-      parsed.error.issues.map((issue) => {
+  if (!parsed.success || problems.length > 0) {
+    throw new DeviceConfigError([
+      ...problems,
+      ...(parsed.error?.issues ?? []).map((issue) => {
         const key = String(issue.path[0] ?? '');
         const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
         return `${name}: ${issue.message}`;
       }),
-    );
+    ]);
   }
   return { ...parsed.data, dbPath: path.join(parsed.data.dataDir, 'sign.db') };
+}
+
+/** What the sign needs before it can load the rest: where its data lives and its claim, if any. */
+export function loadProvisioningConfig(env: NodeJS.ProcessEnv): {
+  dataDir: string;
+  claim: string | undefined;
+} {
+  return {
+    dataDir: env[ENV_NAMES.dataDir]?.trim() || 'var/device',
+    claim: env[ENV_NAMES.claim]?.trim() || undefined,
+  };
 }

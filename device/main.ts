@@ -5,7 +5,13 @@
 import pino from 'pino';
 import { replayClock } from '../shared';
 import { assembleSign } from './assembleSign';
-import { DeviceConfigError, loadDeviceConfig, type DeviceConfig } from './config';
+import {
+  DeviceConfigError,
+  loadDeviceConfig,
+  loadProvisioningConfig,
+  type DeviceConfig,
+} from './config';
+import { ensureProvisioned } from './provision/provisionSign';
 
 function readConfig(): DeviceConfig {
   try {
@@ -19,7 +25,22 @@ function readConfig(): DeviceConfig {
   }
 }
 
+/** A factory-fresh sign claims its credentials before anything else; a provisioned one reads them. */
+async function provision(): Promise<void> {
+  const { dataDir, claim } = loadProvisioningConfig(process.env);
+  // Without a claim the sign runs on the credentials it has (or, unprovisioned, on its settings alone).
+  if (claim === undefined) return;
+  const logger = pino({ base: { part: 'provision' } });
+  try {
+    await ensureProvisioned({ dataDir, claim, logger });
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'cannot provision this sign');
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
+  await provision();
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { deviceId: config.deviceId } });
   // A replay clock starts at the configured instant and runs at normal speed from there.

@@ -10,6 +10,12 @@ import { parseClockStart } from '../shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const onOff = z.union([
+  z.boolean(),
+  z
+    .enum(['on', 'off', 'true', 'false', '1', '0'])
+    .transform((v) => ['on', 'true', '1'].includes(v)),
+]);
 
 export const managerConfigSchema = z
   .object({
@@ -79,6 +85,55 @@ export const managerConfigSchema = z
     mqttMaxConnections: positive(broker.maxConnections),
     mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
     mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
+    /** HTTPS with the manager's certificate; off only behind a proxy that terminates TLS. */
+    httpTls: onOff.default(true),
+    /** MQTT over TLS on the embedded broker. */
+    brokerTls: onOff.default(true),
+    /** The name or address signs and browsers reach this manager by (certificate, claims). */
+    publicHost: z.string().min(1).optional(),
+    /** The manager's URL as signs see it, when a proxy stands in front (https://...). */
+    publicUrl: z
+      .string()
+      .regex(/^https:\/\/\S+$/, 'must be an https:// URL')
+      .optional(),
+    /** The broker URL claimed signs are given (mqtts://...); defaults to the embedded broker. */
+    signBrokerUrl: z
+      .string()
+      .regex(/^mqtts:\/\/\S+$/, 'must be an mqtts:// URL')
+      .optional(),
+    /** Certificates of your own (PEM files); without them the manager makes its own CA. */
+    tlsCertFile: z.string().min(1).optional(),
+    tlsKeyFile: z.string().min(1).optional(),
+    tlsCaFile: z.string().min(1).optional(),
+    /** External broker: the manager's account, and the CA its certificate chains to. */
+    brokerUsername: z.string().min(1).optional(),
+    brokerPassword: z.string().min(1).optional(),
+    brokerCaFile: z.string().min(1).optional(),
+    /** How the external broker's access control is driven: its dynsec plugin, or left to you. */
+    brokerAccess: z.enum(['mosquitto-dynsec', 'none']).default('mosquitto-dynsec'),
+    /**
+     * A read-only account on the embedded broker for monitoring (observer:<name> as username and
+     * client id, this password): may subscribe to every protocol topic, publish none. Unset: none.
+     */
+    brokerObserverPassword: z.string().min(16).optional(),
+    /** How long a claim code stays usable. */
+    claimTtlHours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(72),
+    /** A console session ends after this long without a request. */
+    sessionIdleHours: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 30)
+      .default(12),
+    /** log2 of scrypt's N for operator passwords: 17 is OWASP's floor; tests use less. */
+    scryptCost: z.coerce.number().int().min(10).max(20).default(17),
+    /** Failed logins per account (and four times that per address) in 15 minutes before a wait. */
+    loginMaxFailures: z.coerce.number().int().min(1).max(100).default(5),
     /** Run on a clock that starts at this instant (ISO-8601), to replay recorded feeds. */
     clockStart: z
       .string()
@@ -122,6 +177,28 @@ export const managerConfigSchema = z
   .refine((c) => c.brokerMode === 'embedded' || c.brokerUrl !== undefined, {
     message: 'brokerUrl (STOPSIGN_BROKER_URL) is required when brokerMode is external',
     path: ['brokerUrl'],
+  })
+  .refine((c) => c.brokerMode === 'embedded' || (c.brokerUsername && c.brokerPassword), {
+    message:
+      "an external broker needs the manager's account: STOPSIGN_BROKER_USERNAME and _PASSWORD",
+    path: ['brokerUsername'],
+  })
+  .refine(
+    (c) => c.brokerMode === 'embedded' || c.signBrokerUrl || c.brokerUrl?.startsWith('mqtts://'),
+    {
+      message:
+        'signs talk to the broker over TLS: give an mqtts:// STOPSIGN_BROKER_URL or STOPSIGN_SIGN_BROKER_URL',
+      path: ['signBrokerUrl'],
+    },
+  )
+  .refine((c) => c.brokerMode === 'external' || c.brokerTls || c.signBrokerUrl, {
+    message:
+      'without TLS on the embedded broker, say where signs reach it over TLS: STOPSIGN_SIGN_BROKER_URL',
+    path: ['signBrokerUrl'],
+  })
+  .refine((c) => (c.tlsCertFile === undefined) === (c.tlsKeyFile === undefined), {
+    message: 'give both STOPSIGN_TLS_CERT_FILE and STOPSIGN_TLS_KEY_FILE, or neither',
+    path: ['tlsCertFile'],
   });
 
 export type ManagerConfig = z.output<typeof managerConfigSchema>;
@@ -158,6 +235,23 @@ const envNames: Record<string, string> = {
   mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
   mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',
   mqttMaxSubscriptionsPerClient: 'STOPSIGN_MQTT_MAX_SUBSCRIPTIONS_PER_CLIENT',
+  httpTls: 'STOPSIGN_HTTP_TLS',
+  brokerTls: 'STOPSIGN_BROKER_TLS',
+  publicHost: 'STOPSIGN_PUBLIC_HOST',
+  publicUrl: 'STOPSIGN_PUBLIC_URL',
+  signBrokerUrl: 'STOPSIGN_SIGN_BROKER_URL',
+  tlsCertFile: 'STOPSIGN_TLS_CERT_FILE',
+  tlsKeyFile: 'STOPSIGN_TLS_KEY_FILE',
+  tlsCaFile: 'STOPSIGN_TLS_CA_FILE',
+  brokerUsername: 'STOPSIGN_BROKER_USERNAME',
+  brokerPassword: 'STOPSIGN_BROKER_PASSWORD',
+  brokerCaFile: 'STOPSIGN_BROKER_CA_FILE',
+  brokerAccess: 'STOPSIGN_BROKER_ACCESS',
+  brokerObserverPassword: 'STOPSIGN_BROKER_OBSERVER_PASSWORD',
+  claimTtlHours: 'STOPSIGN_CLAIM_TTL_HOURS',
+  sessionIdleHours: 'STOPSIGN_SESSION_IDLE_HOURS',
+  scryptCost: 'STOPSIGN_SCRYPT_COST',
+  loginMaxFailures: 'STOPSIGN_LOGIN_MAX_FAILURES',
   clockStart: 'STOPSIGN_CLOCK_START',
   realtimeTripUpdatesUrl: 'STOPSIGN_REALTIME_TRIP_UPDATES_URL',
   realtimeVehiclePositionsUrl: 'STOPSIGN_REALTIME_VEHICLE_POSITIONS_URL',

@@ -17,9 +17,17 @@ async function main(): Promise<void> {
     );
   }
   const manager = new Manager(config, logger, replay?.now ?? Date.now);
-  const { httpUrl, brokerUrl } = await manager.start();
+  const { httpUrl, brokerUrl, caFingerprint, setupToken } = await manager.start();
   replay?.run();
   console.log(`stopsign manager: console and API at ${httpUrl}, MQTT at ${brokerUrl}`);
+  console.log(`certificate authority SHA-256 ${caFingerprint}`);
+  if (setupToken !== undefined) {
+    // Printed once, to whoever started the manager; it works until the first admin exists.
+    console.log(
+      `no operator exists yet: open ${httpUrl}/ and create the first admin with setup token ${setupToken}` +
+        ` (or run: npm run operator -- create --role admin --username <name>)`,
+    );
+  }
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'stopping');
     manager.stop().then(

@@ -1,9 +1,17 @@
 /** Builds and wires every part of the fleet manager; the only place that knows them all. */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { AuditLog } from './access/auditLog';
+import { OperatorAccounts } from './access/operatorAccounts';
+import { SignProvisioning } from './access/signProvisioning';
+import type { BrokerAccess } from './broker/brokerAccess';
+import { EmbeddedBrokerAccess } from './broker/embeddedAccess';
 import { EmbeddedBroker } from './broker/embeddedBroker';
+import { MosquittoDynsecAccess } from './broker/mosquittoDynsec';
+import { UnmanagedBrokerAccess } from './broker/unmanagedAccess';
 import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
@@ -11,6 +19,7 @@ import { coverageWarnings } from './gtfs/feedChecks';
 import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
 import type { ImportSummary } from './gtfs/types';
+import type { RegisteredRoute } from './http/access/routeAccess';
 import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
@@ -20,6 +29,9 @@ import { RealtimeFeeds } from './realtime/realtimeFeeds';
 import { RealtimePublisher } from './realtime/realtimePublisher';
 import { RealtimeService } from './realtime/realtimeService';
 import { StaticLookup } from './realtime/staticLookup';
+import { LoginThrottle } from './security/loginThrottle';
+import { randomSecret } from './security/secrets';
+import { defaultHostnames, loadTlsMaterial, type TlsMaterial } from './security/tlsMaterial';
 import type { ManagerServices } from './services';
 import { openSharedStore, type SharedStore } from './store/sharedStore';
 import type { SignRepository } from './store/signRepository';
@@ -30,14 +42,24 @@ import { TimetableOrigin } from './timetable/timetableOrigin';
 
 export interface ManagerEndpoints {
   httpUrl: string;
+  /** The broker URL claimed signs are given. */
   brokerUrl: string;
+  /** The CA signs pin (PEM) and its SHA-256, as claims carry it. */
+  caPem: string;
+  caFingerprint: string;
+  /** Set while no operator exists: creates the first admin (POST /api/setup). */
+  setupToken: string | undefined;
 }
+
+/** The embedded broker's account for this manager; ':' cannot occur in a device id. */
+const EMBEDDED_MANAGER_USER = 'manager:embedded';
 
 export class Manager {
   private store: SharedStore | undefined;
   private db: TimetableDatabase | undefined;
   private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
+  private dynsec: MosquittoDynsecAccess | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
   private publisher: StopPublisher | undefined;
@@ -50,6 +72,11 @@ export class Manager {
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Every HTTP route with the access it declared (empty before start). */
+  routes(): readonly RegisteredRoute[] {
+    return this.http?.routes() ?? [];
+  }
 
   async start(): Promise<ManagerEndpoints> {
     const { config, logger, clock } = this;
@@ -135,23 +162,41 @@ export class Manager {
       };
       for (const warning of timetableWarnings()) logger.warn({ warning }, 'timetable check');
 
-      let brokerUrl = config.brokerUrl ?? '';
-      const clientId = `stopsign-manager-${process.pid}`;
-      if (config.brokerMode === 'embedded') {
-        this.broker = new EmbeddedBroker({
-          host: config.brokerHost,
-          port: config.brokerPort,
-          logger,
-          limits: brokerLimitsOf(config),
-          trustedClientIds: [clientId],
-        });
-        const port = await this.broker.start();
-        brokerUrl = `mqtt://${config.brokerHost}:${port}`;
-      }
+      const publicHost = config.publicHost ?? reachableHost(config.httpHost);
+      const tls = loadTlsMaterial(
+        path.join(config.dataDir, 'tls'),
+        { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile, caFile: config.tlsCaFile },
+        defaultHostnames([publicHost], [config.httpHost, config.brokerHost]),
+        logger,
+      );
+      const audit = new AuditLog(store.audit, clock, logger);
+      const accounts = new OperatorAccounts({
+        operators: store.operators,
+        sessions: store.sessions,
+        apiTokens: store.apiTokens,
+        audit,
+        throttle: new LoginThrottle(
+          { maxFailures: config.loginMaxFailures, windowSeconds: 900 },
+          clock,
+        ),
+        clock,
+        logger,
+        scryptLog2Cost: config.scryptCost,
+        sessionIdleHours: config.sessionIdleHours,
+      });
+      await accounts.start();
+
+      const { access, linkUrl, linkUser, brokerCaPem, signBrokerUrl } = await this.startBroker(
+        tls,
+        publicHost,
+        store,
+      );
 
       const link = new FleetLink({
-        url: brokerUrl,
-        clientId,
+        url: linkUrl,
+        username: linkUser.username,
+        password: linkUser.password,
+        caPem: brokerCaPem,
         maxPacketBytes: config.mqttMaxPacketBytes,
         reconcileSeconds: config.reconcileSeconds,
         version: config.version,
@@ -199,6 +244,27 @@ export class Manager {
       });
       this.realtimeFeeds.start();
 
+      let httpUrl = '';
+      const provisioning = new SignProvisioning({
+        signs,
+        claimCodes: store.claimCodes,
+        signCredentials: store.signCredentials,
+        announcements,
+        schedule,
+        publisher,
+        link,
+        broker: access,
+        audit,
+        clock,
+        logger,
+        claimTtlSeconds: config.claimTtlHours * 3600,
+        managerUrl: () =>
+          config.publicUrl ?? `https://${hostInUrl(publicHost)}:${new URL(httpUrl).port}`,
+        managerCaFingerprint: tls.caFingerprint,
+        signBrokerUrl,
+        brokerCaPem: brokerCaPem ?? tls.caPem,
+      });
+
       const services: ManagerServices = {
         clock,
         link,
@@ -210,6 +276,14 @@ export class Manager {
         announcements,
         publisher,
         offlineAfterSeconds: config.offlineAfterSeconds,
+        accounts,
+        provisioning,
+        audit,
+        auditEvents: store.audit,
+        broker: access,
+        tls: { caPem: tls.caPem, caFingerprint: tls.caFingerprint },
+        claimThrottle: new LoginThrottle({ maxFailures: 20, windowSeconds: 600 }, clock),
+        setupThrottle: new LoginThrottle({ maxFailures: 5, windowSeconds: 900 }, clock),
         timetableWarnings,
         realtime: {
           service: realtime,
@@ -222,15 +296,100 @@ export class Manager {
         port: config.httpPort,
         services,
         logger,
-        allowedHosts: config.httpAllowedHosts ?? defaultAllowedHosts(config.httpHost),
+        tls: config.httpTls ? tls : undefined,
+        // The name signs and browsers use (certificate, claims) is one the API answers to.
+        allowedHosts: config.httpAllowedHosts ?? [
+          ...defaultAllowedHosts(config.httpHost),
+          publicHost.toLowerCase(),
+        ],
       });
-      const httpUrl = await this.http.start();
-      logger.info({ httpUrl, brokerUrl }, 'manager started');
-      return { httpUrl, brokerUrl };
+      httpUrl = await this.http.start();
+      const setupToken = accounts.pendingSetupToken();
+      logger.info({ httpUrl, brokerUrl: signBrokerUrl }, 'manager started');
+      return {
+        httpUrl,
+        brokerUrl: signBrokerUrl,
+        caPem: tls.caPem,
+        caFingerprint: tls.caFingerprint,
+        setupToken,
+      };
     } catch (err) {
       await this.stop();
       throw err;
     }
+  }
+
+  /** The embedded broker, or the external one's access driver; what the link and signs connect to. */
+  private async startBroker(
+    tls: TlsMaterial,
+    publicHost: string,
+    store: SharedStore,
+  ): Promise<{
+    access: BrokerAccess;
+    linkUrl: string;
+    linkUser: { username: string; password: string };
+    brokerCaPem: string | undefined;
+    signBrokerUrl: string;
+  }> {
+    const { config, logger } = this;
+    if (config.brokerMode === 'embedded') {
+      const linkUser = { username: EMBEDDED_MANAGER_USER, password: randomSecret(32) };
+      const access = new EmbeddedBrokerAccess({
+        manager: linkUser,
+        observerPassword: config.brokerObserverPassword,
+        signCredentials: store.signCredentials,
+        signs: store.signs,
+        logger: logger.child({ part: 'broker-access' }),
+        clock: this.clock,
+      });
+      this.broker = new EmbeddedBroker({
+        host: config.brokerHost,
+        port: config.brokerPort,
+        logger,
+        access,
+        tls: config.brokerTls ? tls : undefined,
+        limits: brokerLimitsOf(config),
+        trustedClientIds: [EMBEDDED_MANAGER_USER],
+      });
+      const port = await this.broker.start();
+      const scheme = config.brokerTls ? 'mqtts' : 'mqtt';
+      return {
+        access,
+        linkUrl: `${scheme}://${hostInUrl(reachableHost(config.brokerHost, '127.0.0.1'))}:${port}`,
+        linkUser,
+        brokerCaPem: config.brokerTls ? tls.caPem : undefined,
+        signBrokerUrl: config.signBrokerUrl ?? `mqtts://${hostInUrl(publicHost)}:${port}`,
+      };
+    }
+    const brokerUrl = config.brokerUrl ?? '';
+    const linkUser = {
+      username: config.brokerUsername ?? '',
+      password: config.brokerPassword ?? '',
+    };
+    const brokerCaPem = config.brokerCaFile
+      ? fs.readFileSync(config.brokerCaFile, 'utf8')
+      : undefined;
+    let access: BrokerAccess;
+    if (config.brokerAccess === 'mosquitto-dynsec') {
+      const dynsec = new MosquittoDynsecAccess({
+        url: brokerUrl,
+        ...linkUser,
+        caPem: brokerCaPem,
+        logger: logger.child({ part: 'broker-access' }),
+      });
+      await dynsec.start();
+      this.dynsec = dynsec;
+      access = dynsec;
+    } else {
+      access = new UnmanagedBrokerAccess(logger);
+    }
+    return {
+      access,
+      linkUrl: brokerUrl,
+      linkUser,
+      brokerCaPem,
+      signBrokerUrl: config.signBrokerUrl ?? brokerUrl,
+    };
   }
 
   /**
@@ -284,11 +443,22 @@ export class Manager {
     await this.publisher?.stop();
     await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
+    await this.dynsec?.stop().catch(() => undefined);
     await this.broker?.stop();
     this.db?.close();
     await this.store?.close();
     this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.dynsec = undefined;
     this.realtimeFeeds = this.realtimePublisher = undefined;
     this.db = this.store = undefined;
   }
+}
+
+/** A listen address others can dial: "all interfaces" means this machine's name. */
+function reachableHost(listenHost: string, fallback = os.hostname()): string {
+  return listenHost === '0.0.0.0' || listenHost === '::' ? fallback : listenHost;
+}
+
+function hostInUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }

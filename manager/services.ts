@@ -1,10 +1,16 @@
+import type { AuditLog } from './access/auditLog';
+import type { OperatorAccounts } from './access/operatorAccounts';
+import type { SignProvisioning } from './access/signProvisioning';
+import type { BrokerAccess } from './broker/brokerAccess';
 import type { FeedImports } from './gtfs/feedImports';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { ArrivalBoards } from './realtime/arrivalBoards';
 import type { RealtimeService } from './realtime/realtimeService';
 import type { FleetLink } from './link/fleetLink';
 import type { StopPublisher } from './publish/stopPublisher';
+import type { LoginThrottle } from './security/loginThrottle';
 import type { AnnouncementRepository } from './store/announcementRepository';
+import type { AuditRepository } from './store/auditRepository';
 import type { SignRepository } from './store/signRepository';
 
 /** The parts HTTP handlers may use; built once by the Manager. */
@@ -38,4 +44,14 @@ export interface ManagerServices {
   announcements: AnnouncementRepository;
   publisher: StopPublisher;
   offlineAfterSeconds: number;
+  accounts: OperatorAccounts;
+  provisioning: SignProvisioning;
+  audit: AuditLog;
+  auditEvents: AuditRepository;
+  broker: BrokerAccess;
+  /** The CA signs pin: served so a new sign can check it against its claim's fingerprint. */
+  tls: { caPem: string; caFingerprint: string };
+  /** Failed claims and setup attempts per address. */
+  claimThrottle: LoginThrottle;
+  setupThrottle: LoginThrottle;
 }

@@ -1,16 +1,20 @@
 /**
  * One command, the whole system on a laptop: the fleet manager with its embedded
  * MQTT broker, one sign, and the sign's LED panel simulated on a socat pty pair.
+ * Security is on as in production: the first admin comes from the operator CLI,
+ * and the demo sign is created with the sign CLI and provisions itself by its claim.
  *   npm start [-- --gtfs feed.zip --stop STOP_ID --realtime feed.pb --clock-start ISO-INSTANT
- *                 --http-port 8080 --broker-port 1883 --fresh]
+ *                 --http-port 8080 --broker-port 8883 --fresh]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
+import { z } from 'zod';
 import { prettyFactory } from 'pino-pretty';
+import { ManagerApi } from '../manager/cli/managerApi';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
 import { openPtyPair } from './lib/ptyPair';
 
@@ -20,7 +24,7 @@ const { values } = parseArgs({
     stop: { type: 'string', default: STOP_CENTRAL },
     'device-id': { type: 'string', default: 'demo-sign-1' },
     'http-port': { type: 'string', default: '8080' },
-    'broker-port': { type: 'string', default: '1883' },
+    'broker-port': { type: 'string', default: '8883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
     /** A recorded GTFS-realtime file, pushed to the manager once everything is up. */
@@ -111,17 +115,99 @@ async function portToUse(preferred: number, what: string): Promise<number> {
   return port;
 }
 
-async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void> {
+const runFile = promisify(execFile);
+
+/** Runs one of the project's CLIs (the same ones an operator runs) and returns its stdout. */
+async function cli(script: string, args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await runFile(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, script), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+    },
+  );
+  return stdout;
+}
+
+const demoLogin = z.object({ username: z.string(), password: z.string(), token: z.string() });
+type DemoLogin = z.infer<typeof demoLogin>;
+
+/** The demo admin, made once through the operator CLI and kept (mode 0600) for later starts. */
+async function ensureDemoAdmin(managerEnv: Record<string, string>): Promise<DemoLogin> {
+  const file = path.join(dir, 'login.json');
+  if (fs.existsSync(file)) return demoLogin.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  const created = z
+    .object({ password: z.string() })
+    .parse(
+      JSON.parse(
+        await cli(
+          'manager/cli/operator.ts',
+          ['create', '--username', 'admin', '--role', 'admin', '--json'],
+          managerEnv,
+        ),
+      ),
+    );
+  const token = z
+    .object({ token: z.string() })
+    .parse(
+      JSON.parse(
+        await cli(
+          'manager/cli/operator.ts',
+          ['token', '--username', 'admin', '--name', 'npm start', '--json'],
+          managerEnv,
+        ),
+      ),
+    );
+  const login = { username: 'admin', password: created.password, token: token.token };
+  fs.writeFileSync(file, JSON.stringify(login, null, 2), { mode: 0o600 });
+  return login;
+}
+
+async function waitForManager(
+  httpUrl: string,
+  caFile: string,
+  token: string,
+  deadlineMs: number,
+): Promise<void> {
   const deadline = Date.now() + deadlineMs;
   for (;;) {
-    try {
-      const res = await fetch(`${httpUrl}/api/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
+    if (fs.existsSync(caFile)) {
+      const api = new ManagerApi(httpUrl, { caPem: fs.readFileSync(caFile, 'utf8'), token });
+      try {
+        if ((await api.get('/api/health')).ok) return;
+      } catch {
+        // not listening yet
+      } finally {
+        await api.close();
+      }
     }
     if (Date.now() > deadline) throw new Error(`manager did not answer at ${httpUrl}`);
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** The demo sign's claim, through the sign CLI: a new sign, or a new claim for one that lost its disk. */
+async function demoSignClaim(
+  apiEnv: Record<string, string>,
+  deviceId: string,
+  stopId: string,
+): Promise<string> {
+  const answer = z.object({ claim: z.string() });
+  try {
+    return answer.parse(
+      JSON.parse(
+        await cli(
+          'manager/cli/sign.ts',
+          ['create', '--stop', stopId, '--device-id', deviceId, '--label', 'demo', '--json'],
+          apiEnv,
+        ),
+      ),
+    ).claim;
+  } catch {
+    return answer.parse(
+      JSON.parse(await cli('manager/cli/sign.ts', ['reprovision', deviceId, '--json'], apiEnv)),
+    ).claim;
   }
 }
 
@@ -129,24 +215,20 @@ async function waitForManager(httpUrl: string, deadlineMs: number): Promise<void
  * Makes the given timetable the one in force, even over an earlier demo's
  * (forced: the demo sign moves to the new stop right after), and says so.
  */
-async function useTimetable(httpUrl: string, gtfsPath: string): Promise<void> {
+async function useTimetable(api: ManagerApi, gtfsPath: string): Promise<void> {
   const bytes = fs.readFileSync(path.resolve(root, gtfsPath));
   const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 12);
   const source = `${gtfsPath} (sha256 ${hash})`;
   type Summary = { source: string; stops: number; coverageWarnings?: string[] } | null;
-  let summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+  let summary = await api.json<Summary>('/api/gtfs');
   if (summary?.source === source) {
     console.log(`timetable: ${gtfsPath} (in force, ${summary.stops} stops)`);
   } else {
     const replaced = summary?.source;
     const query = new URLSearchParams({ force: 'true', source });
-    const res = await fetch(`${httpUrl}/api/gtfs?${query.toString()}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/zip' },
-      body: bytes,
-    });
+    const res = await api.post(`/api/gtfs?${query.toString()}`, bytes);
     if (!res.ok) throw new Error(`the manager refused ${gtfsPath}: ${await res.text()}`);
-    summary = (await (await fetch(`${httpUrl}/api/gtfs`)).json()) as Summary;
+    summary = await api.json<Summary>('/api/gtfs');
     const replacing = replaced ? `, replacing ${replaced}` : '';
     console.log(`timetable: imported ${gtfsPath} (${summary?.stops} stops)${replacing}`);
   }
@@ -154,11 +236,9 @@ async function useTimetable(httpUrl: string, gtfsPath: string): Promise<void> {
 }
 
 /** Replays a recorded feed through the same endpoint agencies push to. */
-async function pushRealtime(httpUrl: string, file: string): Promise<void> {
-  const res = await fetch(`${httpUrl}/api/realtime`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-protobuf' },
-    body: fs.readFileSync(file),
+async function pushRealtime(api: ManagerApi, file: string): Promise<void> {
+  const res = await api.request('POST', '/api/realtime', fs.readFileSync(file), {
+    'content-type': 'application/x-protobuf',
   });
   const body = (await res.json()) as { error?: string; accepted?: string[] };
   if (!res.ok) throw new Error(`the manager refused ${file}: ${body.error ?? res.status}`);
@@ -207,59 +287,81 @@ async function main(): Promise<void> {
 
   const httpPort = await portToUse(Number(values['http-port']), 'console and API');
   const brokerPort = await portToUse(Number(values['broker-port']), 'MQTT broker');
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const brokerUrl = `mqtt://127.0.0.1:${brokerPort}`;
+  const httpUrl = `https://127.0.0.1:${httpPort}`;
+  const brokerUrl = `mqtts://127.0.0.1:${brokerPort}`;
+  const managerDir = path.join(dir, 'manager');
+  const caFile = path.join(managerDir, 'tls', 'ca.pem');
+  const signDir = path.join(dir, 'sign');
+  const deviceId = values['device-id'];
   const pty = await openPtyPair(dir);
   closePty = () => pty.close();
   void pty.exited.then((how) => stopAll(`socat exited (${how})`));
 
-  run('manager', 'manager/main.ts', [], {
+  const managerEnv = {
     STOPSIGN_HTTP_PORT: String(httpPort),
     STOPSIGN_BROKER_PORT: String(brokerPort),
-    STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
+    STOPSIGN_MANAGER_DATA_DIR: managerDir,
+    STOPSIGN_PUBLIC_HOST: '127.0.0.1',
     STOPSIGN_GTFS_PATH: gtfsPath,
     STOPSIGN_PUBLISH_INTERVAL_SECONDS: '15',
     // Heartbeats every 5 s: the demo sign trusts its clock, and shows countdowns, sooner.
     STOPSIGN_REALTIME_POLL_SECONDS: '5',
     ...clockEnv,
-  });
+  };
+  const login = await ensureDemoAdmin(managerEnv);
+  run('manager', 'manager/main.ts', [], managerEnv);
   // A city feed is imported before the manager answers: give it time.
-  await waitForManager(httpUrl, 180_000);
+  await waitForManager(httpUrl, caFile, login.token, 180_000);
   const managerReadyAtMs = Date.now();
-  await useTimetable(httpUrl, gtfsPath);
-
-  const res = await fetch(`${httpUrl}/api/signs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ deviceId: values['device-id'], stopId: values.stop, label: 'demo' }),
+  const api = new ManagerApi(httpUrl, {
+    caPem: fs.readFileSync(caFile, 'utf8'),
+    token: login.token,
   });
-  if (!res.ok) throw new Error(`could not register the demo sign: ${await res.text()}`);
+  await useTimetable(api, gtfsPath);
+
+  // A sign that has its credentials keeps them; otherwise it gets a claim, as an installer would give it.
+  const provisioned = fs.existsSync(path.join(signDir, 'credentials.json'));
+  const apiEnv = {
+    STOPSIGN_API_URL: httpUrl,
+    STOPSIGN_API_TOKEN: login.token,
+    STOPSIGN_API_CA_FILE: caFile,
+  };
+  const claim = provisioned ? undefined : await demoSignClaim(apiEnv, deviceId, values.stop);
+  // A demo started on another feed's stop moves there (the sign's config follows).
+  if (provisioned) {
+    const moved = await api.post('/api/signs', { deviceId, stopId: values.stop, label: 'demo' });
+    if (!moved.ok) throw new Error(`could not place the demo sign: ${await moved.text()}`);
+  }
 
   run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath], {});
   run('sign', 'device/main.ts', [], {
-    STOPSIGN_DEVICE_ID: values['device-id'],
-    STOPSIGN_BROKER_URL: brokerUrl,
-    STOPSIGN_DATA_DIR: path.join(dir, 'sign'),
+    STOPSIGN_DATA_DIR: signDir,
     STOPSIGN_SERIAL_PATH: pty.devicePath,
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
+    ...(claim ? { STOPSIGN_CLAIM: claim } : {}),
     ...signClockEnv(managerReadyAtMs),
   });
-  if (values.realtime) await pushRealtime(httpUrl, path.resolve(values.realtime));
+  if (values.realtime) await pushRealtime(api, path.resolve(values.realtime));
+  await api.close();
 
   const example = JSON.stringify({
     target: { stopId: values.stop },
     text: { en: 'Route 5X diverted via Harbour Road', zh: '5X线改经海港道' },
     priority: 'info',
   });
+  const cacert = path.relative(process.cwd(), caFile);
   console.log(`
 stopsign is running
-  console and API   ${httpUrl}/
-  MQTT broker       ${brokerUrl}
+  console and API   ${httpUrl}/   (certificate from the manager's own CA: ${cacert})
+  log in as         ${login.username} / ${login.password}   (kept in ${path.relative(process.cwd(), path.join(dir, 'login.json'))})
+  MQTT broker       ${brokerUrl}   (TLS; every client authenticates)
   panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change)
-  sign              ${values['device-id']} at stop ${values.stop}
+  sign              ${deviceId} at stop ${values.stop}${claim ? ', provisioning itself by its claim' : ''}
 
-Post an announcement and watch the panel picture change:
-  curl -s -X POST ${httpUrl}/api/announcements -H 'content-type: application/json' -d '${example}'
+Post an announcement with the demo API token and watch the panel picture change:
+  curl -s --cacert ${cacert} -X POST ${httpUrl}/api/announcements \\
+    -H 'authorization: Bearer ${login.token}' \\
+    -H 'content-type: application/json' -d '${example}'
 
 Ctrl-C stops everything.
 `);

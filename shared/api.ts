@@ -5,12 +5,18 @@
 import { z } from 'zod';
 import { deviceId, localizedText, signText, stopId } from './schemas';
 
+/** A new sign (it gets a claim code; without a deviceId one is made up) or a move of one. */
 export const registerSignRequest = z.object({
-  deviceId,
+  deviceId: deviceId.optional(),
   stopId,
   label: signText(100).optional(),
 });
 export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
+
+/** Many new signs at once (a depot's delivery, a fleet simulation), in one transaction. */
+export const registerSignsRequest = z
+  .object({ signs: z.array(registerSignRequest).min(1).max(1000) })
+  .strict();
 
 export const announcementTarget = z.union([
   z.object({ deviceId }).strict(),

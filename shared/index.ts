@@ -4,4 +4,8 @@ export * from './codec';
 export * from './api';
 export * from './text';
 export * from './mqttPacketSize';
+export * from './access';
+export * from './accessApi';
+export * from './claim';
+export * from './topicAccess';
 export * from './replayClock';

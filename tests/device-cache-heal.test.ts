@@ -13,7 +13,9 @@ import { SignCache } from '../device/cache/signCache';
 import { configData, scheduleData, nowSeconds, waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
 import { startPanelRig, type PanelRig } from './helpers/panelRig';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { ensureProvisioned } from '../device/provision/provisionSign';
+import { CREDENTIALS_FILE } from '../device/provision/credentialsFile';
+import { createSign, quietLogger, startTestManager, type RunningManager } from './helpers/system';
 
 const root = path.resolve(import.meta.dirname, '..');
 const DEVICE = 'heal-1';
@@ -55,11 +57,14 @@ describe('a sign started on a corrupt cache', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-heal-'));
     manager = await startTestManager(dir);
-    const res = await postJson(`${manager.httpUrl}/api/signs`, {
-      deviceId: DEVICE,
-      stopId: STOP_CENTRAL,
+    // Provisioned once; each run below starts from these credentials and a corrupt cache.
+    await ensureProvisioned({
+      dataDir: path.join(dir, 'provisioned'),
+      claim: await createSign(manager, { deviceId: DEVICE, stopId: STOP_CENTRAL }),
+      logger: quietLogger,
+      attempts: 3,
+      retryMinMs: 100,
     });
-    expect(res.status).toBe(201);
   });
   afterAll(async () => {
     await manager?.stop();
@@ -74,6 +79,11 @@ describe('a sign started on a corrupt cache', () => {
       const dbPath = path.join(dataDir, 'sign.db');
       writeHealthyCache(dbPath);
       corrupt(dbPath);
+      fs.copyFileSync(
+        path.join(dir, 'provisioned', CREDENTIALS_FILE),
+        path.join(dataDir, CREDENTIALS_FILE),
+      );
+      fs.chmodSync(path.join(dataDir, CREDENTIALS_FILE), 0o600);
 
       const rig: PanelRig = await startPanelRig({ driver: false });
       let sign: ChildProcess | undefined;
@@ -83,8 +93,6 @@ describe('a sign started on a corrupt cache', () => {
           cwd: root,
           env: {
             ...process.env,
-            STOPSIGN_DEVICE_ID: DEVICE,
-            STOPSIGN_BROKER_URL: manager.brokerUrl,
             STOPSIGN_DATA_DIR: dataDir,
             STOPSIGN_SERIAL_PATH: rig.pair.devicePath,
             STOPSIGN_STATUS_INTERVAL_SECONDS: '1',
@@ -108,10 +116,8 @@ describe('a sign started on a corrupt cache', () => {
         await waitFor(
           'the manager to see the sign live',
           async () => {
-            const signs = (await (await fetch(`${manager.httpUrl}/api/signs`)).json()) as {
-              deviceId: string;
-              mode: string;
-            }[];
+            const signs =
+              await manager.api.json<{ deviceId: string; mode: string }[]>('/api/signs');
             return signs.find((s) => s.deviceId === DEVICE)?.mode === 'live';
           },
           20_000,

@@ -13,7 +13,6 @@ import type { LocalizedText } from '../shared';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, TINY_TIMEZONE } from './helpers/gtfsFixture';
 import {
-  postJson,
   startSystem,
   type RunningManager,
   type RunningSign,
@@ -69,7 +68,7 @@ describe('announcement end to end', () => {
     await waitFor(
       'sign listed online',
       async () => {
-        const signs = (await (await fetch(`${manager.httpUrl}/api/signs`)).json()) as Array<{
+        const signs = (await manager.api.json<unknown>(`/api/signs`)) as Array<{
           deviceId: string;
           online: boolean;
           mode: string;
@@ -83,7 +82,7 @@ describe('announcement end to end', () => {
 
   it('shows a posted announcement on the glass', async () => {
     const text = ANNOUNCEMENT;
-    const res = await postJson(`${manager.httpUrl}/api/announcements`, {
+    const res = await manager.api.post(`/api/announcements`, {
       target: { stopId: STOP_CENTRAL },
       text,
       priority: 'info',
@@ -103,7 +102,7 @@ describe('announcement end to end', () => {
     await waitFor(
       'the announcement in the uploaded frame',
       async () => {
-        const res = await fetch(`${manager.httpUrl}/api/signs/${DEVICE}/frame.png`);
+        const res = await manager.api.get(`/api/signs/${DEVICE}/frame.png`);
         if (res.status !== 200) return false;
         const frame = await pngToFrame(Buffer.from(await res.arrayBuffer()));
         return frame !== null && showsAnnouncement(frame, ANNOUNCEMENT);
@@ -113,13 +112,11 @@ describe('announcement end to end', () => {
   });
 
   it('withdrawing the announcement clears it from the glass', async () => {
-    const active = (await (await fetch(`${manager.httpUrl}/api/announcements`)).json()) as Array<{
+    const active = (await manager.api.json<unknown>(`/api/announcements`)) as Array<{
       announcementId: string;
     }>;
     expect(active).toHaveLength(1);
-    const res = await fetch(`${manager.httpUrl}/api/announcements/${active[0]?.announcementId}`, {
-      method: 'DELETE',
-    });
+    const res = await manager.api.delete(`/api/announcements/${active[0]?.announcementId}`);
     expect(res.status).toBe(200);
     await waitFor(
       'announcement gone',
@@ -130,7 +127,7 @@ describe('announcement end to end', () => {
 
   it('withdrawing an emergency leaves the next announcement at the stop showing', async () => {
     const post = async (en: string, priority: string) => {
-      const res = await postJson(`${manager.httpUrl}/api/announcements`, {
+      const res = await manager.api.post(`/api/announcements`, {
         target: { stopId: STOP_CENTRAL },
         text: { en },
         priority,
@@ -144,9 +141,9 @@ describe('announcement end to end', () => {
     const emergency = await post('Evacuate the stop', 'emergency');
     await waitFor('emergency shown', () => shown() === 'Evacuate the stop', 10_000);
 
-    await fetch(`${manager.httpUrl}/api/announcements/${emergency}`, { method: 'DELETE' });
+    await manager.api.delete(`/api/announcements/${emergency}`);
     await waitFor('info shown again', () => shown() === 'Buy tickets before boarding', 10_000);
-    await fetch(`${manager.httpUrl}/api/announcements/${info}`, { method: 'DELETE' });
+    await manager.api.delete(`/api/announcements/${info}`);
     await waitFor('nothing shown', () => shown() === undefined, 10_000);
   });
 });

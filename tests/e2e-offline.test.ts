@@ -31,7 +31,7 @@ describe('sign without its broker', () => {
     system = await startSystem({
       deviceId: DEVICE,
       stopId: STOP_CENTRAL,
-      brokerUrl: broker.url,
+      mosquitto: broker,
       dir,
       // Heartbeats every second keep an unchanged board live; a silent manager is noticed in 5 s.
       manager: { realtimePollSeconds: 1 },

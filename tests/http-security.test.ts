@@ -4,7 +4,7 @@
  * and served only when it is a PNG of the size the sign declares.
  */
 import fs from 'node:fs';
-import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,18 +12,27 @@ import { frameToPng } from '../device/render/png';
 import { createFrame } from '../device/render/frame';
 import { encodeMessage, topics } from '../shared';
 import { STOP_CENTRAL } from './helpers/gtfsFixture';
-import { TestManager, waitFor } from './helpers/deviceFixtures';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import mqtt from 'mqtt';
+import { waitFor } from './helpers/deviceFixtures';
+import {
+  claimFor,
+  createSign,
+  signMqttOptions,
+  startTestManager,
+  type RunningManager,
+  type SignCredentials,
+} from './helpers/system';
 
 let dir: string;
 let manager: RunningManager;
+let k1: SignCredentials;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-http-'));
   manager = await startTestManager(dir, {
     httpAllowedHosts: 'localhost,127.0.0.1,signs.city.example',
   });
-  await postJson(`${manager.httpUrl}/api/signs`, { deviceId: 'k1', stopId: STOP_CENTRAL });
+  k1 = await claimFor(manager, await createSign(manager, { deviceId: 'k1', stopId: STOP_CENTRAL }));
 });
 
 afterAll(async () => {
@@ -31,16 +40,33 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** GET with a Host header of our choosing (fetch will not send one). */
-function getWithHost(pathname: string, host: string): Promise<{ status: number; body: string }> {
+/**
+ * GET with a Host header of our choosing (fetch will not send one), as the
+ * admin. The certificate is checked against the CA but not against that name:
+ * a rebound name arrives at the right address under the wrong name.
+ */
+async function getWithHost(
+  pathname: string,
+  host: string,
+): Promise<{ status: number; body: string }> {
   const url = new URL(pathname, manager.httpUrl);
+  const token = await manager.tokenFor('admin');
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { host } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = https.get(
+      url,
+      {
+        headers: { host, authorization: `Bearer ${token}` },
+        ca: manager.caPem,
+        servername: 'localhost',
+        checkServerIdentity: () => undefined,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -61,11 +87,15 @@ describe('Host header', () => {
 
 describe('security headers', () => {
   it.each(['/', '/api/health'])('are on %s', async (pathname) => {
-    const res = await fetch(`${manager.httpUrl}${pathname}`);
+    const res = await manager.api.get(pathname);
+    expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).toMatch(/script-src 'sha256-[A-Za-z0-9+/=]+'/);
+    // The console's own files, and data: images (the claim's QR code); nothing inline.
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).toContain("img-src 'self' data:;");
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
@@ -73,38 +103,36 @@ describe('security headers', () => {
 });
 
 describe('frames', () => {
-  const frameUrl = () => `${manager.httpUrl}/api/signs/k1/frame.png`;
+  const frame = () => manager.api.get('/api/signs/k1/frame.png');
 
+  /** Published as the sign itself: its own credentials, its own frame topic. */
   async function publishFrame(png: Buffer, width = 192, height = 64): Promise<void> {
-    const sign = await TestManager.connect(manager.brokerUrl, 'k1');
-    await sign.client.publishAsync(
+    const sign = await mqtt.connectAsync(k1.mqtt.url, signMqttOptions(k1));
+    await sign.publishAsync(
       topics.deviceFrame('k1'),
       encodeMessage('deviceFrame', { width, height, renderedAt: 1, png: png.toString('base64') }),
       { qos: 1, retain: true },
     );
-    await sign.close();
+    await sign.endAsync();
   }
 
   const rejected = async () =>
-    (
-      (await (await fetch(`${manager.httpUrl}/api/health`)).json()) as {
-        rejectedMessages: Record<string, number>;
-      }
-    ).rejectedMessages['deviceFrame:invalid'] ?? 0;
+    (await manager.api.json<{ rejectedMessages: Record<string, number> }>('/api/health'))
+      .rejectedMessages['deviceFrame:invalid'] ?? 0;
 
   it('refuses an HTML page and a PNG of another size, and never serves them', async () => {
     await publishFrame(Buffer.from('<html><script>alert(1)</script></html>'));
     await waitFor('the HTML frame refused', async () => (await rejected()) === 1);
     await publishFrame(frameToPng(createFrame(64, 32)));
     await waitFor('the small PNG refused', async () => (await rejected()) === 2);
-    expect((await fetch(frameUrl())).status).toBe(404);
+    expect((await frame()).status).toBe(404);
   });
 
   it('keeps and serves a PNG of the declared size as image/png, nosniff', async () => {
     const png = frameToPng(createFrame(192, 64));
     await publishFrame(png);
-    await waitFor('the frame stored', async () => (await fetch(frameUrl())).status === 200);
-    const res = await fetch(frameUrl());
+    await waitFor('the frame stored', async () => (await frame()).status === 200);
+    const res = await frame();
     expect(res.headers.get('content-type')).toBe('image/png');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMessage, topics } from '../shared';
 import { STOP_CENTRAL, STOP_MARKET, zipGtfs, tinyGtfsFiles } from './helpers/gtfsFixture';
 import { waitFor } from './helpers/deviceFixtures';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import {
+  claimFor,
+  signMqttOptions,
+  startTestManager,
+  type RunningManager,
+  type SignCredentials,
+} from './helpers/system';
 
 interface Health {
   brokerConnected: boolean;
@@ -18,9 +24,8 @@ interface Health {
 describe('manager API', () => {
   let dir: string;
   let manager: RunningManager;
-  const api = (p: string) => `${manager.httpUrl}${p}`;
-  const health = async (): Promise<Health> =>
-    (await (await fetch(api('/api/health'))).json()) as Health;
+  let kiosk: SignCredentials;
+  const health = async (): Promise<Health> => manager.api.json<Health>('/api/health');
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-api-'));
@@ -33,15 +38,17 @@ describe('manager API', () => {
   });
 
   it('serves the console page', async () => {
-    const res = await fetch(api('/'));
+    const res = await manager.api.as(undefined).get('/');
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Fleet console');
   });
 
   it('registers a sign and lists it as never seen', async () => {
-    const res = await postJson(api('/api/signs'), { deviceId: 'kiosk-7', stopId: STOP_MARKET });
+    const res = await manager.api.post('/api/signs', { deviceId: 'kiosk-7', stopId: STOP_MARKET });
     expect(res.status).toBe(201);
-    const signs = (await (await fetch(api('/api/signs'))).json()) as Array<Record<string, unknown>>;
+    const created = (await res.json()) as { claim: { claim: string } };
+    kiosk = await claimFor(manager, created.claim.claim);
+    const signs = await manager.api.json<Array<Record<string, unknown>>>('/api/signs');
     expect(signs).toContainEqual(
       expect.objectContaining({
         deviceId: 'kiosk-7',
@@ -53,24 +60,24 @@ describe('manager API', () => {
   });
 
   it('rejects bad registrations with the reason', async () => {
-    const badId = await postJson(api('/api/signs'), {
+    const badId = await manager.api.post('/api/signs', {
       deviceId: 'has space',
       stopId: STOP_CENTRAL,
     });
     expect(badId.status).toBe(400);
     expect(((await badId.json()) as { detail: string }).detail).toMatch(/deviceId/);
-    const unknownStop = await postJson(api('/api/signs'), { deviceId: 'x1', stopId: 'NOPE' });
+    const unknownStop = await manager.api.post('/api/signs', { deviceId: 'x1', stopId: 'NOPE' });
     expect(unknownStop.status).toBe(422);
     expect(((await unknownStop.json()) as { error: string }).error).toMatch(/NOPE/);
   });
 
   it('refuses announcements without a registered target or without text', async () => {
-    const noSign = await postJson(api('/api/announcements'), {
+    const noSign = await manager.api.post('/api/announcements', {
       target: { deviceId: 'ghost' },
       text: { en: 'hello' },
     });
     expect(noSign.status).toBe(404);
-    const empty = await postJson(api('/api/announcements'), {
+    const empty = await manager.api.post('/api/announcements', {
       target: { stopId: STOP_MARKET },
       text: { en: '  ' },
     });
@@ -80,28 +87,24 @@ describe('manager API', () => {
   it('keeps the previous timetable when an upload is broken', async () => {
     const before = await health();
     expect(before.schedule?.stopTimes).toBeGreaterThan(0);
-    const broken = await fetch(api('/api/gtfs'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/zip' },
-      body: Buffer.from('PK\u0003\u0004 definitely not a whole zip'),
-    });
+    const broken = await manager.api.post(
+      '/api/gtfs',
+      Buffer.from('PK\u0003\u0004 definitely not a whole zip'),
+    );
     expect(broken.status).toBe(422);
     expect(((await broken.json()) as { error: string }).error).toMatch(/zip/i);
 
     const files = tinyGtfsFiles();
     delete files['stop_times.txt'];
-    const missing = await fetch(api('/api/gtfs'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/zip' },
-      body: Buffer.from(zipGtfs(files)),
-    });
+    const missing = await manager.api.post('/api/gtfs', Buffer.from(zipGtfs(files)));
     expect(missing.status).toBe(422);
     expect(((await missing.json()) as { error: string }).error).toMatch(/stop_times\.txt/);
     expect((await health()).schedule).toEqual(before.schedule);
   });
 
   it('counts malformed fleet messages and keeps serving', async () => {
-    const client = await mqtt.connectAsync(manager.brokerUrl, { clientId: 'vandal' });
+    // A sign with a bug: its own topics, any rubbish.
+    const client = await mqtt.connectAsync(manager.brokerUrl, signMqttOptions(kiosk));
     const statusTopic = topics.deviceStatus('kiosk-7');
     const valid = JSON.parse(
       encodeMessage('deviceStatus', {
@@ -141,10 +144,8 @@ describe('manager API', () => {
       'deviceFrame:invalid': 1,
     });
     expect(rejected['deviceStatus:oversized']).toBeUndefined();
-    const signs = (await (await fetch(api('/api/signs'))).json()) as Array<{
-      deviceId: string;
-      lastSeenAt: unknown;
-    }>;
+    const signs =
+      await manager.api.json<Array<{ deviceId: string; lastSeenAt: unknown }>>('/api/signs');
     // Nothing of the rubbish was taken as a sign of life.
     expect(signs.find((s) => s.deviceId === 'kiosk-7')?.lastSeenAt).toBeNull();
   });
@@ -159,7 +160,7 @@ describe('manager API', () => {
         startedAt: 1,
       });
     const client = await mqtt.connectAsync(manager.brokerUrl, {
-      clientId: 'kiosk-7',
+      ...signMqttOptions(kiosk),
       will: {
         topic: topics.deviceStatus('kiosk-7'),
         payload: Buffer.from(status('offline')),
@@ -172,12 +173,9 @@ describe('manager API', () => {
       retain: true,
     });
     const online = async () =>
-      (
-        (await (await fetch(api('/api/signs'))).json()) as Array<{
-          deviceId: string;
-          online: boolean;
-        }>
-      ).find((s) => s.deviceId === 'kiosk-7')?.online;
+      (await manager.api.json<Array<{ deviceId: string; online: boolean }>>('/api/signs')).find(
+        (s) => s.deviceId === 'kiosk-7',
+      )?.online;
     const until = (want: boolean) =>
       waitFor(`sign ${want ? 'online' : 'offline'}`, async () => (await online()) === want);
     await until(true);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { startTestManager, type RunningManager } from './helpers/system';
 
 const HALIFAX = path.resolve(import.meta.dirname, '../../shared/data/gtfs/halifax-2025.zip');
 const haveFeed = fs.existsSync(HALIFAX);
@@ -21,7 +21,6 @@ interface Health {
 describe.skipIf(!haveFeed)('timetable upload of a large feed', () => {
   let dir: string;
   let manager: RunningManager;
-  const api = (p: string) => `${manager.httpUrl}${p}`;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-import-'));
@@ -34,29 +33,25 @@ describe.skipIf(!haveFeed)('timetable upload of a large feed', () => {
   });
 
   it('keeps answering during the import, then serves the new timetable', async () => {
-    const before = ((await (await fetch(api('/api/health'))).json()) as Health).schedule;
+    const before = (await manager.api.json<Health>('/api/health')).schedule;
     const order: string[] = [];
-    const upload = fetch(api('/api/gtfs'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/zip' },
-      body: fs.readFileSync(HALIFAX),
-    }).then(async (res) => {
+    const upload = manager.api.post('/api/gtfs', fs.readFileSync(HALIFAX)).then(async (res) => {
       order.push('import done');
       return res;
     });
     // Asked after the upload started: with the import on the event loop this would wait for it.
     await new Promise((r) => setTimeout(r, 200));
-    const during = (await (await fetch(api('/api/health'))).json()) as Health;
+    const during = await manager.api.json<Health>('/api/health');
     order.push('health answered');
     expect(during.schedule).toEqual(before);
 
     const res = await upload;
     expect(res.status).toBe(201);
     expect(order).toEqual(['health answered', 'import done']);
-    const after = ((await (await fetch(api('/api/health'))).json()) as Health).schedule;
+    const after = (await manager.api.json<Health>('/api/health')).schedule;
     expect(after?.stops).toBe(2386);
     // Signs can be registered at the new feed's stops straight away.
-    const sign = await postJson(api('/api/signs'), { deviceId: 'hfx-1', stopId: '6121' });
+    const sign = await manager.api.post('/api/signs', { deviceId: 'hfx-1', stopId: '6121' });
     expect(sign.status).toBe(201);
   }, 180_000);
 });

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/deviceFixtures';
 import { tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
 import { PostgresServer } from './helpers/postgres';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import type { Response } from 'undici';
+import { startTestManager, type RunningManager } from './helpers/system';
 
 interface Health {
   schedule: { source: string; stops: number } | null;
@@ -24,16 +25,12 @@ function feedWithNewStop(): Uint8Array {
 }
 
 async function schedule(manager: RunningManager): Promise<Health['schedule']> {
-  const res = await fetch(`${manager.httpUrl}/api/health`);
+  const res = await manager.api.get(`/api/health`);
   return ((await res.json()) as Health).schedule;
 }
 
 async function uploadFeed(manager: RunningManager, zip: Uint8Array): Promise<Response> {
-  return fetch(`${manager.httpUrl}/api/gtfs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/zip' },
-    body: Buffer.from(zip),
-  });
+  return manager.api.post('/api/gtfs', Buffer.from(zip));
 }
 
 describe('managers sharing one PostgreSQL store', () => {
@@ -64,10 +61,10 @@ describe('managers sharing one PostgreSQL store', () => {
     const databaseUrl = await server.createDatabase();
     const first = await start('first', databaseUrl);
     expect((await uploadFeed(first, feedWithNewStop())).status).toBe(201);
-    expect(
-      (await postJson(`${first.httpUrl}/api/signs`, { deviceId: 'k1', stopId: 'NEW' })).status,
-    ).toBe(201);
-    const posted = await postJson(`${first.httpUrl}/api/announcements`, {
+    expect((await first.api.post(`/api/signs`, { deviceId: 'k1', stopId: 'NEW' })).status).toBe(
+      201,
+    );
+    const posted = await first.api.post(`/api/announcements`, {
       target: { deviceId: 'k1' },
       text: { en: 'Pier closed' },
       priority: 'warning',
@@ -79,12 +76,12 @@ describe('managers sharing one PostgreSQL store', () => {
     // Its own gtfsPath is the plain tiny feed: what it serves must be the one the store holds.
     const second = await start('second', databaseUrl);
     expect(await schedule(second)).toMatchObject({ source: 'upload', stops: 7 });
-    const signs = (await (await fetch(`${second.httpUrl}/api/signs`)).json()) as Array<{
+    const signs = (await second.api.json<unknown>(`/api/signs`)) as Array<{
       deviceId: string;
       stopId: string;
     }>;
     expect(signs).toEqual([expect.objectContaining({ deviceId: 'k1', stopId: 'NEW' })]);
-    const active = (await (await fetch(`${second.httpUrl}/api/announcements`)).json()) as Array<{
+    const active = (await second.api.json<unknown>(`/api/announcements`)) as Array<{
       text: { en: string };
     }>;
     expect(active.map((a) => a.text.en)).toEqual(['Pier closed']);
@@ -95,7 +92,7 @@ describe('managers sharing one PostgreSQL store', () => {
     const a = await start('a', databaseUrl);
     const b = await start('b', databaseUrl);
     expect(await schedule(b)).toMatchObject({ stops: 6 });
-    const refused = await postJson(`${b.httpUrl}/api/signs`, { deviceId: 'k2', stopId: 'NEW' });
+    const refused = await b.api.post(`/api/signs`, { deviceId: 'k2', stopId: 'NEW' });
     expect(refused.status).toBe(422);
 
     expect((await uploadFeed(a, feedWithNewStop())).status).toBe(201);
@@ -106,7 +103,7 @@ describe('managers sharing one PostgreSQL store', () => {
       100,
     );
     expect(await schedule(b)).toMatchObject({ source: 'upload' });
-    const accepted = await postJson(`${b.httpUrl}/api/signs`, { deviceId: 'k2', stopId: 'NEW' });
+    const accepted = await b.api.post(`/api/signs`, { deviceId: 'k2', stopId: 'NEW' });
     expect(accepted.status).toBe(201);
   });
 });

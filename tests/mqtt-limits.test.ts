@@ -9,26 +9,33 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import tls from 'node:tls';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedBroker } from '../manager/broker/embeddedBroker';
+import { EmbeddedBroker, type BrokerAccessControl } from '../manager/broker/embeddedBroker';
 import { DEFAULT_BROKER_LIMITS, type BrokerLimits } from '../manager/broker/brokerLimits';
 import { ManagerLink } from '../device/link/managerLink';
 import { topics } from '../shared';
 import { startBroker } from './helpers/deviceBroker';
 import { captureLogger, waitFor } from './helpers/deviceFixtures';
 import { Mosquitto, quietLogger } from './helpers/system';
+import { testTls } from './helpers/testTls';
 
 const MiB = 1024 * 1024;
 
 /** MQTT 3.1.1 CONNECT for a clean session, built by hand so nothing buffers for us. */
-function connectPacket(clientId: string): Buffer {
-  const id = Buffer.from(clientId);
+function connectPacket(clientId: string, login?: { username: string; password: string }): Buffer {
+  const field = (text: string) => {
+    const bytes = Buffer.from(text);
+    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+  };
+  // Clean session, and the username and password flags when there is a login.
+  const flags = login ? 0xc2 : 0x02;
   const body = Buffer.concat([
-    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]),
-    Buffer.from([id.length >> 8, id.length & 0xff]),
-    id,
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, flags, 0, 60]),
+    field(clientId),
+    ...(login ? [field(login.username), field(login.password)] : []),
   ]);
   return Buffer.concat([Buffer.from([0x10, body.length]), body]);
 }
@@ -52,14 +59,23 @@ function publishHeader(topic: string, payloadBytes: number): Buffer {
 }
 
 /**
- * Connects, then starts a PUBLISH of `announced` bytes and keeps sending until
- * the broker hangs up. Resolves with how many payload bytes got out before that.
+ * Connects (plain TCP, or TLS with a login as Mosquitto wants it), then starts a
+ * PUBLISH of `announced` bytes and keeps sending until the broker hangs up.
+ * Resolves with how many payload bytes got out before that.
  */
-async function sendHugePublish(port: number, announced: number): Promise<number> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(connectPacket('attacker'));
-  await new Promise((resolve) => socket.once('data', resolve)); // CONNACK
+async function sendHugePublish(
+  port: number,
+  announced: number,
+  secure?: { username: string; password: string },
+): Promise<number> {
+  const socket = secure
+    ? tls.connect({ port, host: '127.0.0.1', ca: testTls().caPem })
+    : net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once(secure ? 'secureConnect' : 'connect', resolve));
+  socket.write(connectPacket(secure?.username ?? 'attacker', secure));
+  const connack = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+  // CONNACK return code 0: in, as a client whose credentials the broker took.
+  expect(connack[3]).toBe(0);
   socket.write(publishHeader('stopsign/v1/stop/S1/arrivals', announced));
   let sent = 0;
   const chunk = Buffer.alloc(64 * 1024, 0x41);
@@ -75,6 +91,22 @@ async function sendHugePublish(port: number, announced: number): Promise<number>
     pump();
   });
 }
+
+/**
+ * Access control that lets every client do anything: what these tests measure
+ * is the limits alone, as a client the real access control let in (a sign
+ * whose secret leaked, say) would meet them. The access control itself is
+ * tested in broker-attacks.test.ts.
+ */
+const everyoneAllowed: BrokerAccessControl = {
+  hooks: () => ({
+    preConnect: (_client, _packet, done) => done(null, true),
+    authenticate: (_client, _username, _password, done) => done(null, true),
+    authorizePublish: (_client, _packet, done) => done(null),
+    authorizeSubscribe: (_client, subscription, done) => done(null, subscription),
+  }),
+  attach: () => undefined,
+};
 
 async function client(port: number, clientId: string): Promise<MqttClient> {
   return mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
@@ -106,6 +138,7 @@ describe('embedded broker limits', () => {
       host: '127.0.0.1',
       port: 0,
       logger: quietLogger,
+      access: everyoneAllowed,
       limits,
       trustedClientIds: ['the-manager'],
     });
@@ -194,9 +227,16 @@ describe('Mosquitto with the recommended settings', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('hangs up on a 256 MB PUBLISH too', async () => {
-    expect(await sendHugePublish(broker.port, 256 * MiB)).toBeLessThan(16 * MiB);
-    const c = await client(broker.port, 'after');
+  it('hangs up on a 256 MB PUBLISH too, even from a client it let in', async () => {
+    const login = { username: broker.adminUser, password: broker.adminPassword };
+    expect(await sendHugePublish(broker.port, 256 * MiB, login)).toBeLessThan(16 * MiB);
+    const c = await mqtt.connectAsync(broker.url, {
+      ...login,
+      clientId: 'after',
+      ca: testTls().caPem,
+      reconnectPeriod: 0,
+      connectTimeout: 2000,
+    });
     await c.endAsync(true);
   });
 });

@@ -76,7 +76,8 @@ describe('publishing costs', () => {
     );
     link = new FleetLink({
       url: broker.url,
-      clientId: 'costs-manager',
+      username: 'costs-manager',
+      password: 'unused: the test broker lets anyone in',
       version: 'test',
       startedAt: now(),
       logger: quietLogger,

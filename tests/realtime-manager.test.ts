@@ -21,7 +21,13 @@ import type { FeedReport } from '../manager/realtime/realtimeService';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, tinyGtfsZip } from './helpers/gtfsFixture';
 import { encodeFeed, haveRealFeeds, realFile } from './helpers/realtimeFeeds';
-import { postJson, quietLogger } from './helpers/system';
+import type { ManagerApi } from '../manager/cli/managerApi';
+import {
+  adminApiFor,
+  observerMqttOptions,
+  quietLogger,
+  testSecurityConfig,
+} from './helpers/system';
 
 /** Monday 2025-06-16, 06:21 in Hong Kong: nothing leaves Central for the next nine minutes. */
 const START = Date.UTC(2025, 5, 15, 22, 21, 0);
@@ -47,21 +53,20 @@ describe('realtime in the manager', () => {
   let endpoints: ManagerEndpoints;
   let client: MqttClient;
   let clock: () => number;
+  let api: ManagerApi;
   const arrivals: ArrivalsData[] = [];
   const heartbeats: ManagerHeartbeatData[] = [];
 
   const push = (body: Uint8Array, kind = 'tripUpdates') =>
-    fetch(`${endpoints.httpUrl}/api/realtime?kind=${kind}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-protobuf' },
-      body,
+    api.request('POST', `/api/realtime?kind=${kind}`, Buffer.from(body), {
+      'content-type': 'application/x-protobuf',
     });
   const report = async (): Promise<FeedReport> => {
-    const res = await fetch(`${endpoints.httpUrl}/api/realtime`);
+    const res = await api.get('/api/realtime');
     return ((await res.json()) as { feeds: FeedReport[] }).feeds[0]!;
   };
   const sent = async (): Promise<ArrivalsData> => {
-    const res = await fetch(`${endpoints.httpUrl}/api/stops/${STOP_CENTRAL}/arrivals`);
+    const res = await api.get(`/api/stops/${STOP_CENTRAL}/arrivals`);
     expect(res.status).toBe(200);
     return (await res.json()) as ArrivalsData;
   };
@@ -81,15 +86,16 @@ describe('realtime in the manager', () => {
         gtfsPath,
         publishIntervalSeconds: 1,
         realtimePollSeconds: 1,
+        ...testSecurityConfig(),
       },
     );
     manager = new Manager(config, quietLogger, clock);
     endpoints = await manager.start();
-    expect(
-      (await postJson(`${endpoints.httpUrl}/api/signs`, { deviceId: 's1', stopId: STOP_CENTRAL }))
-        .status,
-    ).toBe(201);
-    client = await mqtt.connectAsync(endpoints.brokerUrl, { clientId: 'watcher' });
+    api = await adminApiFor(config, endpoints);
+    expect((await api.post('/api/signs', { deviceId: 's1', stopId: STOP_CENTRAL })).status).toBe(
+      201,
+    );
+    client = await mqtt.connectAsync(endpoints.brokerUrl, observerMqttOptions('watcher'));
     client.on('message', (topic, payload) => {
       if (topic === topics.stopArrivals(STOP_CENTRAL)) {
         const m = decodeMessage('stopArrivals', payload, STOP_CENTRAL);
@@ -104,6 +110,7 @@ describe('realtime in the manager', () => {
   }, 30_000);
 
   afterAll(async () => {
+    await api?.close();
     await client?.endAsync(true);
     await manager?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -150,7 +157,7 @@ describe('realtime in the manager', () => {
     }
     expect(central0625(await sent())?.source).toBe('live');
     expect(arrivals.length).toBe(before);
-    expect((await fetch(`${endpoints.httpUrl}/api/health`)).status).toBe(200);
+    expect((await api.get('/api/health')).status).toBe(200);
   });
 
   it('takes a feed whose header is an hour old as stale: timetable on every board, and says so', async () => {
@@ -192,9 +199,9 @@ describe('realtime in the manager', () => {
   });
 
   it('refuses a body that is not protobuf, and a bad kind', async () => {
-    const json = await postJson(`${endpoints.httpUrl}/api/realtime`, { hello: 1 });
+    const json = await api.post('/api/realtime', { hello: 1 });
     expect(json.status).toBe(415);
     expect((await push(tripUpdate(NOW), 'everything')).status).toBe(400);
-    expect((await fetch(`${endpoints.httpUrl}/api/stops/NOPE/arrivals`)).status).toBe(404);
+    expect((await api.get('/api/stops/NOPE/arrivals')).status).toBe(404);
   });
 });

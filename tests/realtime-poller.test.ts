@@ -18,7 +18,12 @@ import type { FeedReport } from '../manager/realtime/realtimeService';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, tinyGtfsZip } from './helpers/gtfsFixture';
 import { encodeFeed } from './helpers/realtimeFeeds';
-import { postJson, quietLogger } from './helpers/system';
+import {
+  adminApiFor,
+  observerMqttOptions,
+  quietLogger,
+  testSecurityConfig,
+} from './helpers/system';
 import { unusedPort } from './helpers/deviceBroker';
 
 const START = Date.UTC(2025, 5, 15, 22, 21, 0);
@@ -163,27 +168,27 @@ describe('a manager polling a feed', () => {
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     const gtfsPath = path.join(dir, 'tiny.zip');
     fs.writeFileSync(gtfsPath, tinyGtfsZip());
-    const manager = new Manager(
-      loadManagerConfig(
-        {},
-        {
-          httpPort: 0,
-          brokerPort: 0,
-          dataDir: path.join(dir, 'manager'),
-          gtfsPath,
-          publishIntervalSeconds: 1,
-          realtimePollSeconds: 1,
-          realtimeTripUpdatesUrl: served.url,
-          realtimeHeaders: '{"x-api-key":"secret-123"}',
-        },
-      ),
-      quietLogger,
-      replayClock(START),
+    const config = loadManagerConfig(
+      {},
+      {
+        httpPort: 0,
+        brokerPort: 0,
+        dataDir: path.join(dir, 'manager'),
+        gtfsPath,
+        publishIntervalSeconds: 1,
+        realtimePollSeconds: 1,
+        realtimeTripUpdatesUrl: served.url,
+        realtimeHeaders: '{"x-api-key":"secret-123"}',
+        ...testSecurityConfig(),
+      },
     );
-    const { httpUrl, brokerUrl } = await manager.start();
+    const manager = new Manager(config, quietLogger, replayClock(START));
+    const endpoints = await manager.start();
     cleanups.push(() => manager.stop());
-    await postJson(`${httpUrl}/api/signs`, { deviceId: 's1', stopId: STOP_CENTRAL });
-    const client = await mqtt.connectAsync(brokerUrl, { clientId: 'watcher' });
+    const api = await adminApiFor(config, endpoints);
+    cleanups.push(() => api.close());
+    await api.post('/api/signs', { deviceId: 's1', stopId: STOP_CENTRAL });
+    const client = await mqtt.connectAsync(endpoints.brokerUrl, observerMqttOptions('watcher'));
     cleanups.push(() => client.endAsync(true));
     const boards: Buffer[] = [];
     client.on('message', (_topic, payload) => boards.push(payload));
@@ -194,7 +199,7 @@ describe('a manager polling a feed', () => {
     await waitFor('three more polls, all 304', () => served.statuses.length >= polls + 3, 8_000);
     expect(served.statuses.slice(polls)).toEqual(served.statuses.slice(polls).map(() => 304));
     expect(boards.length).toBe(published);
-    const feeds = (await (await fetch(`${httpUrl}/api/realtime`)).json()) as {
+    const feeds = (await api.json<unknown>('/api/realtime')) as {
       feeds: FeedReport[];
     };
     expect(feeds.feeds[0]).toMatchObject({ source: served.url, live: true, failures: 0 });

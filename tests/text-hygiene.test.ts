@@ -14,7 +14,7 @@ import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { decodeFeed } from '../manager/realtime/feedDecoder';
 import { STOP_CENTRAL, tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
 import { encodeFeed } from './helpers/realtimeFeeds';
-import { postJson, startTestManager, type RunningManager } from './helpers/system';
+import { startTestManager, type RunningManager } from './helpers/system';
 
 /** "Exit" as approved, but a right-to-left override makes the glass read it backwards. */
 const REVERSED = 'Lift at \u202Etixe\u202C north';
@@ -57,7 +57,7 @@ describe('the HTTP API', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-text-'));
     manager = await startTestManager(dir);
-    await postJson(`${manager.httpUrl}/api/signs`, { deviceId: 'k1', stopId: STOP_CENTRAL });
+    await manager.api.post('/api/signs', { deviceId: 'k1', stopId: STOP_CENTRAL });
   });
   afterAll(async () => {
     await manager?.stop();
@@ -65,14 +65,14 @@ describe('the HTTP API', () => {
   });
 
   it.each(cases)("refuses an announcement with %s, giving the codec's reason", async (_l, text) => {
-    const res = await postJson(`${manager.httpUrl}/api/announcements`, {
+    const res = await manager.api.post('/api/announcements', {
       target: { stopId: STOP_CENTRAL },
       text: { en: 'Notice', zh: text },
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { detail: string };
     expect(body.detail).toContain(textProblem(text));
-    const listed = await (await fetch(`${manager.httpUrl}/api/announcements`)).json();
+    const listed = await manager.api.json('/api/announcements');
     expect(listed).toEqual([]);
   });
 });

@@ -13,7 +13,8 @@ import mqtt from 'mqtt';
 import { waitFor } from './helpers/deviceFixtures';
 import { STOP_CENTRAL, STOP_MARKET, tinyGtfsFiles, zipGtfs } from './helpers/gtfsFixture';
 import {
-  postJson,
+  createSign,
+  observerMqttOptions,
   startTestManager,
   startTestSign,
   type RunningManager,
@@ -72,15 +73,14 @@ describe('a timetable that drops a stop signs use', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-checks-'));
     manager = await startTestManager(dir);
-    for (const [deviceId, stopId] of [
+    const claims = new Map<string, string>();
+    for (const [deviceId, stopId] of <[string, string][]>[
       ['market-1', STOP_MARKET],
       ['central-1', STOP_CENTRAL],
     ]) {
-      expect((await postJson(`${manager.httpUrl}/api/signs`, { deviceId, stopId })).status).toBe(
-        201,
-      );
+      claims.set(deviceId, await createSign(manager, { deviceId, stopId }));
     }
-    sign = await startTestSign(dir, { deviceId: 'market-1', brokerUrl: manager.brokerUrl });
+    sign = await startTestSign(dir, { claim: claims.get('market-1') ?? '' });
     const files = tinyGtfsFiles();
     const drop = (text: string, column: number) =>
       text
@@ -98,19 +98,14 @@ describe('a timetable that drops a stop signs use', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const upload = (query = '') =>
-    fetch(`${manager.httpUrl}/api/gtfs${query}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/zip' },
-      body: withoutMarket,
-    });
+  const upload = (query = '') => manager.api.post(`/api/gtfs${query}`, Buffer.from(withoutMarket));
 
   it('reports coverage in /api/health and /api/gtfs', async () => {
-    const health = (await (await fetch(`${manager.httpUrl}/api/health`)).json()) as {
+    const health = (await manager.api.json<unknown>('/api/health')) as {
       timetableWarnings: string[];
     };
     expect(health.timetableWarnings).toEqual([]);
-    const gtfs = (await (await fetch(`${manager.httpUrl}/api/gtfs`)).json()) as {
+    const gtfs = (await manager.api.json<unknown>('/api/gtfs')) as {
       coverageWarnings: string[];
       stops: number;
     };
@@ -123,14 +118,17 @@ describe('a timetable that drops a stop signs use', () => {
     const body = (await res.json()) as { error: string; signs: unknown[] };
     expect(body.signs).toEqual([{ deviceId: 'market-1', stopId: STOP_MARKET }]);
     expect(body.error).toMatch(/force=true/);
-    const gtfs = (await (await fetch(`${manager.httpUrl}/api/gtfs`)).json()) as { stops: number };
+    const gtfs = (await manager.api.json<unknown>('/api/gtfs')) as { stops: number };
     expect(gtfs.stops).toBe(6);
   });
 
   it('goes in when forced; the sign says its stop is gone, in the agency zone, not UTC', async () => {
     const res = await upload('?force=true');
     expect(res.status).toBe(201);
-    const client = await mqtt.connectAsync(manager.brokerUrl, { clientId: 'config-watcher' });
+    const client = await mqtt.connectAsync(
+      manager.brokerUrl,
+      observerMqttOptions('config-watcher'),
+    );
     let config: DeviceConfigData | undefined;
     let statusSaysGone = false;
     client.on('message', (topic, payload) => {

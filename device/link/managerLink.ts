@@ -86,6 +86,11 @@ export interface ManagerLinkOptions {
   maxPacketBytes?: number;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
+  /** The sign's broker account (username = device id) from its provisioned credentials. */
+  username?: string | undefined;
+  password?: string | undefined;
+  /** The CA the broker must chain to: the one the sign was provisioned with, and no other. */
+  caPem?: string | undefined;
   /** Network seam; defaults to mqtt.connect. */
   connect?: MqttConnect;
   /** Epoch milliseconds, to judge the times in messages; defaults to Date.now. */
@@ -143,9 +148,18 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       // Subscriptions are re-made on every connect below, including after a broker lost its sessions.
       resubscribe: false,
       reconnectPeriod: this.backoff.next(),
+      // A refused CONNACK (revoked, broker store down) is retried with back-off like a lost link,
+      // so a sign that is let in again comes back by itself.
+      reconnectOnConnackError: true,
       keepalive: this.options.keepaliveSeconds ?? 30,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       will: this.willMessage(),
+      ...(this.options.username !== undefined
+        ? { username: this.options.username, password: this.options.password ?? '' }
+        : {}),
+      ...(this.options.caPem !== undefined
+        ? { ca: this.options.caPem, rejectUnauthorized: true }
+        : {}),
     });
     const maxPacketBytes = this.options.maxPacketBytes ?? 2 * 1024 * 1024;
     limitClientPackets(client, maxPacketBytes, (size) => {

@@ -63,7 +63,10 @@ export class ClientQuotas {
   ) {}
 
   /** The hooks to create the broker with. */
-  hooks(): Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'> {
+  hooks(): {
+    authorizePublish: AuthorizePublishHandler;
+    authorizeSubscribe: AuthorizeSubscribeHandler;
+  } {
     return { authorizePublish: this.authorizePublish, authorizeSubscribe: this.authorizeSubscribe };
   }
 
@@ -113,5 +116,31 @@ export class ClientQuotas {
     topics.add(sub.topic);
     this.subscriptions.set(client.id, topics);
     callback(null, sub);
+  };
+}
+
+/**
+ * The access hooks with the quotas after them: a publish or subscription the
+ * access control refuses is never counted, one it allows must still fit.
+ */
+export function withQuotas<H extends Pick<AedesOptions, 'authorizePublish' | 'authorizeSubscribe'>>(
+  access: H,
+  quotas: ClientQuotas,
+): H {
+  const quota = quotas.hooks();
+  const allowPublish: AuthorizePublishHandler = (_client, _packet, done) => done(null);
+  const allowSubscribe: AuthorizeSubscribeHandler = (_client, sub, done) => done(null, sub);
+  const accessPublish = access.authorizePublish ?? allowPublish;
+  const accessSubscribe = access.authorizeSubscribe ?? allowSubscribe;
+  return {
+    ...access,
+    authorizePublish: (client, packet, done) =>
+      accessPublish(client, packet, (err) =>
+        err ? done(err) : quota.authorizePublish(client, packet, done),
+      ),
+    authorizeSubscribe: (client, sub, done) =>
+      accessSubscribe(client, sub, (err, allowed) =>
+        err || !allowed ? done(err, allowed) : quota.authorizeSubscribe(client, allowed, done),
+      ),
   };
 }

@@ -1,14 +1,26 @@
-/** The in-process MQTT broker (aedes) that lets one command run the whole system. */
+/**
+ * The in-process MQTT broker (aedes) that lets one command run the whole
+ * system. It speaks MQTT over TLS by default, lets nobody in without the
+ * access control it is given, and bounds what each client may cost it.
+ */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
-import { ClientQuotas, guardPacketSize, type BrokerLimits } from './brokerLimits';
+import { ClientQuotas, guardPacketSize, withQuotas, type BrokerLimits } from './brokerLimits';
+import type { EmbeddedBrokerAccess } from './embeddedAccess';
+
+/** Who may connect and use which topic: the hooks to create aedes with, and a look at its clients. */
+export type BrokerAccessControl = Pick<EmbeddedBrokerAccess, 'hooks' | 'attach'>;
 
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   logger: Logger;
+  access: BrokerAccessControl;
+  /** Without it the listener is plain TCP (behind a TLS-terminating proxy, say). */
+  tls?: { certPem: string; keyPem: string } | undefined;
   limits: BrokerLimits;
   /** Client ids allowed retained state beyond the per-client cap: the manager's own. */
   trustedClientIds: readonly string[];
@@ -24,14 +36,16 @@ export class EmbeddedBroker {
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
-    const { limits, logger } = this.options;
+    const { access, limits, logger } = this.options;
     const quotas = new ClientQuotas(limits, new Set(this.options.trustedClientIds), logger);
-    const broker = await Aedes.createBroker(quotas.hooks());
+    // Who may do what first, then how much of it.
+    const broker = await Aedes.createBroker(withQuotas(access.hooks(), quotas));
+    access.attach(broker);
     quotas.follow(broker);
     broker.on('clientError', (client, err) => {
       logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
     });
-    const server = net.createServer((socket) => {
+    const handle = (socket: net.Socket) => {
       guardPacketSize(socket, limits.maxPacketBytes, (size) => {
         this.oversizedPackets += 1;
         logger.warn(
@@ -40,7 +54,18 @@ export class EmbeddedBroker {
         );
       });
       broker.handle(socket);
-    });
+    };
+    const server = this.options.tls
+      ? tls.createServer(
+          { cert: this.options.tls.certPem, key: this.options.tls.keyPem, minVersion: 'TLSv1.2' },
+          handle,
+        )
+      : net.createServer(handle);
+    if (this.options.tls) {
+      server.on('tlsClientError', (err: Error) =>
+        logger.debug({ err: err.message }, 'TLS handshake failed'),
+      );
+    }
     // Past this many, new connections are closed as they arrive.
     server.maxConnections = limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
@@ -53,7 +78,10 @@ export class EmbeddedBroker {
     this.broker = broker;
     this.server = server;
     const port = (server.address() as AddressInfo).port;
-    this.options.logger.info({ host: this.options.host, port }, 'embedded MQTT broker listening');
+    logger.info(
+      { host: this.options.host, port, tls: this.options.tls !== undefined },
+      'embedded MQTT broker listening',
+    );
     return port;
   }
 

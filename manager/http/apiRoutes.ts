@@ -1,48 +1,62 @@
-/** The operator-facing HTTP API. Every body is validated against the schemas in shared/. */
+/**
+ * The operator-facing HTTP API. Every body is validated against the schemas
+ * in shared/; every route names the role it needs (see access/routeAccess.ts).
+ */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
 import { postAnnouncementRequest, registerSignRequest } from '../../shared';
+import { SignProvisioning } from '../access/signProvisioning';
 import { pngSize } from '../fleet/framePng';
 import { summarizeSign } from '../fleet/fleetView';
 import type { ManagerServices } from '../services';
+import { requires } from './access/routeAccess';
 import { registerGtfsUpload } from './gtfsUpload';
-
-function badRequest(reply: FastifyReply, error: z.ZodError): FastifyReply {
-  return reply.code(400).send({ error: 'invalid request', detail: z.prettifyError(error) });
-}
+import { actor, badRequest, sendKnownError } from './routes/replies';
 
 export function registerApiRoutes(app: FastifyInstance, services: ManagerServices): void {
   const nowSeconds = (): number => Math.floor(services.clock() / 1000);
 
-  app.get('/api/health', async () => ({
+  app.get('/api/health', requires('viewer', 'fleet'), async () => ({
     ok: true,
     brokerConnected: services.link.connected,
     rejectedMessages: services.link.rejections.snapshot(),
+    /** Connections and packets the broker refused; null when the broker counts them itself. */
+    brokerRefusals: services.broker.refusals(),
     schedule: services.schedule.summary() ?? null,
     timetableWarnings: services.timetableWarnings(),
   }));
 
-  app.get('/api/signs', async () =>
-    (await services.signs.list()).map((s) =>
-      summarizeSign(s, nowSeconds(), services.offlineAfterSeconds),
-    ),
-  );
+  app.get('/api/signs', requires('viewer', 'fleet'), async () => {
+    const signs = await services.signs.list();
+    const provisioning = await services.provisioning.status(signs.map((s) => s.deviceId));
+    return signs.map((s) => ({
+      ...summarizeSign(s, nowSeconds(), services.offlineAfterSeconds),
+      provisioning: provisioning.get(s.deviceId) ?? null,
+      refusedByBroker: services.broker.refusalsFor(s.deviceId),
+    }));
+  });
 
-  app.post('/api/signs', async (request, reply) => {
+  app.post('/api/signs', requires('maintenance', 'signs'), async (request, reply) => {
     const body = registerSignRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
-    const { deviceId, stopId, label } = body.data;
-    if (services.schedule.hasSchedule() && !services.schedule.stop(stopId)) {
-      return reply.code(422).send({ error: `stop ${stopId} is not in the imported schedule` });
+    try {
+      const [result] = await services.provisioning.register(actor(request), [body.data]);
+      if (!result) throw new Error('registering returned nothing');
+      const { sign, claim } = result;
+      // A new sign's claim code is shown once, with its QR code for the installer's label.
+      const qrPng = claim ? (await SignProvisioning.qrPng(claim.claim)).toString('base64') : null;
+      return reply.code(201).send({
+        ...summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds),
+        claim: claim ? { ...claim, qrPng } : null,
+      });
+    } catch (err) {
+      return sendKnownError(reply, err);
     }
-    const sign = await services.signs.register(deviceId, stopId, label, nowSeconds());
-    await services.publisher.signChanged(sign);
-    return reply.code(201).send(summarizeSign(sign, nowSeconds(), services.offlineAfterSeconds));
   });
 
   app.get<{ Params: { deviceId: string } }>(
     '/api/signs/:deviceId/frame.png',
+    requires('viewer', 'fleet'),
     async (request, reply) => {
       const png = await services.signs.lastFrame(request.params.deviceId);
       // Checked again on the way out: a frame stored before frames were checked is not served.
@@ -53,9 +67,11 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     },
   );
 
-  app.get('/api/announcements', async () => services.announcements.active(nowSeconds()));
+  app.get('/api/announcements', requires('viewer', 'fleet'), async () =>
+    services.announcements.active(nowSeconds()),
+  );
 
-  app.post('/api/announcements', async (request, reply) => {
+  app.post('/api/announcements', requires('operator', 'announcements'), async (request, reply) => {
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
     const { target, text, priority, durationSeconds, startsAt } = body.data;
@@ -76,18 +92,32 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       ...(startsAt !== undefined ? { startsAt } : {}),
     };
     await services.announcements.add(record);
+    await services.audit.record(actor(request), {
+      action: 'announcement.post',
+      target: { kind: 'announcement', id: record.announcementId },
+      after: record,
+    });
     await services.publisher.announcementsChanged(target);
     return reply.code(201).send(record);
   });
 
-  app.delete<{ Params: { id: string } }>('/api/announcements/:id', async (request, reply) => {
-    const record = await services.announcements.withdraw(request.params.id);
-    if (!record) return reply.code(404).send({ error: 'no such announcement' });
-    await services.publisher.announcementsChanged(record.target);
-    return record;
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/api/announcements/:id',
+    requires('operator', 'announcements'),
+    async (request, reply) => {
+      const record = await services.announcements.withdraw(request.params.id);
+      if (!record) return reply.code(404).send({ error: 'no such announcement' });
+      await services.audit.record(actor(request), {
+        action: 'announcement.withdraw',
+        target: { kind: 'announcement', id: record.announcementId },
+        before: { target: record.target, text: record.text, priority: record.priority },
+      });
+      await services.publisher.announcementsChanged(record.target);
+      return record;
+    },
+  );
 
-  app.get('/api/gtfs', async () => {
+  app.get('/api/gtfs', requires('viewer', 'fleet'), async () => {
     const summary = services.schedule.summary();
     return summary ? { ...summary, coverageWarnings: services.timetableWarnings() } : null;
   });

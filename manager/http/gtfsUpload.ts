@@ -16,6 +16,8 @@ import { StopsDroppedError } from '../gtfs/feedChecks';
 import { ImportLimitError, mib } from '../gtfs/importLimits';
 import type { ManagerServices } from '../services';
 import { FeedTooLargeError } from '../store/feedVersionRepository';
+import { requires } from './access/routeAccess';
+import { actor } from './routes/replies';
 
 class UploadTooLarge extends Error {}
 
@@ -39,7 +41,7 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
     (_request, payload, done) => done(null, payload),
   );
 
-  app.post('/api/gtfs', async (request, reply) => {
+  app.post('/api/gtfs', requires('admin', 'timetable'), async (request, reply) => {
     const body = request.body as Readable | undefined;
     if (!body || typeof body.pipe !== 'function') {
       return refuse(reply, 415, 'send the GTFS zip as application/zip');
@@ -65,6 +67,12 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
     }
     fs.mkdirSync(imports.uploadDir, { recursive: true });
     const file = path.join(imports.uploadDir, `${randomUUID()}.zip`);
+    const before = services.schedule.summary() ?? null;
+    const refused = (reason: string) =>
+      services.audit.record(actor(request), {
+        action: 'timetable.upload-refused',
+        after: { reason: reason.slice(0, 300) },
+      });
     try {
       try {
         await receive(body, file, limit);
@@ -72,20 +80,35 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
         if (!(err instanceof UploadTooLarge)) throw err;
         // The rest of the body is let go unread; the connection closes after the reply.
         body.resume();
-        return refuse(reply, 413, `the upload passed ${mib(limit)}; at most that is accepted`);
+        const reason = `the upload passed ${mib(limit)}; at most that is accepted`;
+        await refused(reason);
+        return refuse(reply, 413, reason);
       }
       // A bomb is refused from the zip's directory before the upload is held in memory.
       await imports.check(file);
-      const summary = await services.importFeed(
-        fs.readFileSync(file),
-        query.data.source ?? 'upload',
-        { force: query.data.force !== undefined },
-      );
+      const bytes = fs.readFileSync(file);
+      const forced = query.data.force !== undefined;
+      const summary = await services.importFeed(bytes, query.data.source ?? 'upload', {
+        force: forced,
+      });
+      await services.audit.record(actor(request), {
+        action: 'timetable.upload',
+        target: { kind: 'timetable', id: summary.source },
+        before: before && { stops: before.stops, trips: before.trips, stopTimes: before.stopTimes },
+        after: {
+          stops: summary.stops,
+          trips: summary.trips,
+          stopTimes: summary.stopTimes,
+          bytes: bytes.length,
+          forced,
+        },
+      });
       await services.publisher.scheduleChanged();
       return reply.code(201).send(summary);
     } catch (err) {
       // The previous timetable stays in place; the operator gets the reason.
       const message = (err as Error).message;
+      await refused(message);
       if (err instanceof ImportBusyError) return refuse(reply, 409, message);
       if (err instanceof StopsDroppedError) {
         return reply.code(409).send({ error: message, signs: err.signs });

@@ -35,7 +35,11 @@ export interface FleetLinkEvents {
 
 export interface FleetLinkOptions {
   url: string;
-  clientId: string;
+  /** The manager's broker account; its client id is the username (the broker insists). */
+  username: string;
+  password: string;
+  /** The CA the broker's certificate must chain to, for mqtts:// URLs. */
+  caPem?: string | undefined;
   version: string;
   startedAt: number;
   logger: Logger;
@@ -71,10 +75,13 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   /** Resolves on the first connection; later reconnects are handled by mqtt.js. */
   async start(): Promise<void> {
-    const { url, clientId, logger } = this.options;
+    const { url, username, password, caPem, logger } = this.options;
     const client = mqtt.connect(url, {
       manualConnect: true,
-      clientId,
+      clientId: username,
+      username,
+      password,
+      ...(caPem ? { ca: caPem, rejectUnauthorized: true } : {}),
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,

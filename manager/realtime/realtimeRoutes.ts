@@ -1,6 +1,7 @@
 /** HTTP routes of realtime: push a feed, see each feed's health, see what a stop's signs were sent. */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { requires } from '../http/access/routeAccess';
 import type { ManagerServices } from '../services';
 
 const pushQuery = z.object({
@@ -10,7 +11,8 @@ const pushQuery = z.object({
 export function registerRealtimeRoutes(app: FastifyInstance, services: ManagerServices): void {
   const { realtime } = services;
 
-  app.post('/api/realtime', async (request, reply) => {
+  // A feed pusher is an admin token scoped to realtime, or an admin.
+  app.post('/api/realtime', requires('admin', 'realtime'), async (request, reply) => {
     const query = pushQuery.safeParse(request.query);
     if (!query.success) {
       return reply
@@ -28,13 +30,19 @@ export function registerRealtimeRoutes(app: FastifyInstance, services: ManagerSe
     return reply.code(202).send({ accepted: result.kinds, feeds: realtime.service.report() });
   });
 
-  app.get('/api/realtime', async () => ({ feeds: realtime.service.report() }));
+  app.get('/api/realtime', requires('viewer', 'fleet'), async () => ({
+    feeds: realtime.service.report(),
+  }));
 
-  app.get<{ Params: { stopId: string } }>('/api/stops/:stopId/arrivals', async (request, reply) => {
-    const sent = realtime.boards.lastSent(request.params.stopId);
-    if (!sent) {
-      return reply.code(404).send({ error: `nothing was sent to stop ${request.params.stopId}` });
-    }
-    return sent;
-  });
+  app.get<{ Params: { stopId: string } }>(
+    '/api/stops/:stopId/arrivals',
+    requires('viewer', 'fleet'),
+    async (request, reply) => {
+      const sent = realtime.boards.lastSent(request.params.stopId);
+      if (!sent) {
+        return reply.code(404).send({ error: `nothing was sent to stop ${request.params.stopId}` });
+      }
+      return sent;
+    },
+  );
 }

@@ -18,6 +18,8 @@ export interface AnnouncementRepository {
   active(now: number): Promise<AnnouncementRecord[]>;
   /** The active announcements aimed at one target (a sign or a stop), in no particular order. */
   activeFor(target: AnnouncementTarget, now: number): Promise<AnnouncementRecord[]>;
+  /** Withdraws every active announcement aimed at the target; returns how many. */
+  withdrawFor(target: AnnouncementTarget): Promise<number>;
   /** Every target that has ever had an announcement (to clear expired retained ones). */
   targets(): Promise<AnnouncementTarget[]>;
 }

@@ -49,6 +49,18 @@ export class KyselyAnnouncementRepository implements AnnouncementRepository {
     return this.get(announcementId);
   }
 
+  async withdrawFor(target: AnnouncementTarget): Promise<number> {
+    const [kind, id] = targetKey(target);
+    const result = await this.db
+      .updateTable('announcements')
+      .set({ withdrawn: 1 })
+      .where('target_kind', '=', kind)
+      .where('target_id', '=', id)
+      .where('withdrawn', '=', 0)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   async active(now: number): Promise<AnnouncementRecord[]> {
     const rows = await this.db
       .selectFrom('announcements')

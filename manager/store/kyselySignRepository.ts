@@ -100,6 +100,14 @@ export class KyselySignRepository implements SignRepository {
       .executeTakeFirst();
     return row?.last_frame_png ?? undefined;
   }
+
+  async remove(deviceId: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('signs')
+      .where('device_id', '=', deviceId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
 }
 
 function toRecord(row: SignRow): SignRecord {

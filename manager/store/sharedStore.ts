@@ -17,7 +17,19 @@ import {
   KyselyFeedVersionRepository,
   type FeedVersionLimits,
 } from './kyselyFeedVersionRepository';
+import type { ApiTokenRepository } from './apiTokenRepository';
+import type { AuditRepository } from './auditRepository';
+import type { ClaimCodeRepository } from './claimCodeRepository';
+import { KyselyApiTokenRepository } from './kyselyApiTokenRepository';
+import { KyselyAuditRepository } from './kyselyAuditRepository';
+import { KyselyClaimCodeRepository } from './kyselyClaimCodeRepository';
+import { KyselyOperatorRepository } from './kyselyOperatorRepository';
+import { KyselySessionRepository } from './kyselySessionRepository';
+import { KyselySignCredentialRepository } from './kyselySignCredentialRepository';
 import { KyselySignRepository } from './kyselySignRepository';
+import type { OperatorRepository } from './operatorRepository';
+import type { SessionRepository } from './sessionRepository';
+import type { SignCredentialRepository } from './signCredentialRepository';
 import { migrateStore } from './migrateStore';
 import type { SignRepository } from './signRepository';
 import { describeLocation, type StoreEngine, type StoreLocation } from './storeEngine';
@@ -28,6 +40,12 @@ export interface SharedStore {
   readonly signs: SignRepository;
   readonly announcements: AnnouncementRepository;
   readonly feedVersions: FeedVersionRepository;
+  readonly operators: OperatorRepository;
+  readonly sessions: SessionRepository;
+  readonly apiTokens: ApiTokenRepository;
+  readonly signCredentials: SignCredentialRepository;
+  readonly claimCodes: ClaimCodeRepository;
+  readonly audit: AuditRepository;
   /** Migrations this start applied (empty when the schema was already current). */
   readonly appliedMigrations: string[];
   close(): Promise<void>;
@@ -65,6 +83,12 @@ export async function openSharedStore(
       signs: new KyselySignRepository(db),
       announcements: new KyselyAnnouncementRepository(db),
       feedVersions: new KyselyFeedVersionRepository(db, options.feedLimits ?? DEFAULT_FEED_LIMITS),
+      operators: new KyselyOperatorRepository(db),
+      sessions: new KyselySessionRepository(db),
+      apiTokens: new KyselyApiTokenRepository(db),
+      signCredentials: new KyselySignCredentialRepository(db),
+      claimCodes: new KyselyClaimCodeRepository(db),
+      audit: new KyselyAuditRepository(db),
       appliedMigrations,
       close: () => db.destroy(),
     };

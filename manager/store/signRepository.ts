@@ -30,4 +30,6 @@ export interface SignRepository {
   recordStatus(status: DeviceStatusData, now: number): Promise<boolean>;
   recordFrame(deviceId: string, png: Buffer, renderedAt: number): Promise<boolean>;
   lastFrame(deviceId: string): Promise<Buffer | undefined>;
+  /** Forgets the sign; false when there was none. */
+  remove(deviceId: string): Promise<boolean>;
 }

@@ -53,4 +53,76 @@ export interface StoreSchema {
   announcements: AnnouncementsTable;
   feed_versions: FeedVersionsTable;
   feed_chunks: FeedChunksTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  api_tokens: ApiTokensTable;
+  sign_credentials: SignCredentialsTable;
+  claim_codes: ClaimCodesTable;
+  audit_events: AuditEventsTable;
+}
+
+export interface OperatorsTable {
+  username: string;
+  password_hash: string;
+  role: 'viewer' | 'operator' | 'maintenance' | 'admin';
+  created_at: number;
+  password_changed_at: number;
+  disabled_at: number | null;
+}
+
+/** Sessions are found by the SHA-256 of their cookie; the cookie itself is never stored. */
+export interface OperatorSessionsTable {
+  session_hash: string;
+  username: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  address: string;
+}
+
+export interface ApiTokensTable {
+  token_id: string;
+  token_hash: string;
+  name: string;
+  username: string;
+  role: 'viewer' | 'operator' | 'maintenance' | 'admin';
+  /** JSON array of scope names; empty: every route the role allows. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+/** The secret a sign authenticates to the broker with, as its SHA-256. */
+export interface SignCredentialsTable {
+  device_id: string;
+  secret_hash: string;
+  issued_at: number;
+  revoked_at: number | null;
+  claimed_from: string | null;
+}
+
+export interface ClaimCodesTable {
+  code_hash: string;
+  device_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  created_by: string;
+}
+
+export interface AuditEventsTable {
+  event_id: Generated<number>;
+  at: number;
+  actor_kind: 'operator' | 'token' | 'sign' | 'system' | 'anonymous';
+  actor: string;
+  address: string | null;
+  action: string;
+  target_kind: string | null;
+  target_id: string | null;
+  /** JSON of what was there before and after, for changes of state. */
+  before_json: string | null;
+  after_json: string | null;
 }

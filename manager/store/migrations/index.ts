@@ -6,11 +6,13 @@ import type { Migration } from 'kysely';
 import { columnTypes, type StoreEngine } from '../storeEngine';
 import { signsAndAnnouncements } from './0001_signs_and_announcements';
 import { feedVersions } from './0002_feed_versions';
+import { accessControl } from './0003_access_control';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
   const types = columnTypes(engine);
   return {
     '0001_signs_and_announcements': signsAndAnnouncements(types),
     '0002_feed_versions': feedVersions(engine, types),
+    '0003_access_control': accessControl(engine, types),
   };
 }
