@@ -5,36 +5,25 @@
  *   STOPSIGN_BENCH_BIG=1 tsx bench/eventLoopBench.ts [rows]
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pino from 'pino';
-import { loadManagerConfig } from '../manager/config';
+import { Readable } from 'node:stream';
+import type { ManagerApi } from '../manager/cli/managerApi';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { openTimetableDatabase } from '../manager/timetable/timetableDatabase';
-import { Manager } from '../manager/manager';
-import { tinyGtfsZip } from '../tests/helpers/gtfsFixture';
 import { SYNTHETIC_HUB, writeSyntheticCity } from '../tests/helpers/syntheticFeeds';
+import { startTestManager } from '../tests/helpers/system';
 import { printFigures, type Figure } from './measure';
 
-function post(url: string, file: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const body = fs.createReadStream(file);
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/zip', 'content-length': fs.statSync(file).size },
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', reject);
-    body.pipe(req);
+/** Streams the zip to POST /api/gtfs as the admin; resolves with the status. */
+async function post(api: ManagerApi, file: string): Promise<number> {
+  const body = Readable.toWeb(fs.createReadStream(file)) as ReadableStream<Uint8Array>;
+  const res = await api.request('POST', '/api/gtfs', body, {
+    'content-length': String(fs.statSync(file).size),
   });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 export async function benchEventLoop(rows = 10_000_000): Promise<void> {
@@ -47,21 +36,12 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
     console.log(
       `(generated ${city.stopTimes} stop_times in ${((performance.now() - generated) / 1000).toFixed(0)} s)`,
     );
-    const tiny = path.join(dir, 'tiny.zip');
-    fs.writeFileSync(tiny, tinyGtfsZip());
-    const config = loadManagerConfig(
-      {},
-      {
-        httpPort: 0,
-        brokerPort: 0,
-        dataDir: path.join(dir, 'm'),
-        gtfsPath: tiny,
-        // The figure is the import's time on a shared machine, not the deadline's.
-        gtfsMaxImportSeconds: 3 * 3600,
-      },
-    );
-    const manager = new Manager(config, pino({ level: 'silent' }));
-    const { httpUrl } = await manager.start();
+    // HTTPS with the test CA and an admin's token, as every client of the manager.
+    const running = await startTestManager(dir, {
+      dataDir: path.join(dir, 'm'),
+      // The figure is the import's time on a shared machine, not the deadline's.
+      gtfsMaxImportSeconds: 3 * 3600,
+    });
 
     const loop = monitorEventLoopDelay({ resolution: 10 });
     let peak = process.memoryUsage.rss();
@@ -69,7 +49,7 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
     const baseRss = process.memoryUsage.rss();
     loop.enable();
     const started = performance.now();
-    const status = await post(`${httpUrl}/api/gtfs`, zip);
+    const status = await post(running.api, zip);
     const importMs = performance.now() - started;
     loop.disable();
     clearInterval(sampler);
@@ -92,7 +72,7 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
         baseline: { name: 'p99', value: loop.percentile(99) / 1e6 },
       },
     );
-    await manager.stop();
+    await running.stop();
 
     // Queries on the imported feed, on the main thread as the publisher runs them.
     const db = openTimetableDatabase(path.join(dir, 'm'));

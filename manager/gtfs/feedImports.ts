@@ -58,7 +58,8 @@ export class FeedImports {
   ): Promise<ImportSummary> {
     fs.mkdirSync(this.uploadDir, { recursive: true });
     const file = path.join(this.uploadDir, `${randomUUID()}.zip`);
-    fs.writeFileSync(file, bytes);
+    // Written off the event loop: a city's feed is tens of megabytes.
+    await fs.promises.writeFile(file, bytes);
     try {
       return this.done(await this.importer.import(file, source, guard));
     } finally {

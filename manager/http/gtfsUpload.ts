@@ -86,7 +86,8 @@ export function registerGtfsUpload(app: FastifyInstance, services: ManagerServic
       }
       // A bomb is refused from the zip's directory before the upload is held in memory.
       await imports.check(file);
-      const bytes = fs.readFileSync(file);
+      // Read off the event loop: a city's feed is tens of megabytes.
+      const bytes = await fs.promises.readFile(file);
       const forced = query.data.force !== undefined;
       const summary = await services.importFeed(bytes, query.data.source ?? 'upload', {
         force: forced,
