@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import type { ManagerApi } from '../manager/cli/managerApi';
+import { Agent } from 'undici';
+import { ManagerApi } from '../manager/cli/managerApi';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { openTimetableDatabase } from '../manager/timetable/timetableDatabase';
 import { SYNTHETIC_HUB, writeSyntheticCity } from '../tests/helpers/syntheticFeeds';
@@ -49,7 +50,14 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
     const baseRss = process.memoryUsage.rss();
     loop.enable();
     const started = performance.now();
-    const status = await post(running.api, zip);
+    // A 10M-row import answers after many minutes: no header or body timeout on this client.
+    const patient = new ManagerApi(
+      running.httpUrl,
+      { caPem: running.caPem, token: await running.tokenFor('admin') },
+      new Agent({ connect: { ca: running.caPem }, headersTimeout: 0, bodyTimeout: 0 }),
+    );
+    const status = await post(patient, zip);
+    await patient.close();
     const importMs = performance.now() - started;
     loop.disable();
     clearInterval(sampler);

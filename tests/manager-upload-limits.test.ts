@@ -20,6 +20,7 @@ const MiB = 1024 * 1024;
 let dir: string;
 let bomb: string;
 let city: string;
+let midCity: string;
 let smallCity: string;
 
 beforeAll(() => {
@@ -28,8 +29,10 @@ beforeAll(() => {
   writeZipBomb(bomb, 2 * 1024 ** 3);
   city = path.join(dir, 'city.zip');
   writeSyntheticCity(city, 100_000);
+  midCity = path.join(dir, 'mid-city.zip');
+  writeSyntheticCity(midCity, 30_000);
   smallCity = path.join(dir, 'small-city.zip');
-  writeSyntheticCity(smallCity, 20_000);
+  writeSyntheticCity(smallCity, 5_000);
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -109,14 +112,14 @@ describe('timetable uploads within limits', () => {
   });
 
   it('answers 409 to a second upload while one is importing', async () => {
-    const first = upload(manager, fs.readFileSync(city));
+    const first = upload(manager, fs.readFileSync(midCity));
     await new Promise((r) => setTimeout(r, 300));
-    const second = await upload(manager, fs.readFileSync(city));
+    const second = await upload(manager, fs.readFileSync(midCity));
     expect(second.status).toBe(409);
     expect(await errorOf(second)).toMatch(/another timetable import is running/);
     const done = await first;
     expect(done.status).toBe(201);
-    expect(await done.json()).toMatchObject({ stopTimes: 100_000 });
+    expect(await done.json()).toMatchObject({ stopTimes: 30_000 });
   }, 120_000);
 });
 
@@ -158,7 +161,7 @@ describe('an import that dies', () => {
     // The next import runs in a fresh process with the same heap and replaces the timetable.
     const next = await upload(manager, fs.readFileSync(smallCity));
     expect(next.status).toBe(201);
-    expect(await next.json()).toMatchObject({ stopTimes: 20_000 });
+    expect(await next.json()).toMatchObject({ stopTimes: 5_000 });
   }, 90_000);
 });
 
