@@ -3,6 +3,7 @@
  * The broker and database are switched here, not in code: "embedded" runs
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
+import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_BROKER_LIMITS as broker, type BrokerLimits } from './broker/brokerLimits';
 import { DEFAULT_IMPORT_LIMITS as limits, type ImportLimits } from './gtfs/importLimits';
@@ -39,6 +40,26 @@ export const managerConfigSchema = z
       .optional(),
     /** How often a manager looks for a feed another manager imported into the shared store. */
     feedPollSeconds: z.coerce.number().int().min(1).max(3600).default(30),
+    /**
+     * Managers sharing one external broker: the group they form (one shared
+     * subscription, one membership), this manager's name in it, and how long a
+     * manager may stay silent before the others take over its share.
+     */
+    managerGroup: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -')
+      .default('stopsign'),
+    managerId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of A-Z a-z 0-9 . _ -')
+      .default(
+        () =>
+          `${os
+            .hostname()
+            .replace(/[^A-Za-z0-9._-]/g, '-')
+            .slice(0, 50)}-${process.pid}`,
+      ),
+    memberLeaseSeconds: z.coerce.number().int().min(1).max(600).default(15),
     /** A GTFS zip imported at start when the store holds no schedule yet. */
     gtfsPath: z.string().min(1).optional(),
     publishIntervalSeconds: z.coerce.number().int().min(1).max(3600).default(30),
@@ -214,6 +235,9 @@ const envNames: Record<string, string> = {
   dataDir: 'STOPSIGN_MANAGER_DATA_DIR',
   databaseUrl: 'STOPSIGN_DATABASE_URL',
   feedPollSeconds: 'STOPSIGN_FEED_POLL_SECONDS',
+  managerGroup: 'STOPSIGN_MANAGER_GROUP',
+  managerId: 'STOPSIGN_MANAGER_ID',
+  memberLeaseSeconds: 'STOPSIGN_MEMBER_LEASE_SECONDS',
   gtfsPath: 'STOPSIGN_GTFS_PATH',
   publishIntervalSeconds: 'STOPSIGN_PUBLISH_INTERVAL_SECONDS',
   arrivalsPerStop: 'STOPSIGN_ARRIVALS_PER_STOP',

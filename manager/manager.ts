@@ -10,6 +10,8 @@ import { SignProvisioning } from './access/signProvisioning';
 import type { BrokerAccess } from './broker/brokerAccess';
 import { EmbeddedBrokerAccess } from './broker/embeddedAccess';
 import { EmbeddedBroker } from './broker/embeddedBroker';
+import { ClusterMembership } from './cluster/membership';
+import { SharedFleet, WholeFleet, type PublishShare } from './cluster/publishShare';
 import { MosquittoDynsecAccess } from './broker/mosquittoDynsec';
 import { UnmanagedBrokerAccess } from './broker/unmanagedAccess';
 import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
@@ -59,6 +61,8 @@ export class Manager {
   private db: TimetableDatabase | undefined;
   private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
+  private membership: ClusterMembership | undefined;
+  private sharedFleet: SharedFleet | undefined;
   private dynsec: MosquittoDynsecAccess | undefined;
   private link: FleetLink | undefined;
   private monitor: FleetMonitor | undefined;
@@ -192,6 +196,7 @@ export class Manager {
         store,
       );
 
+      const share = await this.joinFleet(store);
       const link = new FleetLink({
         url: linkUrl,
         username: linkUser.username,
@@ -203,6 +208,10 @@ export class Manager {
         startedAt,
         logger,
         clock,
+        // On an external broker other managers may share the fleet: split what the signs send.
+        ...(config.brokerMode === 'external'
+          ? { sharedGroup: config.managerGroup, memberId: config.managerId }
+          : {}),
       });
       this.link = link;
       this.monitor = new FleetMonitor({ link, signs, clock, logger });
@@ -220,13 +229,16 @@ export class Manager {
         onRetainedLost: () => this.realtimePublisher?.forgetSent(),
         publishIntervalSeconds: config.publishIntervalSeconds,
         scheduleHorizonHours: config.scheduleHorizonHours,
+        share,
       });
       this.publisher = publisher;
       publisher.start();
       feeds.start(config.feedPollSeconds, () => publisher.scheduleChanged());
       const realtimePublisher = new RealtimePublisher({
         link,
-        stopIds: () => signs.stopIds(),
+        // Among several managers each sends its own stops' alerts, and one the heartbeat.
+        stopIds: async () => [...(await publisher.holdStops(await signs.stopIds(), clock()))],
+        sendsHeartbeat: () => share.leads('realtime-heartbeat'),
         service: realtime,
         publisher,
         clock,
@@ -275,6 +287,7 @@ export class Manager {
         signs,
         announcements,
         publisher,
+        share,
         offlineAfterSeconds: config.offlineAfterSeconds,
         accounts,
         provisioning,
@@ -393,6 +406,42 @@ export class Manager {
   }
 
   /**
+   * Alone with its embedded broker the manager publishes for the whole fleet.
+   * On an external broker it joins the managers there (membership in the
+   * shared store) and publishes its share; one manager is a share of one.
+   */
+  private async joinFleet(store: SharedStore): Promise<PublishShare> {
+    const { config, logger, clock } = this;
+    if (config.brokerMode === 'embedded') return new WholeFleet(config.managerId);
+    const membership = new ClusterMembership({
+      members: store.clusterMembers,
+      group: config.managerGroup,
+      memberId: config.managerId,
+      leaseMs: config.memberLeaseSeconds * 1000,
+      clock,
+      logger,
+    });
+    await membership.start();
+    this.membership = membership;
+    const shared = new SharedFleet({
+      membership,
+      rounds: store.stopRounds,
+      deliveries: store.announcementDeliveries,
+      roundMs: config.publishIntervalSeconds * 1000,
+      leases: store.leases,
+      leaseMs: config.memberLeaseSeconds * 1000,
+      clock,
+    });
+    shared.start();
+    this.sharedFleet = shared;
+    logger.info(
+      { group: config.managerGroup, memberId: config.managerId, members: membership.members() },
+      'joined the managers sharing the broker',
+    );
+    return shared;
+  }
+
+  /**
    * Imports the configured feed when there is no timetable yet, or when the file
    * changed since it was imported. A configured file is the operator's explicit
    * choice, so it is imported even when it drops stops that signs use; those
@@ -441,6 +490,9 @@ export class Manager {
     this.realtimePublisher?.stop();
     await this.feeds?.stop();
     await this.publisher?.stop();
+    this.sharedFleet?.stop();
+    // Leaving at once lets the other managers take this one's share without waiting for its lease.
+    await this.membership?.stop();
     await this.monitor?.stop();
     await this.link?.stop().catch(() => undefined);
     await this.dynsec?.stop().catch(() => undefined);
@@ -448,6 +500,7 @@ export class Manager {
     this.db?.close();
     await this.store?.close();
     this.http = this.feeds = this.publisher = this.monitor = this.link = this.broker = undefined;
+    this.membership = this.sharedFleet = undefined;
     this.dynsec = undefined;
     this.realtimeFeeds = this.realtimePublisher = undefined;
     this.db = this.store = undefined;

@@ -1,3 +1,4 @@
+import type { PublishShare } from './cluster/publishShare';
 import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
 import type { SignProvisioning } from './access/signProvisioning';
@@ -43,6 +44,8 @@ export interface ManagerServices {
   signs: SignRepository;
   announcements: AnnouncementRepository;
   publisher: StopPublisher;
+  /** This manager's part of the fleet, for the health report. */
+  share: PublishShare;
   offlineAfterSeconds: number;
   accounts: OperatorAccounts;
   provisioning: SignProvisioning;

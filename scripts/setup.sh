@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything stopsign needs on a Debian machine: system packages
-# (native-module build libraries, fonts, socat, mosquitto, postgresql, chromium) and npm dependencies.
+# (native-module build libraries, fonts, socat, mosquitto, postgresql, chromium, tcpdump) and npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +17,8 @@ APT_PACKAGES=(
   postgresql
   # the console is tested in a real browser
   chromium
+  # the fleet benchmark counts a sign's bytes on the wire, IP and TCP included
+  tcpdump
 )
 
 missing=()

@@ -20,7 +20,8 @@ export interface BrokerLimits {
 export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   // A full offline schedule (1 MiB of JSON) and its topic fit; nothing much bigger does.
   maxPacketBytes: 2 * 1024 * 1024,
-  maxConnections: 20_000,
+  // A city-scale fleet (the fleet simulator goes to 25,000 signs) with room to spare.
+  maxConnections: 50_000,
   maxRetainedPerClient: 8,
   maxSubscriptionsPerClient: 32,
 };

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { ClientQuotas, guardPacketSize, withQuotas, type BrokerLimits } from './brokerLimits';
+import { indexedRetainedPersistence } from './retainedIndex';
 import type { EmbeddedBrokerAccess } from './embeddedAccess';
 
 /** Who may connect and use which topic: the hooks to create aedes with, and a look at its clients. */
@@ -38,8 +39,12 @@ export class EmbeddedBroker {
   async start(): Promise<number> {
     const { access, limits, logger } = this.options;
     const quotas = new ClientQuotas(limits, new Set(this.options.trustedClientIds), logger);
-    // Who may do what first, then how much of it.
-    const broker = await Aedes.createBroker(withQuotas(access.hooks(), quotas));
+    const broker = await Aedes.createBroker({
+      // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
+      persistence: indexedRetainedPersistence(),
+      // Who may do what first, then how much of it.
+      ...withQuotas(access.hooks(), quotas),
+    });
     access.attach(broker);
     quotas.follow(broker);
     broker.on('clientError', (client, err) => {

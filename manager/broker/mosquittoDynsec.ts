@@ -33,6 +33,40 @@ interface DynsecResponse {
 
 export const signRoleName = (deviceId: string): string => `stopsign-sign-${deviceId}`;
 
+export interface DynsecAcl {
+  acltype: string;
+  topic: string;
+  allow: boolean;
+}
+
+/**
+ * Every topic of the protocol; and the same through a shared subscription
+ * (`$share/<group>/...`), which Mosquitto checks as written, so managers
+ * sharing one broker can split what the signs send.
+ */
+export function managerRoleAcls(): DynsecAcl[] {
+  const root = `${TOPIC_ROOT}/#`;
+  const shared = `$share/+/${TOPIC_ROOT}/#`;
+  return [
+    { acltype: 'publishClientSend', topic: root, allow: true },
+    { acltype: 'publishClientReceive', topic: root, allow: true },
+    { acltype: 'subscribePattern', topic: root, allow: true },
+    { acltype: 'unsubscribePattern', topic: root, allow: true },
+    { acltype: 'subscribePattern', topic: shared, allow: true },
+    { acltype: 'unsubscribePattern', topic: shared, allow: true },
+  ];
+}
+
+/** Exactly the literal topics of shared/topicAccess.ts for one sign at one stop. */
+export function signRoleAcls(deviceId: string, stopId: string | null): DynsecAcl[] {
+  const grant = signTopicGrant(deviceId, stopId);
+  return [
+    ...grant.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
+    ...grant.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
+    ...grant.subscribe.map((topic) => ({ acltype: 'unsubscribeLiteral', topic, allow: true })),
+  ];
+}
+
 export interface DynsecOptions {
   url: string;
   username: string;
@@ -72,18 +106,12 @@ export class MosquittoDynsecAccess implements BrokerAccess {
     });
     await client.subscribeAsync(RESPONSE, { qos: 1 });
     if (await this.hasManagerRole()) return;
-    const root = `${TOPIC_ROOT}/#`;
     await this.run([
       {
         command: 'createRole',
         rolename: MANAGER_ROLE,
         textdescription: 'the stopsign fleet manager: every topic of the protocol',
-        acls: [
-          { acltype: 'publishClientSend', topic: root, allow: true },
-          { acltype: 'publishClientReceive', topic: root, allow: true },
-          { acltype: 'subscribePattern', topic: root, allow: true },
-          { acltype: 'unsubscribePattern', topic: root, allow: true },
-        ],
+        acls: managerRoleAcls(),
         ignore: ['Role already exists'],
       },
     ]);
@@ -166,15 +194,10 @@ export class MosquittoDynsecAccess implements BrokerAccess {
   }
 
   private createRole(deviceId: string, stopId: string): Command {
-    const grant = signTopicGrant(deviceId, stopId);
     return {
       command: 'createRole',
       rolename: signRoleName(deviceId),
-      acls: [
-        ...grant.publish.map((topic) => ({ acltype: 'publishClientSend', topic, allow: true })),
-        ...grant.subscribe.map((topic) => ({ acltype: 'subscribeLiteral', topic, allow: true })),
-        ...grant.subscribe.map((topic) => ({ acltype: 'unsubscribeLiteral', topic, allow: true })),
-      ],
+      acls: signRoleAcls(deviceId, stopId),
     };
   }
 

@@ -20,6 +20,9 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     ok: true,
     brokerConnected: services.link.connected,
     rejectedMessages: services.link.rejections.snapshot(),
+    /** Statuses and frames from signs this manager handled (its part when several share a broker). */
+    received: services.link.received,
+    cluster: services.share.report(),
     /** Connections and packets the broker refused; null when the broker counts them itself. */
     brokerRefusals: services.broker.refusals(),
     schedule: services.schedule.summary() ?? null,

@@ -49,11 +49,27 @@ export interface FleetLinkOptions {
   reconcileSeconds?: number;
   /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
   clock?: () => number;
+  /**
+   * Managers sharing one broker: signs' statuses and frames are split among
+   * them through the MQTT 5 shared subscription `$share/<group>/...`, so each
+   * message is handled by one manager. Unset: this manager hears them all.
+   */
+  sharedGroup?: string;
+  /**
+   * With a shared group: this manager's id, sent as the MQTT 5 user property
+   * `manager` on what it publishes, so any message traces back to its sender.
+   */
+  memberId?: string;
 }
 
-/** The retained topics the manager writes, watched so drift is seen. */
+/** Messages from signs this manager has handled, by kind. */
+export interface ReceivedCounts {
+  statuses: number;
+  frames: number;
+}
+
+/** The retained topics the manager writes besides its status, watched so drift is seen. */
 const OWNED_FILTERS = [
-  topics.managerStatus(),
   `${TOPIC_ROOT}/stop/+/+`,
   `${TOPIC_ROOT}/device/+/config`,
   `${TOPIC_ROOT}/device/+/announcement`,
@@ -61,9 +77,11 @@ const OWNED_FILTERS = [
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly rejections = new RejectionCounter();
+  readonly received: ReceivedCounts = { statuses: 0, frames: 0 };
   private client: MqttClient | undefined;
   private readonly ledger = new RetainedLedger();
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(private readonly options: FleetLinkOptions) {
     super();
@@ -75,13 +93,20 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   /** Resolves on the first connection; later reconnects are handled by mqtt.js. */
   async start(): Promise<void> {
-    const { url, username, password, caPem, logger } = this.options;
+    const { url, username, password, caPem, logger, sharedGroup } = this.options;
+    this.stopping = false;
+    const share = (filter: string): string =>
+      sharedGroup === undefined ? filter : `$share/${sharedGroup}/${filter}`;
     const client = mqtt.connect(url, {
+      // Connected below, once the packet-size guard is in place.
       manualConnect: true,
+      // The broker insists the client id is the account's name: each manager has its own account.
       clientId: username,
       username,
       password,
       ...(caPem ? { ca: caPem, rejectUnauthorized: true } : {}),
+      // Shared subscriptions are MQTT 5 (Mosquitto 2 and EMQX also take them in 3.1.1, aedes not at all).
+      protocolVersion: sharedGroup === undefined ? 4 : 5,
       clean: true,
       reconnectPeriod: 1000,
       connectTimeout: 5000,
@@ -99,29 +124,26 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     });
     client.connect();
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) =>
+      this.onMessage(topic, payload, packet.properties?.userProperties?.manager),
+    );
     client.on('connect', () => {
       logger.info({ url }, 'manager connected to MQTT broker');
       this.ledger.clear();
       void this.publishStatus('online');
-      client.subscribe([fleetFilters.deviceStatus, fleetFilters.deviceFrame, ...OWNED_FILTERS], {
-        qos: 1,
-      });
+      client.subscribe(
+        [
+          share(fleetFilters.deviceStatus),
+          share(fleetFilters.deviceFrame),
+          topics.managerStatus(),
+          // What the managers retained, watched to see drift.
+          ...OWNED_FILTERS,
+        ],
+        { qos: 1 },
+      );
       this.emit('connected');
     });
-    this.reconcileTimer = setInterval(
-      () => {
-        for (const topic of this.ledger.drifted()) {
-          logger.warn(
-            { topic },
-            'retained state drifted from what the manager published; correcting',
-          );
-          if (topic === topics.managerStatus()) void this.publishStatus('online');
-          else this.emit('drift', topic);
-        }
-      },
-      (this.options.reconcileSeconds ?? 10) * 1000,
-    );
+    this.reconcile(logger);
     client.on('close', () => this.emit('disconnected'));
     client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT error'));
     await new Promise<void>((resolve, reject) => {
@@ -141,6 +163,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     this.client = undefined;
     clearInterval(this.reconcileTimer);
     if (!client) return;
+    this.stopping = true;
     if (client.connected) {
       // A clean shutdown says so itself; the last will is only for crashes.
       await client.publishAsync(topics.managerStatus(), this.managerStatus('offline'), {
@@ -159,7 +182,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   ): Promise<void> {
     const payload = encodeMessage(kind, data, { sentAt: this.now() });
     if (retain) this.ledger.published(topic, payload);
-    await this.requireClient().publishAsync(topic, payload, { qos: 1, retain });
+    await this.requireClient().publishAsync(topic, payload, { qos: 1, retain, ...this.traced() });
   }
 
   /** QoS 0, not retained: for messages that are worthless once late, like the heartbeat. */
@@ -169,20 +192,48 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     data: DataInputOf<K>,
   ): Promise<void> {
     const payload = encodeMessage(kind, data, { sentAt: this.now() });
-    await this.requireClient().publishAsync(topic, payload, { qos: 0, retain: false });
+    await this.requireClient().publishAsync(topic, payload, {
+      qos: 0,
+      retain: false,
+      ...this.traced(),
+    });
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
     this.ledger.published(topic, '');
-    await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true });
+    await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true, ...this.traced() });
+  }
+
+  /** MQTT 5 publish properties naming this manager; nothing on MQTT 3.1.1. */
+  private traced(): { properties?: { userProperties: { manager: string } } } {
+    const { sharedGroup, memberId } = this.options;
+    if (sharedGroup === undefined || memberId === undefined) return {};
+    return { properties: { userProperties: { manager: memberId } } };
+  }
+
+  /** Every reconcileSeconds, puts back what drifted from what this manager retained. */
+  private reconcile(logger: Logger): void {
+    this.reconcileTimer = setInterval(
+      () => {
+        for (const topic of this.ledger.drifted()) {
+          logger.warn(
+            { topic },
+            'retained state drifted from what the manager published; correcting',
+          );
+          if (topic === topics.managerStatus()) void this.publishStatus('online');
+          else this.emit('drift', topic);
+        }
+      },
+      (this.options.reconcileSeconds ?? 10) * 1000,
+    );
   }
 
   private async publishStatus(state: 'online'): Promise<void> {
     const payload = this.managerStatus(state);
     this.ledger.published(topics.managerStatus(), payload);
     await this.client
-      ?.publishAsync(topics.managerStatus(), payload, { qos: 1, retain: true })
+      ?.publishAsync(topics.managerStatus(), payload, { qos: 1, retain: true, ...this.traced() })
       .catch((err: Error) =>
         this.options.logger.warn({ err: err.message }, 'status publish failed'),
       );
@@ -206,12 +257,13 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     );
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** `sender`: the `manager` user property of an MQTT 5 message (managers sharing a fleet). */
+  private onMessage(topic: string, payload: Buffer, sender?: string | string[]): void {
     const parsed = parseTopic(topic);
+    if (parsed?.kind === 'managerStatus') return this.onManagerStatus(topic, payload);
     if (parsed && parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame') {
-      // One of the manager's own retained topics: only drift matters here.
-      const mustOwn = parsed.kind.endsWith('Announcement') || parsed.kind === 'managerStatus';
-      this.ledger.delivered(topic, payload, mustOwn);
+      // One of the managers' retained topics: only drift matters here.
+      this.noteRetained(topic, payload, parsed.kind.endsWith('Announcement'), sender);
       return;
     }
     if (!parsed) {
@@ -223,12 +275,53 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     if (parsed.kind === 'deviceStatus') {
       const result = decodeMessage('deviceStatus', payload, parsed.id);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
+      this.received.statuses += 1;
       this.emit('status', result.message.data, result.message.sentAt);
     } else {
       const result = decodeMessage('deviceFrame', payload);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
+      this.received.frames += 1;
       this.emit('frame', parsed.id, result.message.data);
     }
+  }
+
+  /**
+   * The signs' one retained manager status says offline when any manager
+   * stops or dies (its last will), or when a stranger writes it: while this
+   * one runs, it says online again at once, so the signs stay live on the
+   * managers that remain. Alone on the broker, anything else there that it
+   * did not send is drift, put back on the next reconcile tick.
+   */
+  private onManagerStatus(topic: string, payload: Buffer): void {
+    const client = this.client;
+    if (this.stopping || !client?.connected) return;
+    if (this.options.sharedGroup === undefined) this.ledger.delivered(topic, payload, true);
+    if (payload.length === 0) return;
+    const result = decodeMessage('managerStatus', payload);
+    if (!result.ok || result.message.data.state !== 'offline') return;
+    this.options.logger.info('a manager went offline; this one still serves the signs');
+    void this.publishStatus('online');
+  }
+
+  /**
+   * Alone on the broker, whatever arrives on a topic this manager retained is
+   * checked against it, and on its announcement topics anything it never sent
+   * is drift. Sharing the fleet, another manager's message (named by its
+   * `manager` property) makes that topic the other's: this one forgets it. A
+   * message without one is a stranger's, drift for the manager that last
+   * retained the topic, which corrects it.
+   */
+  private noteRetained(
+    topic: string,
+    payload: Buffer,
+    mustOwn: boolean,
+    sender: string | string[] | undefined,
+  ): void {
+    const { sharedGroup, memberId } = this.options;
+    if (sharedGroup === undefined) return this.ledger.delivered(topic, payload, mustOwn);
+    const from = Array.isArray(sender) ? sender[0] : sender;
+    if (from !== undefined && from !== memberId) return this.ledger.forget(topic);
+    this.ledger.delivered(topic, payload, false);
   }
 
   private reject(

@@ -37,6 +37,12 @@ export class RetainedLedger {
     else this.seen.set(topic, digest);
   }
 
+  /** Someone with the right to (another manager) wrote `topic`: no belief about it is kept. */
+  forget(topic: string): void {
+    this.believed.delete(topic);
+    this.seen.delete(topic);
+  }
+
   /** Topics whose last delivered payload is still not what the manager retained; then forgets them. */
   drifted(): string[] {
     const out: string[] = [];

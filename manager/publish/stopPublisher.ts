@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { parseTopic, topics, type AnnouncementTarget } from '../../shared';
+import { WholeFleet, type PublishShare } from '../cluster/publishShare';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
 import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
@@ -29,42 +30,50 @@ export interface StopPublisherOptions {
   logger: Logger;
   publishIntervalSeconds: number;
   scheduleHorizonHours: number;
+  /** This manager's part of the fleet when several share a broker; alone, the whole fleet. */
+  share?: PublishShare;
 }
 
 export class StopPublisher {
   private timer: NodeJS.Timeout | undefined;
   /** Stop id → epoch seconds until which the published schedule slice reaches. */
   private readonly scheduleReach = new Map<string, number>();
-  /** Announcement topic → id of the announcement retained there ('' for cleared). */
-  private readonly retainedAnnouncements = new Map<string, string>();
+  private readonly share: PublishShare;
   private running: Promise<void> = Promise.resolve();
   private readonly onConnected = (): void => {
-    // After a broker restart nothing retained survives: send everything again.
+    // After a broker restart nothing retained survives: send this manager's share again.
     this.scheduleReach.clear();
-    this.retainedAnnouncements.clear();
     this.options.boards.forgetSent();
     this.options.onRetainedLost?.();
-    void this.enqueue(() => this.publishEverything({ configs: true }));
+    void this.enqueue(() => this.publishEverything({ configs: true, resend: true }));
+  };
+  /** Managers came or went: publish the stops that came to this one now, not next round. */
+  private readonly onShareChanged = (): void => {
+    void this.enqueue(() => this.publishEverything({ configs: false, resend: false }));
   };
 
   private readonly onDrift = (topic: string): void => void this.enqueue(() => this.correct(topic));
 
-  constructor(private readonly options: StopPublisherOptions) {}
+  constructor(private readonly options: StopPublisherOptions) {
+    this.share = options.share ?? new WholeFleet();
+  }
 
   start(): void {
     this.options.link.on('connected', this.onConnected);
     this.options.link.on('drift', this.onDrift);
+    this.share.on('changed', this.onShareChanged);
     // Configs are retained and only change on registration: the periodic pass leaves them alone.
     this.timer = setInterval(
-      () => void this.enqueue(() => this.publishEverything({ configs: false })),
+      () => void this.enqueue(() => this.publishEverything({ configs: false, resend: false })),
       this.options.publishIntervalSeconds * 1000,
     );
-    void this.enqueue(() => this.publishEverything({ configs: true }));
+    void this.enqueue(() => this.publishEverything({ configs: true, resend: true }));
   }
 
   async stop(): Promise<void> {
     this.options.link.off('connected', this.onConnected);
     this.options.link.off('drift', this.onDrift);
+    this.share.off('changed', this.onShareChanged);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
@@ -87,36 +96,61 @@ export class StopPublisher {
   signChanged(sign: SignRecord): Promise<void> {
     return this.enqueue(async () => {
       await this.publishConfig(sign);
-      if (!this.scheduleReach.has(sign.stopId)) await this.publishStop(sign.stopId);
+      if (this.scheduleReach.has(sign.stopId)) return;
+      // Among several managers, the one holding the stop this round sends it (now or in its next pass).
+      const nowMs = this.options.clock();
+      const [held] = await this.share.claimStops([sign.stopId], nowMs);
+      if (held !== undefined) await this.publishStop(held, Math.floor(nowMs / 1000));
     });
   }
 
-  /** Realtime changed: send the boards that changed, and only those. */
+  /** Realtime changed: send the boards that changed, and only those, of the stops held this round. */
   publishArrivals(): Promise<void> {
     return this.enqueue(async () => {
       if (!this.options.link.connected) return;
-      const now = Math.floor(this.options.clock() / 1000);
+      const nowMs = this.options.clock();
       const stopIds = (await this.options.signs.stopIds()).filter((id) =>
         this.options.schedule.stop(id),
       );
-      await publishChangedBoards(this.options.link, this.options.boards, stopIds, now);
+      const held = await this.holdStops(stopIds, nowMs);
+      await publishChangedBoards(
+        this.options.link,
+        this.options.boards,
+        [...held],
+        Math.floor(nowMs / 1000),
+      );
     });
+  }
+
+  /**
+   * The stops of `stopIds` this manager publishes in the round of `nowMs`
+   * (all of them when it is alone). What it last sent to any other stop is
+   * forgotten: another manager may have sent that stop something since, so
+   * when the stop comes back here it is sent afresh.
+   */
+  async holdStops(stopIds: readonly string[], nowMs: number): Promise<Set<string>> {
+    const held = new Set(await this.share.claimStops(stopIds, nowMs));
+    this.options.boards.forgetSentExcept(held);
+    for (const stopId of this.scheduleReach.keys()) {
+      if (!held.has(stopId)) this.scheduleReach.delete(stopId);
+    }
+    return held;
   }
 
   /** A new timetable was imported: every slice is out of date. */
   scheduleChanged(): Promise<void> {
     this.scheduleReach.clear();
     this.options.boards.scheduleChanged();
-    return this.enqueue(() => this.publishEverything({ configs: true }));
+    return this.enqueue(() => this.publishEverything({ configs: true, resend: false }));
   }
 
   /** With a target, only that target's topic is looked at: one query, at most one publish. */
   announcementsChanged(target?: AnnouncementTarget): Promise<void> {
     return this.enqueue(async () => {
-      if (!target) return this.publishAnnouncements({ sweepHistory: false });
+      if (!target) return this.publishAnnouncements({ resend: false });
       const now = Math.floor(this.options.clock() / 1000);
       const current = mostUrgent(await this.options.announcements.activeFor(target, now));
-      await this.retainAnnouncement(announcementTopic(target), current);
+      await this.retainAnnouncement(announcementTopic(target), current, false);
     });
   }
 
@@ -132,7 +166,7 @@ export class StopPublisher {
       }
       case 'stopSchedule':
         this.scheduleReach.delete(parsed.id);
-        return this.publishStop(parsed.id);
+        return this.publishStop(parsed.id, Math.floor(this.options.clock() / 1000));
       case 'stopArrivals': {
         // Change-only publishing would see nothing new to send: the board goes out again as it
         // stands now (dated now, so a sign holding the stranger's copy takes it), and becomes
@@ -145,12 +179,11 @@ export class StopPublisher {
       }
       case 'deviceAnnouncement':
       case 'stopAnnouncement': {
-        // Forgotten, so the retained one is sent again: the current one, or a clear.
-        this.retainedAnnouncements.delete(topic);
+        // Sent again whatever was sent before: the current one, or a clear.
         const now = Math.floor(this.options.clock() / 1000);
         const active = await announcements.active(now);
         const current = mostUrgent(active.filter((a) => announcementTopic(a.target) === topic));
-        return this.retainAnnouncement(topic, current);
+        return this.retainAnnouncement(topic, current, true);
       }
       default:
         // Alerts are the realtime publisher's to put back; nothing else is retained here.
@@ -158,20 +191,25 @@ export class StopPublisher {
     }
   }
 
-  private async publishEverything(what: { configs: boolean }): Promise<void> {
+  /**
+   * Every stop this manager holds this round: its slice when due, its
+   * arrivals. `configs`: the signs' configs too. `resend`: after a start or a
+   * reconnect nothing retained can be assumed, so announcements are sent again.
+   */
+  private async publishEverything(what: { configs: boolean; resend: boolean }): Promise<void> {
     if (!this.options.link.connected) return;
+    const nowMs = this.options.clock();
+    const now = Math.floor(nowMs / 1000);
+    // A stop no sign serves any more, or another manager's, is not refreshed here; its slice
+    // is forgotten, so a sign coming back (or the stop coming back here) gets a fresh one.
+    const held = await this.holdStops(await this.options.signs.stopIds(), nowMs);
     if (what.configs) {
-      for (const sign of await this.options.signs.list()) await this.publishConfig(sign);
+      for (const sign of await this.options.signs.list()) {
+        if (held.has(sign.stopId)) await this.publishConfig(sign);
+      }
     }
-    const stopIds = await this.options.signs.stopIds();
-    // A stop no sign serves any more is not refreshed: forget its slice, so a sign coming back gets a fresh one.
-    const served = new Set(stopIds);
-    for (const stopId of this.scheduleReach.keys()) {
-      if (!served.has(stopId)) this.scheduleReach.delete(stopId);
-    }
-    for (const stopId of stopIds) await this.publishStop(stopId);
-    // After a start or reconnect this manager knows nothing retained: sweep every past target.
-    await this.publishAnnouncements({ sweepHistory: what.configs });
+    for (const stopId of held) await this.publishStop(stopId, now);
+    await this.publishAnnouncements({ resend: what.resend });
   }
 
   private async publishConfig(sign: SignRecord): Promise<void> {
@@ -192,14 +230,14 @@ export class StopPublisher {
     );
   }
 
-  private async publishStop(stopId: string): Promise<void> {
+  /** `now` is the pass's, so every message of a pass says the same time as its round. */
+  private async publishStop(stopId: string, now: number): Promise<void> {
     const { schedule, link } = this.options;
     const stop = schedule.stop(stopId);
     if (!stop) {
       this.options.logger.warn({ stopId }, 'sign registered for a stop the schedule does not have');
       return;
     }
-    const now = Math.floor(this.options.clock() / 1000);
     const horizon = this.options.scheduleHorizonHours * 3600;
     const reach = this.scheduleReach.get(stopId);
     // Refresh the offline slice once half of it has been used up.
@@ -232,7 +270,7 @@ export class StopPublisher {
    * One query for every active announcement, then at most one publish per
    * topic whose retained announcement changed: linear in their number.
    */
-  private async publishAnnouncements(what: { sweepHistory: boolean }): Promise<void> {
+  private async publishAnnouncements(what: { resend: boolean }): Promise<void> {
     const { announcements } = this.options;
     const now = Math.floor(this.options.clock() / 1000);
     const byTopic = new Map<string, AnnouncementRecord[]>();
@@ -242,23 +280,34 @@ export class StopPublisher {
       if (list) list.push(record);
       else byTopic.set(topic, [record]);
     }
-    // Topics that held one and now have none must be cleared.
-    const held = what.sweepHistory
+    // Topics that held one and now have none must be cleared; after a start or
+    // reconnect nothing is known to be retained, so that is every past target.
+    const carrying = await this.share.carrying();
+    const held = what.resend
       ? (await announcements.targets()).map(announcementTopic)
-      : [...this.retainedAnnouncements.keys()];
+      : [...carrying.keys()];
     for (const topic of held) if (!byTopic.has(topic)) byTopic.set(topic, []);
     for (const [topic, records] of byTopic) {
-      await this.retainAnnouncement(topic, mostUrgent(records));
+      if (!this.share.ownsTopic(topic)) continue;
+      const current = mostUrgent(records);
+      // Unchanged since it was last sent (by any manager): no store write needed to know that.
+      if (!what.resend && (carrying.get(topic) ?? '') === (current?.announcementId ?? '')) continue;
+      await this.retainAnnouncement(topic, current, what.resend);
     }
   }
 
-  /** Publishes `current` as the topic's retained announcement (or clears it) unless it is there. */
+  /**
+   * Publishes `current` as the topic's retained announcement (or clears it),
+   * unless it was sent there already; with `resend`, whatever was sent before.
+   */
   private async retainAnnouncement(
     topic: string,
     current: AnnouncementRecord | undefined,
+    resend: boolean,
   ): Promise<void> {
     const retainedId = current?.announcementId ?? '';
-    if (this.retainedAnnouncements.get(topic) === retainedId) return;
+    if (resend) await this.share.overwriteAnnouncement(topic, retainedId);
+    else if (!(await this.share.recordAnnouncement(topic, retainedId))) return;
     if (current) {
       await this.options.link.publish(
         'deviceAnnouncement',
@@ -275,7 +324,6 @@ export class StopPublisher {
     } else {
       await this.options.link.clearRetained(topic);
     }
-    this.retainedAnnouncements.set(topic, retainedId);
   }
 }
 

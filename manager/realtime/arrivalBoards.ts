@@ -278,6 +278,11 @@ export class ArrivalBoards {
     this.sent.clear();
   }
 
+  /** Another manager publishes the other stops: what this one sent them may be out of date. */
+  forgetSentExcept(stopIds: ReadonlySet<string>): void {
+    for (const stopId of this.sent.keys()) if (!stopIds.has(stopId)) this.sent.delete(stopId);
+  }
+
   /** A new timetable: every cached window is out of date. */
   scheduleChanged(): void {
     this.windows.clear();

@@ -23,6 +23,8 @@ export interface RealtimePublisherOptions {
   clock: () => number;
   logger: Logger;
   heartbeatSeconds: number;
+  /** Whether this manager sends the heartbeat now (one of several sharing a fleet may not). */
+  sendsHeartbeat?: () => Promise<boolean>;
 }
 
 export class RealtimePublisher {
@@ -69,6 +71,7 @@ export class RealtimePublisher {
     return this.options.publisher.enqueue(async () => {
       if (!this.options.link.connected) return;
       await this.publishAlerts();
+      if (this.options.sendsHeartbeat && !(await this.options.sendsHeartbeat())) return;
       await this.options.link.publishVolatile(
         'managerHeartbeat',
         topics.managerHeartbeat(),
@@ -80,7 +83,15 @@ export class RealtimePublisher {
 
   private async publishAlerts(only?: string[]): Promise<void> {
     const now = Math.floor(this.options.clock() / 1000);
-    for (const stopId of only ?? (await this.options.stopIds())) {
+    const stopIds = await this.options.stopIds();
+    if (!only) {
+      // A stop this manager does not publish (another does) may have been sent other alerts since.
+      const current = new Set(stopIds);
+      for (const stopId of this.sentAlerts.keys()) {
+        if (!current.has(stopId)) this.sentAlerts.delete(stopId);
+      }
+    }
+    for (const stopId of only?.filter((id) => stopIds.includes(id)) ?? stopIds) {
       const alerts = this.options.service.alertsFor(stopId);
       const json = JSON.stringify(alerts);
       if (this.sentAlerts.get(stopId) === json) continue;

@@ -9,14 +9,22 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type Dialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { AnnouncementDeliveryRepository } from './announcementDeliveryRepository';
 import type { AnnouncementRepository } from './announcementRepository';
+import type { ClusterMemberRepository } from './clusterMemberRepository';
 import type { FeedVersionRepository } from './feedVersionRepository';
+import { KyselyAnnouncementDeliveryRepository } from './kyselyAnnouncementDeliveryRepository';
 import { KyselyAnnouncementRepository } from './kyselyAnnouncementRepository';
+import { KyselyClusterMemberRepository } from './kyselyClusterMemberRepository';
 import {
   DEFAULT_FEED_LIMITS,
   KyselyFeedVersionRepository,
   type FeedVersionLimits,
 } from './kyselyFeedVersionRepository';
+import { KyselyLeaseRepository } from './kyselyLeaseRepository';
+import { KyselySignRepository } from './kyselySignRepository';
+import { KyselyStopRoundRepository } from './kyselyStopRoundRepository';
+import type { LeaseRepository } from './leaseRepository';
 import type { ApiTokenRepository } from './apiTokenRepository';
 import type { AuditRepository } from './auditRepository';
 import type { ClaimCodeRepository } from './claimCodeRepository';
@@ -26,12 +34,12 @@ import { KyselyClaimCodeRepository } from './kyselyClaimCodeRepository';
 import { KyselyOperatorRepository } from './kyselyOperatorRepository';
 import { KyselySessionRepository } from './kyselySessionRepository';
 import { KyselySignCredentialRepository } from './kyselySignCredentialRepository';
-import { KyselySignRepository } from './kyselySignRepository';
 import type { OperatorRepository } from './operatorRepository';
 import type { SessionRepository } from './sessionRepository';
 import type { SignCredentialRepository } from './signCredentialRepository';
 import { migrateStore } from './migrateStore';
 import type { SignRepository } from './signRepository';
+import type { StopRoundRepository } from './stopRoundRepository';
 import { describeLocation, type StoreEngine, type StoreLocation } from './storeEngine';
 import type { StoreSchema } from './storeSchema';
 import { WalCheckpointer } from './walCheckpointer';
@@ -41,6 +49,11 @@ export interface SharedStore {
   readonly signs: SignRepository;
   readonly announcements: AnnouncementRepository;
   readonly feedVersions: FeedVersionRepository;
+  /** What managers sharing one broker coordinate through (see manager/cluster/). */
+  readonly clusterMembers: ClusterMemberRepository;
+  readonly leases: LeaseRepository;
+  readonly stopRounds: StopRoundRepository;
+  readonly announcementDeliveries: AnnouncementDeliveryRepository;
   readonly operators: OperatorRepository;
   readonly sessions: SessionRepository;
   readonly apiTokens: ApiTokenRepository;
@@ -89,6 +102,10 @@ export async function openSharedStore(
       signs: new KyselySignRepository(db),
       announcements: new KyselyAnnouncementRepository(db),
       feedVersions: new KyselyFeedVersionRepository(db, options.feedLimits ?? DEFAULT_FEED_LIMITS),
+      clusterMembers: new KyselyClusterMemberRepository(db),
+      leases: new KyselyLeaseRepository(db),
+      stopRounds: new KyselyStopRoundRepository(db),
+      announcementDeliveries: new KyselyAnnouncementDeliveryRepository(db),
       operators: new KyselyOperatorRepository(db),
       sessions: new KyselySessionRepository(db),
       apiTokens: new KyselyApiTokenRepository(db),

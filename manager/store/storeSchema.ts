@@ -48,11 +48,46 @@ export interface FeedChunksTable {
   bytes: Buffer;
 }
 
+/** Managers sharing one broker: each renews its row while it runs; a row past expiry is a dead manager. */
+export interface ClusterMembersTable {
+  group_name: string;
+  member_id: string;
+  /** Epoch milliseconds. */
+  joined_at: number;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+/** A named job only one manager may run at a time (a rollout engine, a sweep). */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}
+
+/** Which manager publishes a stop in which publishing round, so no round has two. */
+export interface StopRoundsTable {
+  stop_id: string;
+  round: number;
+  member_id: string;
+}
+
+/** The announcement each retained announcement topic was last sent ('' when cleared). */
+export interface AnnouncementDeliveriesTable {
+  topic: string;
+  announcement_id: string;
+}
+
 export interface StoreSchema {
   signs: SignsTable;
   announcements: AnnouncementsTable;
   feed_versions: FeedVersionsTable;
   feed_chunks: FeedChunksTable;
+  cluster_members: ClusterMembersTable;
+  leases: LeasesTable;
+  stop_rounds: StopRoundsTable;
+  announcement_deliveries: AnnouncementDeliveriesTable;
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;
   api_tokens: ApiTokensTable;

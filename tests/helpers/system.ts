@@ -230,7 +230,7 @@ export async function startTestSign(
 /** The Mosquitto settings the README recommends for external mode. */
 export const MOSQUITTO_LIMITS = [
   'max_packet_size 2097152',
-  'max_connections 20000',
+  'max_connections 50000',
   'max_inflight_messages 20',
   'max_queued_messages 1000',
   'max_queued_bytes 16777216',

@@ -7,6 +7,7 @@ import { columnTypes, type StoreEngine } from '../storeEngine';
 import { signsAndAnnouncements } from './0001_signs_and_announcements';
 import { feedVersions } from './0002_feed_versions';
 import { accessControl } from './0003_access_control';
+import { managerCluster } from './0005_manager_cluster';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
   const types = columnTypes(engine);
@@ -14,5 +15,6 @@ export function storeMigrations(engine: StoreEngine): Record<string, Migration> 
     '0001_signs_and_announcements': signsAndAnnouncements(types),
     '0002_feed_versions': feedVersions(engine, types),
     '0003_access_control': accessControl(engine, types),
+    '0005_manager_cluster': managerCluster(types),
   };
 }

@@ -1,0 +1,38 @@
+/** Messages between the fleet benchmark and its simulator worker processes. */
+import type { FleetCounts, SignTiming } from '../../scripts/fleet/fleetSimulator';
+import type { SimulatedIdentity } from '../../scripts/fleet/feedStops';
+import type { ReceivedKind } from '../../scripts/fleet/simulatedSign';
+
+/** What a worker records per sign: the first time after a mark it received a kind, or reconnected. */
+export type MarkKind = ReceivedKind | 'connected';
+
+/** The broker the simulated signs connect to, and how they prove who they are. */
+export interface SimTarget {
+  brokerUrl: string;
+  /** deviceId → username and password, as provisioning issued them. */
+  credentialsFile: string;
+  /** The CA the broker's certificate chains to. */
+  caPem: string;
+}
+
+export type ToWorker =
+  | {
+      cmd: 'start';
+      /** Plain clients that only connect (the connect storm's floor) instead of signs. */
+      bare: boolean;
+      target: SimTarget;
+      identities: SimulatedIdentity[];
+      rampPerSecond: number;
+      timing: Partial<SignTiming>;
+    }
+  | { cmd: 'mark'; kinds: MarkKind[] }
+  | { cmd: 'collect'; requestId: number; kind: MarkKind }
+  | { cmd: 'drop'; share: number }
+  | { cmd: 'stop' };
+
+export type FromWorker =
+  | { type: 'counts'; counts: FleetCounts; rssMiB: number }
+  | { type: 'started' }
+  | { type: 'collected'; requestId: number; times: number[] }
+  | { type: 'stopped' }
+  | { type: 'failed'; error: string };
