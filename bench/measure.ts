@@ -43,3 +43,16 @@ export function rssMiB(pid: number): number {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(text)?.[1] ?? NaN);
   return kb / 1024;
 }
+
+/** Median milliseconds of single calls after a warm-up: steadier than a mean on a shared machine. */
+export function medianPerCall(fn: () => unknown, calls: number, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? 0;
+}

@@ -4,6 +4,7 @@ import { benchCodec } from './codecBench';
 import { benchConnect } from './connectBench';
 import { benchGtfs } from './gtfsBench';
 import { benchImport } from './importBench';
+import { benchPanels } from './panelBench';
 import { benchRealtime } from './realtimeBench';
 import { benchRender } from './renderBench';
 import { benchSignStartup } from './signStartupBench';
@@ -11,6 +12,7 @@ import { benchStore } from './storeBench';
 
 console.log(`stopsign benchmarks — node ${process.version}, ${process.arch}`);
 benchRender();
+await benchPanels();
 benchCodec();
 await benchGtfs();
 benchImport();

@@ -7,8 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
+import { z } from 'zod';
+import { ensureProvisioned } from '../device/provision/provisionSign';
 import { PanelSimulator } from '../device/panel/panelSimulator';
 import { SerialPortLink } from '../device/panel/serialLink';
+import { createOperator, createToken, openAdminTools } from '../manager/cli/adminTools';
+import { ManagerApi } from '../manager/cli/managerApi';
 import { loadManagerConfig } from '../manager/config';
 import { Manager } from '../manager/manager';
 import { openPtyPair } from '../scripts/lib/ptyPair';
@@ -36,18 +40,35 @@ export async function benchSignStartup(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-'));
   const gtfsPath = path.join(dir, 'tiny.zip');
   fs.writeFileSync(gtfsPath, tinyGtfsZip());
-  const manager = new Manager(
-    loadManagerConfig(
-      {},
-      { httpPort: 0, brokerPort: 0, dataDir: path.join(dir, 'manager'), gtfsPath },
-    ),
-    pino({ level: 'silent' }),
+  const config = loadManagerConfig(
+    {},
+    {
+      httpPort: 0,
+      brokerPort: 0,
+      dataDir: path.join(dir, 'manager'),
+      gtfsPath,
+      scryptCost: 12,
+    },
   );
-  const { httpUrl, brokerUrl } = await manager.start();
-  await fetch(`${httpUrl}/api/signs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ deviceId: 'bench-sign', stopId: STOP_CENTRAL }),
+  const manager = new Manager(config, pino({ level: 'silent' }));
+  const endpoints = await manager.start();
+  const tools = await openAdminTools(config);
+  await createOperator(tools, { username: 'bench', role: 'admin' });
+  const { token } = await createToken(tools, { username: 'bench', name: 'bench' });
+  await tools.close();
+  const api = new ManagerApi(endpoints.httpUrl, { caPem: endpoints.caPem, token });
+  const created = await api.post('/api/signs', { deviceId: 'bench-sign', stopId: STOP_CENTRAL });
+  const { claim } = z
+    .object({ claim: z.object({ claim: z.string() }) })
+    .parse(await created.json());
+  await api.close();
+  // Provisioned once, here: each measured start begins from a copy of its credentials,
+  // as a sign in service does (the claim exchange happens once in a sign's life).
+  const provisioned = path.join(dir, 'sign-provisioned');
+  await ensureProvisioned({
+    dataDir: provisioned,
+    claim: claim.claim,
+    logger: pino({ level: 'silent' }),
   });
   const pty = await openPtyPair(dir);
 
@@ -63,15 +84,15 @@ export async function benchSignStartup(): Promise<void> {
       height: 64,
     });
     await simulator.start();
+    const dataDir = path.join(dir, `sign-${label}`);
+    fs.cpSync(provisioned, dataDir, { recursive: true });
     const started = performance.now();
     const sign = spawn(process.execPath, args, {
       cwd: root,
       stdio: 'ignore',
       env: {
         ...process.env,
-        STOPSIGN_DEVICE_ID: 'bench-sign',
-        STOPSIGN_BROKER_URL: brokerUrl,
-        STOPSIGN_DATA_DIR: path.join(dir, `sign-${label}`),
+        STOPSIGN_DATA_DIR: dataDir,
         STOPSIGN_SERIAL_PATH: pty.devicePath,
         STOPSIGN_LOG_LEVEL: 'warn',
       },

@@ -4,10 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { loadPanelProfile } from '../panels/catalog';
 import { DEVICE_ID_PATTERN, parseClockStart } from '../shared';
+import { DEFAULT_AUDIO_COMMAND, DEFAULT_TTS_COMMAND } from './speech/speaker';
+import {
+  DEFAULT_PANEL_PROFILE,
+  PANEL_PROFILE_ID_PATTERN,
+  PanelProfileError,
+  type PanelProfile,
+} from '../shared/panelProfile';
 import { readCredentials } from './provision/credentialsFile';
-import { MIN_HEIGHT, MIN_WIDTH } from './render/layout';
 
 export interface DeviceConfig {
   deviceId: string;
@@ -15,8 +23,15 @@ export interface DeviceConfig {
   dataDir: string;
   /** SQLite file holding the offline cache. */
   dbPath: string;
+  /** Which glass this sign drives: a file in panelProfilesDir. */
+  panelProfile: string;
+  panelProfilesDir: string;
+  /** The loaded profile: size, colours, fonts, layout, refresh policy, driver and wiring. */
+  profile: PanelProfile;
+  /** Serial line of an LED panel: STOPSIGN_SERIAL_PATH, else the profile's. */
   serialPath: string;
   baudRate: number;
+  /** The profile's size, for code that only needs that. */
   panelWidth: number;
   panelHeight: number;
   firmwareVersion: string;
@@ -35,6 +50,12 @@ export interface DeviceConfig {
   /** Inbound MQTT packets past this end the connection before they are buffered. */
   mqttMaxPacketBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Text-to-speech command writing WAV to stdout; placeholders {voice} {rate} {amplitude} {text}. */
+  ttsCommand: string;
+  /** Audio player reading WAV on stdin. */
+  audioCommand: string;
+  /** Development only: simulate an e-paper controller in-process and draw its paper here. */
+  einkSimulatorPng?: string;
   /** The claim a factory-fresh sign trades for its credentials (the installer's QR code). */
   claim?: string | undefined;
   /** The sign's broker account and the CA it pins, from its provisioned credentials. */
@@ -44,7 +65,9 @@ export interface DeviceConfig {
 }
 
 /** Values that bypass the environment, e.g. for tests and simulations. */
-export type DeviceConfigOverrides = Partial<Omit<DeviceConfig, 'dbPath'>>;
+export type DeviceConfigOverrides = Partial<
+  Omit<DeviceConfig, 'dbPath' | 'profile' | 'panelWidth' | 'panelHeight'>
+>;
 
 export class DeviceConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -57,10 +80,10 @@ const ENV_NAMES = {
   deviceId: 'STOPSIGN_DEVICE_ID',
   brokerUrl: 'STOPSIGN_BROKER_URL',
   dataDir: 'STOPSIGN_DATA_DIR',
+  panelProfile: 'STOPSIGN_PANEL_PROFILE',
+  panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
   serialPath: 'STOPSIGN_SERIAL_PATH',
   baudRate: 'STOPSIGN_BAUD_RATE',
-  panelWidth: 'STOPSIGN_PANEL_WIDTH',
-  panelHeight: 'STOPSIGN_PANEL_HEIGHT',
   firmwareVersion: 'STOPSIGN_FIRMWARE_VERSION',
   reconnectMinMs: 'STOPSIGN_RECONNECT_MIN_MS',
   reconnectMaxMs: 'STOPSIGN_RECONNECT_MAX_MS',
@@ -72,12 +95,15 @@ const ENV_NAMES = {
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
   mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
   logLevel: 'STOPSIGN_LOG_LEVEL',
+  ttsCommand: 'STOPSIGN_TTS_COMMAND',
+  audioCommand: 'STOPSIGN_AUDIO_COMMAND',
+  einkSimulatorPng: 'STOPSIGN_EINK_SIMULATOR_PNG',
   claim: 'STOPSIGN_CLAIM',
 } as const satisfies Partial<Record<keyof DeviceConfigOverrides, string>>;
 
-const required = {
-  error: (issue: { input: unknown }) => (issue.input === undefined ? 'required' : undefined),
-};
+/** Shipped profiles; resolves the same from device/ and from the bundle in dist/. */
+const SHIPPED_PROFILES_DIR = fileURLToPath(new URL('../panels/profiles', import.meta.url));
+
 const requiredUnlessProvisioned = {
   error: (issue: { input: unknown }) =>
     issue.input === undefined
@@ -102,10 +128,13 @@ const schema = z
       .regex(DEVICE_ID_PATTERN, 'expected 1-64 of A-Z a-z 0-9 . _ -'),
     brokerUrl,
     dataDir: z.string().min(1).default('var/device'),
-    serialPath: z.string(required).min(1),
-    baudRate: count(1200, 4_000_000).default(921_600),
-    panelWidth: count(MIN_WIDTH, 1024).default(192),
-    panelHeight: count(MIN_HEIGHT, 1024).default(64),
+    panelProfile: z
+      .string()
+      .regex(PANEL_PROFILE_ID_PATTERN, 'expected a profile id (a-z 0-9 -)')
+      .default(DEFAULT_PANEL_PROFILE),
+    panelProfilesDir: z.string().min(1).default(SHIPPED_PROFILES_DIR),
+    serialPath: z.string().min(1).optional(),
+    baudRate: count(1200, 4_000_000).optional(),
     firmwareVersion: z.string().min(1).max(64),
     reconnectMinMs: count(10, 3_600_000).default(1_000),
     reconnectMaxMs: count(10, 3_600_000).default(60_000),
@@ -132,6 +161,13 @@ const schema = z
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),
+    ttsCommand: z
+      .string()
+      .min(1)
+      .refine((c) => c.includes('{text}'), 'the command must take {text}')
+      .default(DEFAULT_TTS_COMMAND),
+    audioCommand: z.string().min(1).default(DEFAULT_AUDIO_COMMAND),
+    einkSimulatorPng: z.string().min(1).optional(),
     claim: z
       .string()
       .startsWith('stopsign-claim:', 'expected the claim text (stopsign-claim:?...)')
@@ -196,17 +232,39 @@ export function loadDeviceConfig(
     problems.push(`credentials: ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success || problems.length > 0) {
-    throw new DeviceConfigError([
-      ...problems,
-      ...(parsed.error?.issues ?? []).map((issue) => {
-        const key = String(issue.path[0] ?? '');
-        const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
-        return `${name}: ${issue.message}`;
-      }),
-    ]);
+  problems.push(
+    ...(parsed.error?.issues ?? []).map((issue) => {
+      const key = String(issue.path[0] ?? '');
+      const name = key in ENV_NAMES ? ENV_NAMES[key as keyof typeof ENV_NAMES] : key;
+      return `${name}: ${issue.message}`;
+    }),
+  );
+  // The profile is read even when other settings are wrong, so its problems come in the same report.
+  const profileId = typeof raw.panelProfile === 'string' ? raw.panelProfile : DEFAULT_PANEL_PROFILE;
+  const profilesDir =
+    typeof raw.panelProfilesDir === 'string' ? raw.panelProfilesDir : SHIPPED_PROFILES_DIR;
+  let profile: PanelProfile | undefined;
+  if (PANEL_PROFILE_ID_PATTERN.test(profileId)) {
+    try {
+      profile = loadPanelProfile(profileId, profilesDir);
+    } catch (err) {
+      if (!(err instanceof PanelProfileError)) throw err;
+      problems.push(...err.problems.map((p) => `${ENV_NAMES.panelProfile} ${profileId}: ${p}`));
+    }
   }
-  return { ...parsed.data, dbPath: path.join(parsed.data.dataDir, 'sign.db') };
+  const driver = profile?.driver;
+  const serialPath =
+    parsed.data?.serialPath ?? (driver?.type === 'led-serial' ? driver.serialPath : '');
+  if (!parsed.success || !profile || problems.length > 0) throw new DeviceConfigError(problems);
+  return {
+    ...parsed.data,
+    profile,
+    serialPath,
+    baudRate: parsed.data.baudRate ?? (driver?.type === 'led-serial' ? driver.baudRate : 921_600),
+    panelWidth: profile.width,
+    panelHeight: profile.height,
+    dbPath: path.join(parsed.data.dataDir, 'sign.db'),
+  };
 }
 
 /** What the sign needs before it can load the rest: where its data lives and its claim, if any. */

@@ -4,10 +4,12 @@
  */
 import type { Logger } from 'pino';
 import type { DeviceConfigData } from '../shared';
-import { brightnessAt } from './board/brightness';
-import { chooseView, rowsThatFit } from './board/chooseView';
+import { brightnessAt, isNight } from './board/brightness';
+import { chooseView } from './board/chooseView';
 import { ClockWatch, type ClockState } from './board/clockWatch';
 import { CountdownHold } from './board/countdownHold';
+import { pageOfRows } from './board/paging';
+import { prepareProfile } from './render/profileRender';
 import { pageLanguageAt } from './board/pageClock';
 import type { SignCache } from './cache/signCache';
 import type { DeviceConfig } from './config';
@@ -18,6 +20,10 @@ import type { BoardView } from './render/boardView';
 import type { IndexedFrame } from './render/frame';
 import { cronScheduler, type ScheduledJob, type Scheduler } from './scheduler';
 import { FrameFlow, type FrameFlowCounters } from './frameFlow';
+import type { PoleIo } from './gpio/poleIo';
+import type { SpeechBoard } from './speech/boardSpeech';
+import type { Speaker } from './speech/speaker';
+import { SpeechButton } from './speech/speechButton';
 import { SignKnowledge } from './signKnowledge';
 import { buildStatus } from './signStatus';
 
@@ -34,11 +40,20 @@ export interface SignOptions {
   /** Encodes frames for upload to the manager; without it no frames are uploaded. */
   toPng?: (frame: IndexedFrame) => Buffer;
   tickMs?: number;
+  /** The pole's GPIO lines (panel power, backlight, light sensor, door, button); none without. */
+  poleIo?: PoleIo;
+  /** Speaks the board when the passenger button is pressed. */
+  speaker?: Speaker;
+  /** Abbreviation tables by agency id; "default" is used for an agency without one. */
+  abbreviations?: ReadonlyMap<string, readonly (readonly [string, string])[]>;
   /** Milliseconds from a monotonic source, to catch wall-clock jumps; defaults to performance.now. */
   monotonic?: () => number;
 }
 
 export type SignMode = BoardView['mode'];
+
+/** A board pages through at most this many screens of departures. */
+const MAX_PAGES = 3;
 
 export interface SignState {
   mode: SignMode | null;
@@ -76,6 +91,17 @@ export class Sign {
   private queuedTick: NodeJS.Immediate | null = null;
   private minuteJob: ScheduledJob | null = null;
   private renderError: string | null = null;
+  private cabinet: { doorOpen: boolean; changedAt: number } | undefined;
+  private readonly onDoor = (open: boolean): void => {
+    this.cabinet = { doorOpen: open, changedAt: Math.floor(this.options.clock() / 1000) };
+    if (open) this.options.logger.warn('cabinet door opened');
+    else this.options.logger.info('cabinet door closed');
+    this.publishStatus();
+  };
+  private readonly onAmbient = (): void => void this.applyBrightness();
+  private speechButton: SpeechButton | undefined;
+  /** Every departure chosen this second, beyond the page on the glass: the button reads them all. */
+  private upcoming: BoardView['rows'] = [];
   private readonly frames: FrameFlow;
   private readonly clockWatch: ClockWatch;
   private readonly hold = new CountdownHold();
@@ -150,6 +176,7 @@ export class Sign {
         link.on(event as keyof ManagerLinkEvents, listener as never);
       }
       link.followStop(this.known.config?.stopId ?? null);
+      await this.startPoleIo();
       await link.start();
       await this.openPanel();
       const scheduler = this.options.scheduler ?? cronScheduler;
@@ -197,6 +224,7 @@ export class Sign {
       }
     };
     await attempt('link', () => link.stop());
+    await attempt('pole lines', () => this.stopPoleIo());
     await attempt('panel', async () => {
       await this.frames.idle();
       await panel.stop();
@@ -232,7 +260,9 @@ export class Sign {
     const nowMs = clock();
     const now = Math.floor(nowMs / 1000);
     const deviceConfig = this.known.config;
-    const limit = rowsThatFit(config.panelWidth, config.panelHeight);
+    // The profile's template pages through (or groups) up to this many departures.
+    const rowsShown = prepareProfile(config.profile).layout.rows.length;
+    const limit = rowsShown * MAX_PAGES;
     let view: BoardView;
     try {
       const clockState = this.clockWatch.check();
@@ -261,11 +291,27 @@ export class Sign {
           staleAfterSeconds: config.staleAfterSeconds,
           predictionStaleSeconds: config.predictionStaleSeconds,
           clockSynced: clockState.synced,
+          rowLimit: limit,
         }),
       );
     } catch (err) {
       logger.error({ err: (err as Error).message }, 'choosing the view failed');
       return;
+    }
+    const template = config.profile.layout;
+    this.upcoming = view.rows;
+    const paged = pageOfRows(view.rows, rowsShown, template.overflow, nowMs, template.pageSeconds);
+    view = { ...view, rows: paged.rows };
+    const tables = this.options.abbreviations;
+    const table = tables?.get(deviceConfig?.agency ?? 'default') ?? tables?.get('default');
+    if (table) view = { ...view, abbreviations: table };
+    // E-paper: seconds never change the paper; only a new minute (or new data) refreshes it.
+    const { refresh } = config.profile;
+    if (refresh.kind === 'eink') {
+      view = {
+        ...view,
+        now: Math.floor(view.now / refresh.timeStepSeconds) * refresh.timeStepSeconds,
+      };
     }
     this.view = view;
     if (view.mode !== this.mode) {
@@ -310,6 +356,14 @@ export class Sign {
   }
 
   private onConfig(config: DeviceConfigData): void {
+    const own = this.options.config.panelProfile;
+    if (config.panelProfile !== undefined && config.panelProfile !== own) {
+      // The glass bolted to the pole wins; the manager sees the difference in the status.
+      this.options.logger.warn(
+        { registered: config.panelProfile, running: own },
+        'manager has another panel profile on record for this sign',
+      );
+    }
     if (this.known.applyConfig(config)) this.options.link.followStop(config.stopId);
     void this.applyBrightness();
   }
@@ -331,6 +385,7 @@ export class Sign {
       startedAtMs: this.startedAtMs,
       rejected: this.options.link.rejections(),
       panel: this.panelStats(),
+      ...(this.cabinet ? { cabinet: this.cabinet } : {}),
       clock: this.clockState,
       stopInFeed: this.known.config?.stopInFeed,
     });
@@ -378,6 +433,67 @@ export class Sign {
     return { ...stats, ok: false, lastError: `panel link not open: ${this.panelOpenError}` };
   }
 
+  private async startPoleIo(): Promise<void> {
+    const io = this.options.poleIo;
+    if (!io) return;
+    await io.start();
+    io.on('door', this.onDoor);
+    io.on('ambient', this.onAmbient);
+    if (this.options.speaker) {
+      this.speechButton = new SpeechButton({
+        poleIo: io,
+        speaker: this.options.speaker,
+        board: () => this.speechBoard(),
+        volume: () => this.volume(),
+        logger: this.options.logger.child({ part: 'speech' }),
+      });
+      this.speechButton.start();
+    }
+    const open = io.doorOpen();
+    if (open !== null) {
+      this.cabinet = { doorOpen: open, changedAt: Math.floor(this.options.clock() / 1000) };
+      if (open) this.options.logger.warn('cabinet door is open');
+    }
+  }
+
+  private async stopPoleIo(): Promise<void> {
+    const io = this.options.poleIo;
+    if (!io) return;
+    io.off('door', this.onDoor);
+    io.off('ambient', this.onAmbient);
+    this.speechButton?.stop();
+    this.speechButton = undefined;
+    await io.stop();
+  }
+
+  /** What the button reads out: the board as chosen this second, every active announcement. */
+  speechBoard(): SpeechBoard | null {
+    const view = this.view;
+    if (!view) return null;
+    const now = Math.floor(this.options.clock() / 1000);
+    return {
+      stopName: view.stopName,
+      rows: this.upcoming,
+      mode: view.mode,
+      announcements: this.known.activeAnnouncements(now),
+      now,
+      timezone: view.timezone,
+      chineseScript: this.known.config?.chineseScript ?? 'simplified',
+      clockSynced: view.clockSynced ?? true,
+    };
+  }
+
+  private volume(): number {
+    const config = this.known.config;
+    if (!config) return 50;
+    const daylight = this.options.poleIo?.daylight() ?? null;
+    const night =
+      daylight === null
+        ? isNight(this.options.clock(), config.brightness, config.timezone)
+        : !daylight;
+    return night ? config.volume.night : config.volume.day;
+  }
+
   private async everyMinute(): Promise<void> {
     this.known.purgeExpired(Math.floor(this.options.clock() / 1000));
     await this.applyBrightness();
@@ -387,10 +503,24 @@ export class Sign {
     const config = this.known.config;
     // Unconfigured signs keep the panel's own default rather than guess a time zone.
     if (!config || !this.started || !this.panelOpen) return;
-    const percent = brightnessAt(this.options.clock(), config.brightness, config.timezone);
+    const daylight = this.options.poleIo?.daylight() ?? null;
+    const percent = brightnessAt(
+      this.options.clock(),
+      config.brightness,
+      config.timezone,
+      daylight,
+    );
     // Compared with the value being set, so overlapping calls do not send it twice.
     if (percent === this.brightnessTarget) return;
     this.brightnessTarget = percent;
+    // LED: the backlight line is the drivers' output enable; e-paper: the front light, lit when dark.
+    const lit =
+      this.options.config.profile.kind === 'led' ? percent > 0 : percent < config.brightness.day;
+    this.options.poleIo
+      ?.setBacklight(lit)
+      .catch((err: Error) =>
+        this.options.logger.warn({ err: err.message }, 'setting the backlight failed'),
+      );
     try {
       await this.options.panel.setBrightness(percent);
       this.options.logger.info({ from: this.brightness, to: percent }, 'brightness set');

@@ -16,6 +16,7 @@ export interface StatusInputs {
   rejected: Record<string, number>;
   panel: PanelStats;
   rssBytes?: number;
+  cabinet?: { doorOpen: boolean; changedAt: number };
   clock?: ClockState;
   stopInFeed?: boolean | undefined;
 }
@@ -26,6 +27,7 @@ export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
     deviceId: config.deviceId,
     state: 'online',
     firmware: config.firmwareVersion,
+    panelProfile: config.panelProfile,
     mode: inputs.mode,
     startedAt: Math.floor(inputs.startedAtMs / 1000),
     rssBytes: inputs.rssBytes ?? process.memoryUsage.rss(),
@@ -38,6 +40,7 @@ export function buildStatus(inputs: StatusInputs): DeviceStatusInput {
     },
   };
   if (inputs.stopId !== undefined) status.stopId = inputs.stopId;
+  if (inputs.cabinet) status.cabinet = inputs.cabinet;
   if (inputs.clock) {
     status.clock = { synced: inputs.clock.synced };
     if (inputs.clock.reason !== undefined) status.clock.reason = inputs.clock.reason.slice(0, 200);

@@ -3,6 +3,7 @@
  * The broker and database are switched here, not in code: "embedded" runs
  * aedes in-process on a laptop; "external" points at a clustered broker.
  */
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_BROKER_LIMITS as broker, type BrokerLimits } from './broker/brokerLimits';
@@ -106,6 +107,13 @@ export const managerConfigSchema = z
     mqttMaxConnections: positive(broker.maxConnections),
     mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
     mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
+    /** Agency id of the feed, naming the signs' abbreviation table (panels/abbreviations/). */
+    agency: z.string().max(64).optional(),
+    /** Panel profiles the fleet may use (one JSON file each). */
+    panelProfilesDir: z
+      .string()
+      .min(1)
+      .default(fileURLToPath(new URL('../panels/profiles', import.meta.url))),
     /** HTTPS with the manager's certificate; off only behind a proxy that terminates TLS. */
     httpTls: onOff.default(true),
     /** MQTT over TLS on the embedded broker. */
@@ -259,6 +267,8 @@ const envNames: Record<string, string> = {
   mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
   mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',
   mqttMaxSubscriptionsPerClient: 'STOPSIGN_MQTT_MAX_SUBSCRIPTIONS_PER_CLIENT',
+  panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
+  agency: 'STOPSIGN_AGENCY',
   httpTls: 'STOPSIGN_HTTP_TLS',
   brokerTls: 'STOPSIGN_BROKER_TLS',
   publicHost: 'STOPSIGN_PUBLIC_HOST',

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { loadAllPanelProfiles } from '../panels/catalog';
+import { GlyphCoverage } from '../panels/glyphCoverage';
 import { AuditLog } from './access/auditLog';
 import { OperatorAccounts } from './access/operatorAccounts';
 import { SignProvisioning } from './access/signProvisioning';
@@ -86,6 +88,8 @@ export class Manager {
     const { config, logger, clock } = this;
     const startedAt = Math.floor(clock() / 1000);
     try {
+      // A broken profile file stops the start with every problem named, before any sign is served.
+      const panelProfiles = loadAllPanelProfiles(config.panelProfilesDir, { requireFonts: false });
       const store = await openSharedStore(storeLocationFor(config), { logger });
       this.store = store;
       logger.info(
@@ -228,6 +232,7 @@ export class Manager {
         boards,
         onRetainedLost: () => this.realtimePublisher?.forgetSent(),
         publishIntervalSeconds: config.publishIntervalSeconds,
+        ...(config.agency ? { agency: config.agency } : {}),
         scheduleHorizonHours: config.scheduleHorizonHours,
         share,
       });
@@ -275,6 +280,7 @@ export class Manager {
         managerCaFingerprint: tls.caFingerprint,
         signBrokerUrl,
         brokerCaPem: brokerCaPem ?? tls.caPem,
+        panelProfileIds: new Set(panelProfiles.keys()),
       });
 
       const services: ManagerServices = {
@@ -289,6 +295,8 @@ export class Manager {
         publisher,
         share,
         offlineAfterSeconds: config.offlineAfterSeconds,
+        panelProfiles,
+        glyphs: new GlyphCoverage(),
         accounts,
         provisioning,
         audit,

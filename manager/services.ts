@@ -1,3 +1,5 @@
+import type { GlyphCoverage } from '../panels/glyphCoverage';
+import type { PanelProfile } from '../shared';
 import type { PublishShare } from './cluster/publishShare';
 import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
@@ -47,6 +49,10 @@ export interface ManagerServices {
   /** This manager's part of the fleet, for the health report. */
   share: PublishShare;
   offlineAfterSeconds: number;
+  /** Every panel profile the fleet may use, by id. */
+  panelProfiles: ReadonlyMap<string, PanelProfile>;
+  /** What each profile's fonts can draw, for warnings on announcements. */
+  glyphs: GlyphCoverage;
   accounts: OperatorAccounts;
   provisioning: SignProvisioning;
   audit: AuditLog;

@@ -1,7 +1,7 @@
 /**
  * Runs the simulated LED matrix controller on a serial device or pty, so a
  * sign can be driven without hardware:
- *   tsx scripts/panel-sim.ts --port <path> [--width 192 --height 64 --png var/panel.png --scale 4]
+ *   tsx scripts/panel-sim.ts --port <path> [--width 192 --height 64 --png var/panel.png --true-png var/panel-true.png --scale 4]
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -9,7 +9,7 @@ import { PanelSimulator } from '../device/panel/panelSimulator';
 import { SerialPortLink } from '../device/panel/serialLink';
 
 const usage =
-  'usage: tsx scripts/panel-sim.ts --port <path> [--baud 921600] [--width 192] [--height 64] [--png var/panel.png] [--scale 4]';
+  'usage: tsx scripts/panel-sim.ts --port <path> [--baud 921600] [--width 192] [--height 64] [--png var/panel.png] [--true-png var/panel-true.png] [--scale 4]';
 
 function positiveInt(name: string, text: string): number {
   const value = Number(text);
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     width: { type: 'string', default: '192' },
     height: { type: 'string', default: '64' },
     png: { type: 'string' },
+    'true-png': { type: 'string' },
     scale: { type: 'string', default: '4' },
     verbose: { type: 'boolean', default: false },
   },
@@ -51,6 +52,7 @@ const simulator = new PanelSimulator({
   scale: positiveInt('scale', values.scale),
   logger,
   ...(values.png ? { pngPath: values.png } : {}),
+  ...(values.png && values['true-png'] ? { truePngPath: values['true-png'] } : {}),
 });
 
 simulator.on('update', (update) => logger.info(update, 'panel update applied'));
@@ -64,7 +66,12 @@ try {
   process.exit(1);
 }
 logger.info(
-  { port: values.port, ...simulator.info(), png: values.png ?? null },
+  {
+    port: values.port,
+    ...simulator.info(),
+    png: values.png ?? null,
+    truePng: values['true-png'] ?? null,
+  },
   'simulated LED panel listening',
 );
 

@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   # node-canvas builds against cairo and pango
   build-essential python3 pkg-config libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev
-  # Chinese and Latin faces the sign renders with
-  fontconfig fonts-wqy-zenhei fonts-dejavu-core
+  # Chinese and Latin faces the sign renders with: WenQuanYi Zen Hei (bitmap strikes) and GNU
+  # Unifont for LED glass, Noto Sans CJK for e-paper
+  fontconfig fonts-wqy-zenhei fonts-unifont fonts-noto-cjk fonts-dejavu-core
+  # the passenger button speaks the board; sox measures the speech in tests
+  espeak-ng sox
   # pseudo-terminal pairs stand in for the panel's serial line
   socat
   # an external MQTT broker for the tests that run against one

@@ -5,6 +5,8 @@
  * and the demo sign is created with the sign CLI and provisions itself by its claim.
  *   npm start [-- --gtfs feed.zip --stop STOP_ID --realtime feed.pb --clock-start ISO-INSTANT
  *                 --http-port 8080 --broker-port 8883 --fresh]
+ *             [--panel led-192x64-tricolour | led-128x32-mono | eink-800x480-bw | ...]
+ * E-paper profiles run their controller simulated inside the sign process.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +18,8 @@ import { z } from 'zod';
 import { prettyFactory } from 'pino-pretty';
 import { ManagerApi } from '../manager/cli/managerApi';
 import { STOP_CENTRAL, tinyGtfsZip } from '../tests/helpers/gtfsFixture';
+import { loadPanelProfile } from '../panels/catalog';
+import { DEFAULT_PANEL_PROFILE } from '../shared/panelProfile';
 import { openPtyPair } from './lib/ptyPair';
 
 const { values } = parseArgs({
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     'broker-port': { type: 'string', default: '8883' },
     dir: { type: 'string', default: 'var/demo' },
     fresh: { type: 'boolean', default: false },
+    panel: { type: 'string', default: DEFAULT_PANEL_PROFILE },
     /** A recorded GTFS-realtime file, pushed to the manager once everything is up. */
     realtime: { type: 'string' },
     /** Run manager and sign on a clock starting at this instant, e.g. a recorded feed's header time. */
@@ -53,6 +58,7 @@ function signClockEnv(managerReadyAtMs: number): Record<string, string> {
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.resolve(root, values.dir);
 const pngPath = path.join(dir, 'panel.png');
+const truePngPath = path.join(dir, 'panel-true.png');
 const children: ChildProcess[] = [];
 // The programs log JSON for machines; a person at a terminal gets one readable line each.
 const pretty = prettyFactory({
@@ -192,16 +198,14 @@ async function demoSignClaim(
   apiEnv: Record<string, string>,
   deviceId: string,
   stopId: string,
+  panelProfile: string,
 ): Promise<string> {
   const answer = z.object({ claim: z.string() });
+  const create = ['create', '--stop', stopId, '--device-id', deviceId, '--label', 'demo'];
   try {
     return answer.parse(
       JSON.parse(
-        await cli(
-          'manager/cli/sign.ts',
-          ['create', '--stop', stopId, '--device-id', deviceId, '--label', 'demo', '--json'],
-          apiEnv,
-        ),
+        await cli('manager/cli/sign.ts', [...create, '--panel', panelProfile, '--json'], apiEnv),
       ),
     ).claim;
   } catch {
@@ -293,9 +297,12 @@ async function main(): Promise<void> {
   const caFile = path.join(managerDir, 'tls', 'ca.pem');
   const signDir = path.join(dir, 'sign');
   const deviceId = values['device-id'];
-  const pty = await openPtyPair(dir);
-  closePty = () => pty.close();
-  void pty.exited.then((how) => stopAll(`socat exited (${how})`));
+  const profile = loadPanelProfile(values.panel, path.join(root, 'panels', 'profiles'));
+  const eink = profile.kind === 'eink';
+  const pty = eink ? null : await openPtyPair(dir);
+  closePty = () => pty?.close() ?? Promise.resolve();
+  // Any part ending on its own ends them all, socat included.
+  void pty?.exited.then((how) => stopAll(`socat exited (${how})`));
 
   const managerEnv = {
     STOPSIGN_HTTP_PORT: String(httpPort),
@@ -326,17 +333,27 @@ async function main(): Promise<void> {
     STOPSIGN_API_TOKEN: login.token,
     STOPSIGN_API_CA_FILE: caFile,
   };
-  const claim = provisioned ? undefined : await demoSignClaim(apiEnv, deviceId, values.stop);
-  // A demo started on another feed's stop moves there (the sign's config follows).
-  if (provisioned) {
-    const moved = await api.post('/api/signs', { deviceId, stopId: values.stop, label: 'demo' });
-    if (!moved.ok) throw new Error(`could not place the demo sign: ${await moved.text()}`);
-  }
+  const claim = provisioned
+    ? undefined
+    : await demoSignClaim(apiEnv, deviceId, values.stop, profile.id);
+  // A demo started on another feed's stop or another panel moves there (the sign's config follows).
+  const placed = await api.post('/api/signs', {
+    deviceId,
+    stopId: values.stop,
+    label: 'demo',
+    panelProfile: profile.id,
+  });
+  if (!placed.ok) throw new Error(`could not place the demo sign: ${await placed.text()}`);
 
-  run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, '--png', pngPath], {});
+  if (pty) {
+    const size = ['--width', String(profile.width), '--height', String(profile.height)];
+    const pictures = ['--png', pngPath, '--true-png', truePngPath];
+    run('panel', 'scripts/panel-sim.ts', ['--port', pty.panelPath, ...pictures, ...size], {});
+  }
   run('sign', 'device/main.ts', [], {
     STOPSIGN_DATA_DIR: signDir,
-    STOPSIGN_SERIAL_PATH: pty.devicePath,
+    STOPSIGN_PANEL_PROFILE: profile.id,
+    ...(pty ? { STOPSIGN_SERIAL_PATH: pty.devicePath } : { STOPSIGN_EINK_SIMULATOR_PNG: pngPath }),
     STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS: '3',
     ...(claim ? { STOPSIGN_CLAIM: claim } : {}),
     ...signClockEnv(managerReadyAtMs),
@@ -355,8 +372,8 @@ stopsign is running
   console and API   ${httpUrl}/   (certificate from the manager's own CA: ${cacert})
   log in as         ${login.username} / ${login.password}   (kept in ${path.relative(process.cwd(), path.join(dir, 'login.json'))})
   MQTT broker       ${brokerUrl}   (TLS; every client authenticates)
-  panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change)
-  sign              ${deviceId} at stop ${values.stop}${claim ? ', provisioning itself by its claim' : ''}
+  panel picture     ${path.relative(process.cwd(), pngPath)}   (rewritten on every change${pty ? `; true size: ${path.relative(process.cwd(), truePngPath)}` : ''})
+  sign              ${deviceId} at stop ${values.stop}, panel ${profile.id}${claim ? ', provisioning itself by its claim' : ''}
 
 Post an announcement with the demo API token and watch the panel picture change:
   curl -s --cacert ${cacert} -X POST ${httpUrl}/api/announcements \\

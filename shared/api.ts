@@ -3,13 +3,16 @@
  * console, operator scripts). The server validates every body against these.
  */
 import { z } from 'zod';
-import { deviceId, localizedText, signText, stopId } from './schemas';
+import { panelProfileId } from './panelProfile';
+import { deviceId, localizedText, signText, spokenText, stopId } from './schemas';
 
 /** A new sign (it gets a claim code; without a deviceId one is made up) or a move of one. */
 export const registerSignRequest = z.object({
   deviceId: deviceId.optional(),
   stopId,
   label: signText(100).optional(),
+  /** The sign's glass (a shipped panel profile id); kept when omitted on a move. */
+  panelProfile: panelProfileId.optional(),
 });
 export type RegisterSignRequest = z.infer<typeof registerSignRequest>;
 
@@ -31,6 +34,8 @@ export const postAnnouncementRequest = z
       message: 'text needs words in at least one language',
     }),
     priority: z.enum(['info', 'warning', 'emergency']).default('info'),
+    /** Spoken instead of the text by signs with a speaker, per language. */
+    tts: spokenText.optional(),
     /** How long it stays up; defaults to one hour. */
     durationSeconds: z
       .number()

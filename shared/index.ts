@@ -8,4 +8,5 @@ export * from './access';
 export * from './accessApi';
 export * from './claim';
 export * from './topicAccess';
+export * from './panelProfile';
 export * from './replayClock';

@@ -5,6 +5,7 @@
  * that changes meaning bumps PROTOCOL_VERSION instead.
  */
 import { z } from 'zod';
+import { panelProfileId } from './panelProfile';
 import type { TopicKind } from './topics';
 import { textProblem } from './text';
 import { DEVICE_ID_PATTERN } from './topics';
@@ -104,9 +105,14 @@ export const scheduleData = z.object({
 });
 export type ScheduleData = z.infer<typeof scheduleData>;
 
+/** What a speaking sign says instead of the text, per language (e.g. spelled-out abbreviations). */
+export const spokenText = z.object({ en: shortText.optional(), zh: shortText.optional() });
+export type SpokenText = z.infer<typeof spokenText>;
+
 export const announcementData = z.object({
   announcementId: z.string().min(1).max(64),
   text: localizedText,
+  tts: spokenText.optional(),
   priority: z.enum(['info', 'warning', 'emergency']),
   startsAt: epochSeconds.optional(),
   expiresAt: epochSeconds,
@@ -118,6 +124,8 @@ export const deviceConfigData = z.object({
   stopId,
   stopName: localizedText.optional(),
   timezone: z.string().min(1).max(64),
+  /** The glass the manager believes this sign has; the sign warns when its own differs. */
+  panelProfile: panelProfileId.optional(),
   /** False when the imported timetable no longer has this stop: the sign says so. */
   stopInFeed: z.boolean().default(true),
   /** Seconds each language page stays up before the sign switches language. */
@@ -130,6 +138,14 @@ export const deviceConfigData = z.object({
       nightEnd: hhmm,
     })
     .default({ day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' }),
+  /** Spoken board volume, percent, in the day and in the brightness schedule's night. */
+  volume: z
+    .object({ day: z.number().int().min(0).max(100), night: z.number().int().min(0).max(100) })
+    .default({ day: 70, night: 35 }),
+  /** Agency whose abbreviation table shortens names that do not fit. */
+  agency: z.string().max(64).optional(),
+  /** Script of the sign's own Chinese words; feed text is shown as the feed gives it. */
+  chineseScript: z.enum(['simplified', 'traditional']).default('simplified'),
 });
 export type DeviceConfigData = z.infer<typeof deviceConfigData>;
 
@@ -142,6 +158,10 @@ export const deviceStatusData = z.object({
   mode: z.enum(['live', 'scheduled', 'none']),
   startedAt: epochSeconds,
   rssBytes: z.number().int().nonnegative().optional(),
+  /** The panel profile the sign runs. */
+  panelProfile: panelProfileId.optional(),
+  /** Cabinet door switch, when the sign has one: an open door is an alarm for the operator. */
+  cabinet: z.object({ doorOpen: z.boolean(), changedAt: epochSeconds }).optional(),
   /** Rejected inbound messages by "<topic kind>:<reason>". */
   rejected: z.record(z.string(), z.number().int().nonnegative()).default({}),
   /** Whether the sign trusts its clock enough to count down; why not when it does not. */

@@ -83,6 +83,8 @@ describe('fleet console', () => {
     const cells = await row.locator('td').allTextContents();
     expect(headings).toHaveLength(cells.length);
     expect(cells[headings.indexOf('Panel')]).toBe('ok');
+    expect(cells[headings.indexOf('Panel profile')]).toBe('led-192x64-tricolour');
+    expect(cells[headings.indexOf('Cabinet')]).toBe('—');
     expect(cells[headings.indexOf('Showing')]).toBe('live');
     await page.waitForFunction(
       `(() => {
@@ -125,6 +127,13 @@ describe('fleet console', () => {
       'announcement on the sign',
       () => sign.sign.state().view?.announcement?.text.en === 'Stop closed',
       10_000,
+    );
+    // A character the sign's fonts lack: sent, and the operator is told it shows replaced.
+    await page.fill('input[name="en"]', 'Lift closed 🚧');
+    await page.click('#announce button[type="submit"]');
+    await page.locator('#result', { hasText: 'cannot draw' }).waitFor({ timeout: 5000 });
+    expect(await page.locator('#result').textContent()).toContain(
+      'led-192x64-tricolour cannot draw 🚧',
     );
     await page.fill('input[name="targetId"]', 'no-such-sign');
     await page.click('#announce button[type="submit"]');

@@ -40,10 +40,11 @@ describe('loadDeviceConfig', () => {
 
   it('reads numbers from the environment and lets overrides win', () => {
     const config = loadDeviceConfig(
-      { ...minimal, STOPSIGN_PANEL_HEIGHT: '32', STOPSIGN_BAUD_RATE: '115200' },
-      { panelWidth: 128, staleAfterSeconds: 30, predictionStaleSeconds: 20 },
+      { ...minimal, STOPSIGN_PANEL_PROFILE: 'led-192x64-tricolour', STOPSIGN_BAUD_RATE: '115200' },
+      { panelProfile: 'led-128x32-mono', staleAfterSeconds: 30, predictionStaleSeconds: 20 },
     );
     expect(config).toMatchObject({
+      panelProfile: 'led-128x32-mono',
       panelWidth: 128,
       panelHeight: 32,
       baudRate: 115_200,
@@ -60,7 +61,8 @@ describe('loadDeviceConfig', () => {
       loadDeviceConfig({
         STOPSIGN_DEVICE_ID: 'bad id!',
         STOPSIGN_BROKER_URL: 'http://example.com',
-        STOPSIGN_PANEL_WIDTH: 'wide',
+        STOPSIGN_BAUD_RATE: 'fast',
+        STOPSIGN_PANEL_PROFILE: 'no-such-panel',
         STOPSIGN_STALE_AFTER_SECONDS: '-1',
       }),
     );
@@ -69,8 +71,8 @@ describe('loadDeviceConfig', () => {
     for (const name of [
       'STOPSIGN_DEVICE_ID',
       'STOPSIGN_BROKER_URL',
-      'STOPSIGN_SERIAL_PATH: required',
-      'STOPSIGN_PANEL_WIDTH',
+      'STOPSIGN_BAUD_RATE',
+      'STOPSIGN_PANEL_PROFILE no-such-panel: no such profile',
       'STOPSIGN_STALE_AFTER_SECONDS',
     ]) {
       expect(joined).toContain(name);
@@ -88,10 +90,9 @@ describe('loadDeviceConfig', () => {
     expect(problems).toEqual([expect.stringContaining('STOPSIGN_RECONNECT_MIN_MS')]);
   });
 
-  it('rejects a panel smaller than the renderer supports', () => {
-    const problems = problemsOf(() =>
-      loadDeviceConfig({ ...minimal, STOPSIGN_PANEL_HEIGHT: '16' }),
-    );
-    expect(problems).toEqual([expect.stringContaining('STOPSIGN_PANEL_HEIGHT')]);
+  it('takes the serial line from the profile unless the environment names one', () => {
+    const { STOPSIGN_SERIAL_PATH: _unused, ...noSerial } = minimal;
+    expect(loadDeviceConfig(noSerial)).toMatchObject({ serialPath: '/dev/ttyAMA0' });
+    expect(loadDeviceConfig(minimal)).toMatchObject({ serialPath: '/dev/ttyUSB0' });
   });
 });

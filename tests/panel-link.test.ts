@@ -17,6 +17,7 @@ import {
   type Packet,
 } from '../device/panel/protocol';
 import { SerialPortLink } from '../device/panel/serialLink';
+import { pngToFrame } from '../device/render/png';
 import { BAUD, startPanelRig, type PanelRig, type RigOptions } from './helpers/panelRig';
 import { patternFrame, withBox } from './helpers/panelFrames';
 
@@ -240,7 +241,8 @@ describe('PanelSimulator glass PNG', () => {
     const dir = await mkdtemp(join(tmpdir(), 'stopsign-glass-'));
     onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const pngPath = join(dir, 'var', 'panel.png');
-    const { driver, simulator } = await open({ simulator: { pngPath, scale: 8 } });
+    const truePngPath = join(dir, 'var', 'panel-true.png');
+    const { driver, simulator } = await open({ simulator: { pngPath, truePngPath, scale: 8 } });
     const frame = createFrame(192, 64);
     frame.pixels[0] = 3; // red at the top-left LED
     frame.pixels[192 * 64 - 1] = 4; // white at the bottom-right LED
@@ -264,5 +266,10 @@ describe('PanelSimulator glass PNG', () => {
     expect(pixel(4, 4)).toEqual(half(PALETTE[3]!)); // centre of the red dot
     expect(pixel(192 * 8 - 4, 64 * 8 - 4)).toEqual(half(PALETTE[4]!));
     expect(pixel(0, 0)).toEqual([0x0b, 0x0b, 0x0b]); // dark board between round dots
+
+    // The true-size picture is exactly what the controller holds, one pixel per LED.
+    const trueSize = await pngToFrame(await readFile(truePngPath));
+    expect(trueSize && [trueSize.width, trueSize.height]).toEqual([192, 64]);
+    expect(trueSize && framesEqual(trueSize, frame)).toBe(true);
   });
 });

@@ -11,6 +11,7 @@ import { frameToPng, pngToFrame } from '../device/render/png';
 import { renderBoard, renderBoardWithStats } from '../device/render/renderBoard';
 import { clockText, departureTime, localized } from '../device/render/textFormat';
 import { TextPainter } from '../device/render/textPainter';
+import { shortenToFit } from '../device/render/shorten';
 import { ELLIPSIS, wrapText } from '../device/render/wrap';
 
 /** 2024-06-03 14:03:20 in Shanghai. */
@@ -221,6 +222,7 @@ describe('renderBoard', () => {
       ...r,
       route: 'M1234X',
       headsign: { en: long, zh: long },
+      time: NOW + 725, // "12 min": a time the column holds
     }));
     for (const language of ['zh', 'en'] as const) {
       const frame = renderBoard(view({ language, rows: longRows }));
@@ -234,7 +236,7 @@ describe('renderBoard', () => {
     }
   });
 
-  it('truncates a long destination to whole characters and leaves the time column intact', () => {
+  it('shortens a long destination at a word with an ellipsis and leaves the time column intact', () => {
     const painter = new TextPainter(
       createCanvas(8, 8).getContext('2d'),
       createCanvas(8, 8).getContext('2d'),
@@ -243,27 +245,62 @@ describe('renderBoard', () => {
       en: 'Shanghai Pudong International Airport',
       zh: '上海浦东国际机场二号航站楼长途汽车站',
     };
+    const slot = rows[1]!;
     const withHeadsign = (language: 'zh' | 'en', headsign: BoardView['rows'][number]['headsign']) =>
-      renderBoard(
-        view({ language, rows: [{ ...BASE.rows[0]!, headsign }, ...BASE.rows.slice(1)] }),
-      );
+      renderBoard(view({ language, rows: [BASE.rows[0]!, { ...BASE.rows[1]!, headsign }] }));
     for (const language of ['zh', 'en'] as const) {
       const full = localized(longName, language);
-      const kept = painter.truncate(full, rows[0]!.destination.width, layout.fonts);
-      expect(kept.length).toBeGreaterThan(3);
-      expect(kept.length).toBeLessThan(full.length);
-      expect(full.startsWith(kept)).toBe(true);
+      const kept = shortenToFit(full, slot.destination.width, painter, layout.fonts);
+      expect(kept.endsWith(ELLIPSIS)).toBe(true);
+      const words = kept.slice(0, -ELLIPSIS.length);
+      expect(words.length).toBeGreaterThan(3);
+      expect(full.startsWith(words)).toBe(true);
+      if (language === 'en') expect(full[words.length]).toBe(' '); // ends where a word ends
 
       const long = withHeadsign(language, longName);
       const prefix = withHeadsign(language, { en: kept, zh: kept });
-      // Same pixels as the whole-character prefix: no half glyph at the column edge.
-      expect(
-        framesEqual(crop(long, rows[0]!.destination), crop(prefix, rows[0]!.destination)),
-      ).toBe(true);
+      // Same pixels as the shortened name: no half glyph at the column edge.
+      expect(framesEqual(crop(long, slot.destination), crop(prefix, slot.destination))).toBe(true);
       const short = renderBoard(view({ language }));
-      expect(framesEqual(crop(long, rows[0]!.time), crop(short, rows[0]!.time))).toBe(true);
-      expect(count(long, gap(rows[0]!.destination, rows[0]!.time))).toBe(0);
+      expect(framesEqual(crop(long, slot.time), crop(short, slot.time))).toBe(true);
+      expect(count(long, gap(slot.destination, slot.time))).toBe(0);
     }
+  });
+
+  it('writes status words in full where the row has room, taking it from that row alone', () => {
+    const words: BoardRow[] = [
+      { ...BASE.rows[0]!, time: NOW + 20 }, // Arriving
+      { ...BASE.rows[1]!, source: 'cancelled' },
+      { ...BASE.rows[0]!, route: '7', atStop: true, time: NOW + 60 }, // Boarding
+    ];
+    const painter = new TextPainter(
+      createCanvas(8, 8).getContext('2d'),
+      createCanvas(8, 8).getContext('2d'),
+    );
+    const frame = renderBoard(view({ language: 'en', rows: words }));
+    words.forEach((row, i) => {
+      const slot = rows[i]!;
+      const word = departureTime(row, NOW, BASE.timezone, 'en');
+      expect(painter.width(word.full, layout.fonts)).toBeGreaterThan(slot.time.width);
+      // The whole word, drawn right-aligned: its pixels reach left of the column by the difference.
+      const reach = painter.width(word.full, layout.fonts) - slot.time.width;
+      const extended = { ...slot.time, x: slot.time.x - reach, width: slot.time.width + reach };
+      expect(count(frame, extended, word.colour)).toBe(count(frame, slot.row, word.colour));
+      const beyond = { ...extended, width: reach };
+      expect(count(frame, beyond, word.colour)).toBeGreaterThan(0);
+      // The gutter before it stays dark, and the destination still shows.
+      const gutter = { ...slot.row, x: extended.x - 2, width: 2 };
+      expect(count(frame, gutter)).toBe(0);
+      expect(count(frame, slot.destination)).toBeGreaterThan(40);
+    });
+    // On glass too narrow to keep the destination readable, the compact form.
+    const small = renderBoard(view({ width: 128, height: 32, language: 'en', rows: words }));
+    const smallLayout = layoutFor(128, 32);
+    const smallSlot = smallLayout.rows[0]!;
+    const arr = painter.width('Arr', smallLayout.fonts);
+    const drawn = count(small, smallSlot.row, Colour.green);
+    const inColumn = count(small, { ...smallSlot.time, x: 128 - arr, width: arr }, Colour.green);
+    expect(drawn).toBe(inColumn);
   });
 
   it('differs between the Chinese and the English page', () => {
@@ -299,13 +336,30 @@ describe('renderBoard', () => {
     }
   });
 
-  it('shows a long info or a warning full panel, in white and amber', () => {
+  it('keeps the departures up for a long info or a warning: the notice pages along the status line', () => {
+    const plain = renderBoard(view({ language: 'en' }));
     const longInfo = { priority: 'info' as const, text: { en: EMERGENCY.text.en } };
-    const info = renderBoard(view({ language: 'en', announcement: longInfo }));
-    expect(count(info, rows[0]!.row, Colour.white)).toBeGreaterThan(30);
-    expect(count(info, layout.panel, Colour.yellow)).toBe(0);
+    const pagesSeen = new Set<string>();
+    for (let t = 0; t < 40; t += 4) {
+      const info = renderBoard(view({ language: 'en', now: NOW + t, announcement: longInfo }));
+      // Rows stay exactly as without the notice; only the status line changes.
+      const rowsNow = renderBoard(view({ language: 'en', now: NOW + t }));
+      expect(framesEqual(crop(info, layout.rowsArea), crop(rowsNow, layout.rowsArea))).toBe(true);
+      expect(count(info, layout.status.line, Colour.white)).toBeGreaterThan(30);
+      pagesSeen.add(Buffer.from(crop(info, layout.status.line).pixels).toString('base64'));
+    }
+    expect(pagesSeen.size).toBeGreaterThan(2); // the text moves on: it is paged, not cut
+    expect(count(plain, layout.rowsArea, Colour.yellow)).toBeGreaterThan(10);
     const warning = renderBoard(view({ announcement: { ...EMERGENCY, priority: 'warning' } }));
-    expect(count(warning, rows[0]!.row, Colour.amber)).toBeGreaterThan(30);
+    expect(count(warning, layout.status.line, Colour.amber)).toBeGreaterThan(30);
+    expect(count(warning, layout.rowsArea, Colour.yellow)).toBeGreaterThan(10);
+  });
+
+  it('shows a Chinese-only notice on the English page too', () => {
+    const zhOnly = { priority: 'info' as const, text: { en: '', zh: '电梯维修' } };
+    const en = renderBoard(view({ language: 'en', announcement: zhOnly }));
+    const none = renderBoard(view({ language: 'en' }));
+    expect(framesEqual(crop(en, layout.status.line), crop(none, layout.status.line))).toBe(false);
   });
 
   it('centres a message when nothing is known', () => {

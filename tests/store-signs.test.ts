@@ -22,6 +22,7 @@ describeEachEngine('sign repository', ({ freshStore }) => {
       deviceId: 'kiosk-1',
       stopId: 'CEN',
       label: 'Central, bay 2',
+      panelProfile: 'led-192x64-tricolour',
       registeredAt: 1_700_000_100,
       lastSeenAt: null,
       lastStatus: null,
@@ -29,6 +30,21 @@ describeEachEngine('sign repository', ({ freshStore }) => {
     });
     expect(await signs.get('kiosk-1')).toEqual(sign);
     expect(await signs.get('kiosk-2')).toBeUndefined();
+  });
+
+  it('keeps a sign panel profile when it is moved without naming one', async () => {
+    const { signs } = await freshStore();
+    await signs.register('paper-1', 'CEN', undefined, 1_700_000_100, 'eink-800x480-bw');
+    const moved = await signs.register('paper-1', 'MKT', undefined, 1_700_000_200);
+    expect(moved).toMatchObject({ stopId: 'MKT', panelProfile: 'eink-800x480-bw' });
+    const changed = await signs.register(
+      'paper-1',
+      'MKT',
+      undefined,
+      1_700_000_300,
+      'eink-296x128-bwr',
+    );
+    expect(changed.panelProfile).toBe('eink-296x128-bwr');
   });
 
   it('moves a sign without losing its label, its first registration or what it reported', async () => {

@@ -44,10 +44,17 @@ export function isNight(nowMs: number, settings: BrightnessSettings, timeZone: s
   return start < end ? local >= start && local < end : local >= start || local < end;
 }
 
+/**
+ * Day or night level. A light sensor, when the sign has one (daylight not null),
+ * decides; the schedule decides otherwise. Either way the level is one of the
+ * two configured limits.
+ */
 export function brightnessAt(
   nowMs: number,
   settings: BrightnessSettings,
   timeZone: string,
+  daylight: boolean | null = null,
 ): number {
-  return isNight(nowMs, settings, timeZone) ? settings.night : settings.day;
+  const night = daylight === null ? isNight(nowMs, settings, timeZone) : !daylight;
+  return night ? settings.night : settings.day;
 }

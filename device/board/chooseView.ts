@@ -46,6 +46,8 @@ export interface ViewInputs {
   height: number;
   /** After this long without word from the manager, the sign shows its own timetable. */
   staleAfterSeconds: number;
+  /** Rows to choose, when the glass pages through more than it shows at once. */
+  rowLimit?: number;
   /** Live rows older than this are marked stale. */
   predictionStaleSeconds?: number;
   /** Whether the sign's clock can be trusted for countdowns. */
@@ -188,7 +190,7 @@ const hasZh = (text: LocalizedText | undefined): boolean => Boolean(text?.zh);
 
 export function chooseView(inputs: ViewInputs): BoardView {
   const { now, config, width, height } = inputs;
-  const limit = rowsThatFit(width, height);
+  const limit = inputs.rowLimit ?? rowsThatFit(width, height);
   const timezone = config?.timezone ?? 'UTC';
   let mode: BoardView['mode'] = 'none';
   let rows: BoardRow[] = [];
@@ -219,6 +221,7 @@ export function chooseView(inputs: ViewInputs): BoardView {
   };
   if (!config) view.updating = true;
   if (stopName) view.stopName = stopName;
+  if (config?.chineseScript) view.chineseScript = config.chineseScript;
   if (notice) view.notice = notice;
   if (announcement) view.announcement = announcement;
   return view;

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { IndexedFrame } from '../render/frame';
+import { frameToPng } from '../render/png';
 import { renderGlassPng, writeFileAtomic } from './glassPng';
 
 export interface GlassState {
@@ -15,6 +16,8 @@ export interface GlassState {
 
 export interface GlassSnapshotsOptions {
   path: string;
+  /** When set, the glass is also kept here at true size: one image pixel per LED, no dots. */
+  truePath?: string;
   /** Reads the state to draw at the moment of drawing, so a late write shows the latest. */
   current: () => GlassState;
   scale: number;
@@ -38,6 +41,7 @@ export class GlassSnapshots {
 
   async start(): Promise<void> {
     await mkdir(dirname(this.options.path), { recursive: true });
+    if (this.options.truePath) await mkdir(dirname(this.options.truePath), { recursive: true });
     this.running = true;
   }
 
@@ -61,12 +65,14 @@ export class GlassSnapshots {
   }
 
   private async write(): Promise<void> {
-    const { path, current, scale, logger } = this.options;
+    const { path, truePath, current, scale, logger } = this.options;
     this.dirty = false;
     this.lastWriteAt = performance.now();
     const { frame, brightness } = current();
     this.writing = renderGlassPng(frame, { scale, brightness })
       .then((png) => writeFileAtomic(path, png))
+      // The true-size picture is what the controller holds, exactly: tests and tools compare it.
+      .then(() => (truePath ? writeFileAtomic(truePath, frameToPng(frame)) : undefined))
       .then(() => {
         this.count++;
       })

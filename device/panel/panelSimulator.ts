@@ -36,6 +36,8 @@ export interface PanelSimulatorOptions {
   height: number;
   /** When set, a picture of the glass is kept here after every update. */
   pngPath?: string;
+  /** When set, the glass is also kept here at true size (one pixel per LED, palette colours). */
+  truePngPath?: string;
   /** Image pixels per LED in the PNG; default 4. */
   scale?: number;
   /** Least time between two PNG writes; default 200 ms. The latest state is always written. */
@@ -101,6 +103,7 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
     if (options.pngPath) {
       this.glass = new GlassSnapshots({
         path: options.pngPath,
+        ...(options.truePngPath ? { truePath: options.truePngPath } : {}),
         current: () => ({ frame: this.framebuffer, brightness: this.brightnessPercent }),
         scale: options.scale ?? 4,
         intervalMs: options.pngIntervalMs ?? 200,

@@ -1,6 +1,8 @@
 /**
- * The parts of a board, each drawn into its own rectangles of the layout:
- * departure rows, the "no departures" message, the status line and announcements.
+ * The parts of a board, each drawn into its own rectangles of the layout: the
+ * "no departures" message, the board-wide notices and the status line.
+ * Departure rows are drawn by departureRows.ts, announcements placed by
+ * noticePlacement.ts.
  */
 import type { BoardView } from './boardView';
 import { Colour } from './frame';
@@ -8,15 +10,14 @@ import type { Rect } from './frame';
 import type { BoardLayout } from './layout';
 import {
   clockText,
-  departureTime,
   localized,
   noticeText,
   pageStrings,
-  rowMark,
+  type Language,
+  type PageStrings,
   type Phrase,
 } from './textFormat';
 import type { TextPainter } from './textPainter';
-import { wrapText } from './wrap';
 
 export interface Board {
   view: BoardView;
@@ -33,8 +34,6 @@ export const PRIORITY_COLOUR: Record<Priority, number> = {
 };
 
 const COLOURS = {
-  route: Colour.yellow,
-  destination: Colour.white,
   stopName: Colour.grey,
   clock: Colour.white,
   scheduledMarker: Colour.amber,
@@ -48,96 +47,71 @@ function fitted(board: Board, phrase: Phrase, width: number): string {
   return painter.truncate(phrase.compact, width, layout.fonts);
 }
 
-/** Share of the destination column a mark may never take: the destination matters more. */
-const DESTINATION_SHARE_KEPT = 0.55;
+/** The page's built-in words, in the sign's Chinese script. */
+const stringsOf = (view: BoardView, language: Language = view.language) =>
+  pageStrings(language, view.chineseScript);
 
-export function drawDepartures(board: Board): void {
-  const { view, layout, painter } = board;
-  const fonts = layout.fonts;
-  layout.rows.forEach((slot, i) => {
-    const row = view.rows[i];
-    if (!row) return;
-    const route = painter.truncate(row.route.trim(), slot.route.width, fonts);
-    painter.draw(route, slot.route, COLOURS.route, fonts);
-    let destinationRect = slot.destination;
-    const mark = rowMark(row, view.language);
-    if (mark) {
-      // The mark sits at the right end of the destination column, a space's width from the name.
-      const room = Math.floor(slot.destination.width * (1 - DESTINATION_SHARE_KEPT));
-      const markText = [mark.full, mark.compact].find((text) => painter.fits(text, room, fonts));
-      if (markText !== undefined) {
-        const markWidth = painter.width(markText, fonts);
-        const gap = Math.ceil(layout.lineHeight / 4);
-        const markRect = {
-          ...slot.destination,
-          x: slot.destination.x + slot.destination.width - markWidth,
-          width: markWidth,
-        };
-        painter.draw(markText, markRect, mark.colour, fonts, 'right');
-        destinationRect = { ...slot.destination, width: slot.destination.width - markWidth - gap };
-      }
-    }
-    const headsign = localized(row.headsign, view.language);
-    const destination = painter.truncate(headsign, destinationRect.width, fonts);
-    const cancelled = row.source === 'cancelled';
-    painter.draw(
-      destination,
-      destinationRect,
-      cancelled ? Colour.grey : COLOURS.destination,
-      fonts,
-    );
-    const time = departureTime(row, view.now, view.timezone, view.language, view.clockSynced);
-    painter.draw(fitted(board, time, slot.time.width), slot.time, time.colour, fonts, 'right');
+/** The page's languages: a bilingual template says everything in Chinese, then in English. */
+const languagesOf = ({ view, layout }: Board): Language[] =>
+  layout.languages === 'both' && view.language === 'zh' ? ['zh', 'en'] : [view.language];
+
+/** Centred lines (one per language) in the middle of the rows area. */
+function drawCentred(board: Board, phrases: Phrase[], colour: number): void {
+  const { layout, painter } = board;
+  const area = layout.rowsArea;
+  const top = area.y + Math.floor((area.height - phrases.length * layout.lineHeight) / 2);
+  phrases.forEach((phrase, i) => {
+    const line: Rect = {
+      x: area.x,
+      y: top + i * layout.lineHeight,
+      width: area.width,
+      height: layout.lineHeight,
+    };
+    painter.draw(fitted(board, phrase, line.width), line, colour, layout.fonts, 'center');
   });
 }
 
-/** One centred line in the middle of the rows area. */
-function drawCentred(board: Board, phrase: Phrase, colour: number): void {
-  const { layout, painter } = board;
-  const area = layout.rowsArea;
-  const line: Rect = {
-    x: area.x,
-    y: area.y + Math.floor((area.height - layout.lineHeight) / 2),
-    width: area.width,
-    height: layout.lineHeight,
-  };
-  painter.draw(fitted(board, phrase, line.width), line, colour, layout.fonts, 'center');
-}
-
 export function drawNoDepartures(board: Board): void {
-  const strings = pageStrings(board.view.language);
   // An unconfigured sign says it is waiting for data, never that no bus will come.
-  const phrase = board.view.updating ? strings.updating : strings.noDepartures;
-  drawCentred(board, phrase, COLOURS.noDepartures);
+  const phrases = languagesOf(board).map((l) => {
+    const strings = stringsOf(board.view, l);
+    return board.view.updating ? strings.updating : strings.noDepartures;
+  });
+  drawCentred(board, phrases, COLOURS.noDepartures);
 }
 
 /** Service ended, first bus, or a stop gone from the timetable, in place of the rows. */
 export function drawNotice(board: Board): void {
   const { view } = board;
-  if (!view.notice) return;
-  const colour = view.notice.kind === 'stop-missing' ? Colour.red : COLOURS.noDepartures;
-  drawCentred(board, noticeText(view.notice, view.language, view.timezone), colour);
+  const notice = view.notice;
+  if (!notice) return;
+  const colour = notice.kind === 'stop-missing' ? Colour.red : COLOURS.noDepartures;
+  const phrases = languagesOf(board).map((language) =>
+    noticeText(notice, language, view.timezone, view.chineseScript),
+  );
+  drawCentred(board, phrases, colour);
 }
 
 /**
  * The status-line marker, or null when the board is live and current: timetable
  * times must never look live, and live times no longer being confirmed say so.
  */
-function statusMarker({ view, layout, painter }: Board): { text: string; colour: number } | null {
-  const strings = pageStrings(view.language);
-  let phrase: Phrase | null = null;
+function statusMarker(board: Board): { text: string; colour: number } | null {
+  const { view, layout, painter } = board;
+  let pick: ((strings: PageStrings) => Phrase) | null = null;
   let colour: number = COLOURS.scheduledMarker;
-  if (view.mode === 'scheduled') phrase = strings.scheduled;
+  if (view.mode === 'scheduled') pick = (strings) => strings.scheduled;
   else if (view.rows.some((row) => row.stale)) {
-    phrase = strings.notUpdating;
+    pick = (strings) => strings.notUpdating;
     colour = Colour.grey;
   }
-  if (!phrase) return null;
+  if (!pick) return null;
+  const phrases = languagesOf(board).map((language) => pick(stringsOf(view, language)));
   const width = layout.status.label.width;
-  const text = painter.fits(phrase.full, width, layout.fonts)
-    ? phrase.full
-    : painter.truncate(phrase.compact, width, layout.fonts);
-  return { text, colour };
+  // Both languages when they fit side by side, else the page's own.
+  const both = phrases.map((p) => p.full).join('  ');
+  if (phrases.length > 1 && painter.fits(both, width, layout.fonts)) return { text: both, colour };
+  return { text: fitted(board, phrases[0]!, width), colour };
 }
 
 /**
@@ -145,7 +119,7 @@ function statusMarker({ view, layout, painter }: Board): { text: string; colour:
  * except that the scheduled marker stays, because times from the cache must
  * never look live.
  */
-function statusMessageRect(board: Board): Rect {
+export function statusMessageRect(board: Board): Rect {
   const { line } = board.layout.status;
   const marker = statusMarker(board);
   if (!marker) return line;
@@ -172,36 +146,4 @@ export function drawStatusLine(board: Board, message?: string): void {
     painter.draw(name, status.label, COLOURS.stopName, fonts);
   }
   painter.draw(clockText(view.now, view.timezone), status.clock, COLOURS.clock, fonts, 'right');
-}
-
-export type AnnouncementPlacement =
-  | { kind: 'none' }
-  | { kind: 'status'; text: string }
-  | { kind: 'panel'; text: string; colour: number };
-
-/** Info that fits goes on the status line; anything longer or more urgent takes the panel. */
-export function placeAnnouncement(board: Board): AnnouncementPlacement {
-  const announcement = board.view.announcement;
-  if (!announcement) return { kind: 'none' };
-  const text = localized(announcement.text, board.view.language).replace(/\s+/g, ' ');
-  if (!text) return { kind: 'none' };
-  const fitsStatus = board.painter.fits(text, statusMessageRect(board).width, board.layout.fonts);
-  if (announcement.priority === 'info' && fitsStatus) return { kind: 'status', text };
-  const full = localized(announcement.text, board.view.language);
-  return { kind: 'panel', text: full, colour: PRIORITY_COLOUR[announcement.priority] };
-}
-
-export function drawAnnouncementPanel(
-  { layout, painter }: Board,
-  text: string,
-  colour: number,
-): void {
-  const slots = layout.announcementLines;
-  const width = layout.panel.width;
-  const lines = wrapText(text, width, slots.length, painter, layout.fonts);
-  const first = Math.floor((slots.length - lines.length) / 2);
-  lines.forEach((line, i) => {
-    const slot = slots[first + i];
-    if (slot) painter.draw(line, slot, colour, layout.fonts, 'center');
-  });
 }

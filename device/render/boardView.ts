@@ -1,4 +1,5 @@
 import type { AnnouncementData, ArrivalSource, CrowdingLevel, LocalizedText } from '../../shared';
+import type { ChineseScript } from './traditional';
 
 /** One departure line as the passenger reads it. */
 export interface BoardRow {
@@ -17,7 +18,12 @@ export interface BoardRow {
   crowding?: CrowdingLevel;
   /** Minutes the countdown hold keeps showing instead of a one-minute jump up. */
   heldMinutes?: number;
+  /** Grouped by route: the same route's next departure after this one, as the glass shows it. */
+  later?: LaterDeparture[];
 }
+
+/** A route's next departure after a grouped row's own: just what its time cell needs. */
+export type LaterDeparture = Pick<BoardRow, 'time' | 'source' | 'stale' | 'heldMinutes'>;
 
 /** A board-wide message in place of departure rows. */
 export type BoardNotice =
@@ -48,7 +54,11 @@ export interface BoardView {
   /** Set when the sign knows nothing yet (no config): the board says it is updating. */
   updating?: true;
   stopName?: LocalizedText;
+  /** The agency's abbreviations, for names that do not fit (panels/abbreviations/). */
+  abbreviations?: readonly (readonly [long: string, short: string])[];
   rows: BoardRow[];
+  /** Script of the sign's own Chinese words (feed text is shown as the feed gives it). */
+  chineseScript?: ChineseScript;
   /** False when the sign cannot trust its clock: live rows then show clock times, not countdowns. */
   clockSynced?: boolean;
   notice?: BoardNotice;

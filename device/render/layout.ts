@@ -3,6 +3,7 @@
  * layoutFor() turning a size into rectangles. Tests and tools crop frames with
  * these same rectangles, so layout and checks cannot drift apart.
  */
+import { leastDestinationWidth } from '../../shared';
 import type { Rect } from './frame';
 import type { FontSet } from './fonts';
 import { FONTS_16, FONTS_16_CONDENSED } from './fonts';
@@ -66,6 +67,10 @@ export interface RowLayout {
   route: Rect;
   destination: Rect;
   time: Rect;
+  /** Bilingual templates: the English destination under the Chinese one, */
+  secondLine?: Rect;
+  /** and the English time under the Chinese time. */
+  secondTime?: Rect;
 }
 
 export interface StatusLayout {
@@ -87,6 +92,32 @@ export interface BoardLayout {
   status: StatusLayout;
   /** Text lines a full-panel announcement is wrapped over. */
   announcementLines: Rect[];
+  /** alternate: one language per page; both: Chinese over English on every row. */
+  languages: 'alternate' | 'both';
+  /** Stop name line across the top, when the template has one. */
+  header?: Rect;
+  notices: 'line' | 'alternate';
+  /**
+   * A time wider than its column ("Cancelled", a grouped row's two times) takes
+   * room from its own row's destination, down to this width, before it falls back
+   * to its compact form.
+   */
+  minDestinationWidth: number;
+}
+
+/** The geometry a panel profile's layout template gives (see shared/panelProfile.ts). */
+export interface LayoutTemplate {
+  lineHeight: number;
+  routeWidth: number;
+  timeWidth: number;
+  gutter: number;
+  clockWidth: number;
+  languages?: 'alternate' | 'both';
+  header?: boolean;
+  /** Where info and warnings go: a line (or lines) beside the departures, or pages of their own. */
+  notices?: 'line' | 'alternate';
+  /** Least width a destination keeps when a wide time takes room from it; 3 lines' height if unset. */
+  minDestinationWidth?: number;
 }
 
 function geometryFor(width: number, height: number): GeometryClass {
@@ -100,25 +131,48 @@ function geometryFor(width: number, height: number): GeometryClass {
   return geometry;
 }
 
-function rowLayout(g: GeometryClass, width: number, y: number): RowLayout {
+function rowLayout(g: LayoutTemplate, width: number, y: number, both: boolean): RowLayout {
   const h = g.lineHeight;
   const destinationX = g.routeWidth + g.gutter;
   const timeX = width - g.timeWidth;
+  const destinationWidth = timeX - g.gutter - destinationX;
   return {
-    row: { x: 0, y, width, height: h },
+    row: { x: 0, y, width, height: both ? 2 * h : h },
     route: { x: 0, y, width: g.routeWidth, height: h },
-    destination: { x: destinationX, y, width: timeX - g.gutter - destinationX, height: h },
+    destination: { x: destinationX, y, width: destinationWidth, height: h },
     time: { x: timeX, y, width: g.timeWidth, height: h },
+    ...(both
+      ? {
+          secondLine: { x: destinationX, y: y + h, width: destinationWidth, height: h },
+          secondTime: { x: timeX, y: y + h, width: g.timeWidth, height: h },
+        }
+      : {}),
   };
 }
 
+/** The layout of the legacy size table, for views that name no profile. */
 export function layoutFor(width: number, height: number): BoardLayout {
   const g = geometryFor(width, height);
+  return layoutFromTemplate(g, g.fonts, width, height);
+}
+
+/** Rectangles for a glass of width x height from a profile's layout template. */
+export function layoutFromTemplate(
+  g: LayoutTemplate,
+  fonts: FontSet,
+  width: number,
+  height: number,
+): BoardLayout {
   const h = g.lineHeight;
+  const both = g.languages === 'both';
+  const headerHeight = g.header ? h : 0;
   // The status line sits on the bottom edge; rows fill from the top, spare pixels fall between.
   const statusY = height - h;
-  const rowCount = Math.floor(statusY / h);
-  const rows = Array.from({ length: rowCount }, (_, i) => rowLayout(g, width, i * h));
+  const rowHeight = both ? 2 * h : h;
+  const rowCount = Math.floor((statusY - headerHeight) / rowHeight);
+  const rows = Array.from({ length: rowCount }, (_, i) =>
+    rowLayout(g, width, headerHeight + i * rowHeight, both),
+  );
   const clockX = width - g.clockWidth;
   const lineCount = Math.floor(height / h);
   const top = Math.floor((height - lineCount * h) / 2);
@@ -126,9 +180,13 @@ export function layoutFor(width: number, height: number): BoardLayout {
     width,
     height,
     lineHeight: h,
-    fonts: g.fonts,
+    fonts,
     panel: { x: 0, y: 0, width, height },
-    rowsArea: { x: 0, y: 0, width, height: statusY },
+    rowsArea: { x: 0, y: headerHeight, width, height: statusY - headerHeight },
+    languages: both ? 'both' : 'alternate',
+    notices: g.notices ?? 'line',
+    minDestinationWidth: leastDestinationWidth(g),
+    ...(g.header ? { header: { x: 0, y: 0, width, height: h } } : {}),
     rows,
     status: {
       line: { x: 0, y: statusY, width, height: h },

@@ -3,11 +3,16 @@
  * scale x scale block of its palette colour (no smoothing), written as RGB.
  */
 import { createCanvas, loadImage } from 'canvas';
-import type { IndexedFrame } from './frame';
-import { PALETTE } from './frame';
+import type { IndexedFrame, Rgb } from './frame';
+import { createFrame, PALETTE } from './frame';
 import { quantizeRgba } from './quantize';
 
-export function frameToPng(frame: IndexedFrame, scale = 1): Buffer {
+/** `palette` says what each index looks like: the LED palette unless the glass has its own. */
+export function frameToPng(
+  frame: IndexedFrame,
+  scale = 1,
+  palette: readonly Rgb[] = PALETTE,
+): Buffer {
   if (!Number.isInteger(scale) || scale < 1)
     throw new RangeError(`scale must be a positive integer`);
   const width = frame.width * scale;
@@ -19,7 +24,7 @@ export function frameToPng(frame: IndexedFrame, scale = 1): Buffer {
   for (let y = 0; y < height; y++) {
     const source = Math.floor(y / scale) * frame.width;
     for (let x = 0; x < width; x++) {
-      const [r, g, b] = PALETTE[frame.pixels[source + Math.floor(x / scale)] ?? 0] ?? [0, 0, 0];
+      const [r, g, b] = palette[frame.pixels[source + Math.floor(x / scale)] ?? 0] ?? [0, 0, 0];
       const o = (y * width + x) * 4;
       out[o] = r;
       out[o + 1] = g;
@@ -32,12 +37,25 @@ export function frameToPng(frame: IndexedFrame, scale = 1): Buffer {
 }
 
 /** Reads a PNG written by frameToPng (scale 1) back into a frame; null if not all palette colours. */
-export async function pngToFrame(png: Buffer): Promise<IndexedFrame | null> {
+export async function pngToFrame(
+  png: Buffer,
+  palette: readonly Rgb[] = PALETTE,
+): Promise<IndexedFrame | null> {
   const image = await loadImage(png);
   const canvas = createCanvas(image.width, image.height);
   const ctx = canvas.getContext('2d');
   ctx.drawImage(image, 0, 0);
   const { data } = ctx.getImageData(0, 0, image.width, image.height);
-  const { frame, inexactPixels } = quantizeRgba(data, image.width, image.height);
-  return inexactPixels === 0 ? frame : null;
+  if (palette === PALETTE) {
+    const { frame, inexactPixels } = quantizeRgba(data, image.width, image.height);
+    return inexactPixels === 0 ? frame : null;
+  }
+  const index = new Map(palette.map(([r, g, b], i) => [(r << 16) | (g << 8) | b, i]));
+  const frame = createFrame(image.width, image.height);
+  for (let p = 0; p < frame.pixels.length; p++) {
+    const found = index.get((data[p * 4]! << 16) | (data[p * 4 + 1]! << 8) | data[p * 4 + 2]!);
+    if (found === undefined) return null;
+    frame.pixels[p] = found;
+  }
+  return frame;
 }

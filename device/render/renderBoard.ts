@@ -5,14 +5,9 @@
 import type { CanvasRenderingContext2D } from 'canvas';
 import { createCanvas } from 'canvas';
 import type { Board } from './boardSections';
-import {
-  drawAnnouncementPanel,
-  drawDepartures,
-  drawNoDepartures,
-  drawNotice,
-  drawStatusLine,
-  placeAnnouncement,
-} from './boardSections';
+import { drawNoDepartures, drawNotice, drawStatusLine } from './boardSections';
+import { drawDepartures, planRow, type LinePlan } from './departureRows';
+import { drawNoticeLines, drawNoticePanel, placeNotice } from './noticePlacement';
 import type { BoardView } from './boardView';
 import type { IndexedFrame } from './frame';
 import { registerBoardFonts } from './fonts';
@@ -20,6 +15,11 @@ import { layoutFor } from './layout';
 import type { QuantizeResult } from './quantize';
 import { quantizeRgba } from './quantize';
 import { TextPainter } from './textPainter';
+import type { PanelProfile } from '../../shared';
+import { bilingual, drawHeader } from './bilingualSections';
+import { toGlass } from './glassPalette';
+import { drawableView, prepareProfile } from './profileRender';
+import { fitStopName } from './destinationNames';
 
 interface Surface {
   ctx: CanvasRenderingContext2D;
@@ -47,29 +47,58 @@ function surfaceFor(width: number, height: number): Surface {
   return surface;
 }
 
-/** Renders and reports how many pixels needed snapping (0 unless a face misbehaves). */
-export function renderBoardWithStats(view: BoardView): QuantizeResult {
-  const { width, height } = view;
-  const layout = layoutFor(width, height);
-  const { ctx, painter } = surfaceFor(width, height);
+/** The view as the glass will show it, with the layout and painter to draw it. */
+function prepareBoard(view: BoardView, profile?: PanelProfile) {
+  const target = profile ? prepareProfile(profile) : null;
+  const layout = target?.layout ?? layoutFor(view.width, view.height);
+  const { ctx, painter } = surfaceFor(layout.width, layout.height);
+  const drawable = target ? drawableView(view, target.canDraw) : view;
+  const fitted = target
+    ? fitStopName(drawable, layout, painter, view.abbreviations ?? [])
+    : drawable;
+  const board: Board = { view: bilingual(fitted, layout), layout, painter };
+  return { board, target, ctx };
+}
+
+/** What each departure row's lines would say, and where: the fitting without the drawing. */
+export function planDepartures(view: BoardView, profile?: PanelProfile): LinePlan[][] {
+  const { board } = prepareBoard(view, profile);
+  return board.layout.rows.map((_, i) => planRow(board, i));
+}
+
+/**
+ * Renders and reports how many pixels needed snapping (0 unless a face
+ * misbehaves). With a profile, the layout, fonts and colours are the
+ * profile's and the frame is in its glass's own indices; without, the legacy
+ * size table and the LED palette are used.
+ */
+export function renderBoardWithStats(view: BoardView, profile?: PanelProfile): QuantizeResult {
+  const { board, target, ctx } = prepareBoard(view, profile);
+  const { layout } = board;
+  const shown = board.view;
+  const { width, height } = layout;
   ctx.fillStyle = 'rgb(0,0,0)';
   ctx.fillRect(0, 0, width, height);
 
-  const board: Board = { view, layout, painter };
-  const announcement = placeAnnouncement(board);
-  if (announcement.kind === 'panel') {
-    drawAnnouncementPanel(board, announcement.text, announcement.colour);
+  if (layout.header) drawHeader(board);
+  const notice = placeNotice(board);
+  if (notice.kind === 'panel') {
+    drawNoticePanel(board, notice.lines, notice.colour);
   } else {
-    if (view.notice) drawNotice(board);
-    else if (view.rows.length > 0) drawDepartures(board);
-    else drawNoDepartures(board);
-    drawStatusLine(board, announcement.kind === 'status' ? announcement.text : undefined);
+    // A notice on lines of its own leaves the rows above it to the departures.
+    const rowsBoard = notice.kind === 'lines' ? { ...board, layout: notice.layout } : board;
+    if (shown.notice) drawNotice(rowsBoard);
+    else if (shown.rows.length > 0) drawDepartures(rowsBoard);
+    else drawNoDepartures(rowsBoard);
+    if (notice.kind === 'lines') drawNoticeLines(board, notice.lines, notice.rects, notice.colour);
+    drawStatusLine(board, notice.kind === 'status' ? notice.text : undefined);
   }
-  return quantizeRgba(ctx.getImageData(0, 0, width, height).data, width, height);
+  const result = quantizeRgba(ctx.getImageData(0, 0, width, height).data, width, height);
+  return target ? { ...result, frame: toGlass(result.frame, target.palette) } : result;
 }
 
-export function renderBoard(view: BoardView): IndexedFrame {
-  return renderBoardWithStats(view).frame;
+export function renderBoard(view: BoardView, profile?: PanelProfile): IndexedFrame {
+  return renderBoardWithStats(view, profile).frame;
 }
 
 export { layoutFor } from './layout';

@@ -8,6 +8,7 @@
 import type { LocalizedText } from '../../shared';
 import type { BoardNotice, BoardRow } from './boardView';
 import { Colour } from './frame';
+import { inScript, type ChineseScript } from './traditional';
 
 export type Language = 'zh' | 'en';
 
@@ -17,7 +18,7 @@ export interface Phrase {
   compact: string;
 }
 
-interface PageStrings {
+export interface PageStrings {
   arriving: Phrase;
   minutes(n: number): Phrase;
   cancelled: Phrase;
@@ -76,13 +77,40 @@ const STRINGS: Record<Language, PageStrings> = {
   },
 };
 
+/** The sign's own Chinese words in Traditional characters; the feed's text is never converted. */
+function traditional(zh: PageStrings): PageStrings {
+  const t = (phrase: Phrase): Phrase => ({
+    full: inScript(phrase.full, 'traditional'),
+    compact: inScript(phrase.compact, 'traditional'),
+  });
+  return {
+    arriving: t(zh.arriving),
+    minutes: (n) => t(zh.minutes(n)),
+    cancelled: t(zh.cancelled),
+    scheduledMark: t(zh.scheduledMark),
+    stopsAway: (n) => t(zh.stopsAway(n)),
+    atStop: t(zh.atStop),
+    full: t(zh.full),
+    scheduled: t(zh.scheduled),
+    notUpdating: t(zh.notUpdating),
+    noDepartures: t(zh.noDepartures),
+    updating: t(zh.updating),
+    serviceEnded: t(zh.serviceEnded),
+    firstBus: (clock, tomorrow) => t(zh.firstBus(clock, tomorrow)),
+    stopMissing: t(zh.stopMissing),
+  };
+}
+
+const TRADITIONAL_ZH = traditional(STRINGS.zh);
+
 /** At or under this many seconds away, a bus is "Arriving". */
 export const ARRIVING_SECONDS = 30;
 /** Beyond this a countdown stops helping; the clock time is shown instead. */
 export const MAX_COUNTDOWN_MINUTES = 60;
 
-export function pageStrings(language: Language): PageStrings {
-  return STRINGS[language];
+/** The built-in words of a page; Chinese in the script the sign is set to. */
+export function pageStrings(language: Language, script: ChineseScript = 'simplified'): PageStrings {
+  return language === 'zh' && script === 'traditional' ? TRADITIONAL_ZH : STRINGS[language];
 }
 
 /** Chinese on Chinese pages when the agency gave it, English otherwise. */
@@ -127,6 +155,8 @@ export function clockText(epochSeconds: number, timezone: string): string {
 
 export interface TimeCell extends Phrase {
   colour: number;
+  /** Set on a countdown of one minute or more: a second time may share its unit. */
+  minutes?: number;
 }
 
 /** What a live row's countdown reads, before the hold; undefined past the countdown range. */
@@ -147,8 +177,9 @@ export function departureTime(
   timezone: string,
   language: Language,
   clockSynced = true,
+  script: ChineseScript = 'simplified',
 ): TimeCell {
-  const strings = STRINGS[language];
+  const strings = pageStrings(language, script);
   const clock = (colour: number): TimeCell => ({ ...p(clockText(row.time, timezone)), colour });
   if (row.source === 'cancelled') return { ...strings.cancelled, colour: Colour.red };
   if (row.source === 'scheduled') return clock(Colour.amber);
@@ -158,12 +189,16 @@ export function departureTime(
   const minutes = row.heldMinutes ?? countdownMinutes(row.time, now);
   if (minutes === undefined) return clock(colour);
   if (minutes === 0) return { ...strings.arriving, colour };
-  return { ...strings.minutes(minutes), colour };
+  return { ...strings.minutes(minutes), colour, minutes };
 }
 
 /** The small mark after a destination: "sched" on timetable rows, else what the vehicle tells. */
-export function rowMark(row: BoardRow, language: Language): (Phrase & { colour: number }) | null {
-  const strings = STRINGS[language];
+export function rowMark(
+  row: BoardRow,
+  language: Language,
+  script: ChineseScript = 'simplified',
+): (Phrase & { colour: number }) | null {
+  const strings = pageStrings(language, script);
   if (row.source === 'scheduled') return { ...strings.scheduledMark, colour: Colour.amber };
   if (row.source !== 'live') return null;
   if (row.crowding === 'full') return { ...strings.full, colour: Colour.red };
@@ -173,8 +208,13 @@ export function rowMark(row: BoardRow, language: Language): (Phrase & { colour: 
   return null;
 }
 
-export function noticeText(notice: BoardNotice, language: Language, timezone: string): Phrase {
-  const strings = STRINGS[language];
+export function noticeText(
+  notice: BoardNotice,
+  language: Language,
+  timezone: string,
+  script: ChineseScript = 'simplified',
+): Phrase {
+  const strings = pageStrings(language, script);
   switch (notice.kind) {
     case 'service-ended':
       return strings.serviceEnded;

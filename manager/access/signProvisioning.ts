@@ -46,6 +46,8 @@ export interface SignProvisioningOptions {
   /** What a claimed sign is told: the broker's URL and the CA its certificate chains to. */
   signBrokerUrl: string;
   brokerCaPem: string;
+  /** Panel profiles a sign may be given (ids of panels/profiles/). */
+  panelProfileIds: ReadonlySet<string>;
 }
 
 export interface IssuedClaim {
@@ -89,7 +91,16 @@ export class SignProvisioning {
     who: AuditActor,
     requests: RegisterSignRequest[],
   ): Promise<{ sign: SignRecord; claim: IssuedClaim | null }[]> {
-    const { signs, schedule } = this.options;
+    const { signs, schedule, panelProfileIds } = this.options;
+    const unknownProfiles = [
+      ...new Set(requests.flatMap((r) => (r.panelProfile === undefined ? [] : [r.panelProfile]))),
+    ].filter((id) => !panelProfileIds.has(id));
+    if (unknownProfiles.length > 0) {
+      throw new ProvisioningError(
+        422,
+        `no panel profile ${unknownProfiles.join(', ')}; known: ${[...panelProfileIds].sort().join(', ')}`,
+      );
+    }
     if (schedule.hasSchedule()) {
       const unknown = [...new Set(requests.map((r) => r.stopId))].filter((s) => !schedule.stop(s));
       if (unknown.length > 0) {
@@ -105,15 +116,21 @@ export class SignProvisioning {
     for (const request of requests) {
       const deviceId = request.deviceId ?? `sign-${randomBytes(4).toString('hex')}`;
       const before = await signs.get(deviceId);
-      const sign = await signs.register(deviceId, request.stopId, request.label, now);
+      const sign = await signs.register(
+        deviceId,
+        request.stopId,
+        request.label,
+        now,
+        request.panelProfile,
+      );
       if (before) {
         if (before.stopId !== sign.stopId)
           await this.options.broker.signMoved(deviceId, sign.stopId);
         await this.options.audit.record(who, {
           action: 'sign.update',
           target: { kind: 'sign', id: deviceId },
-          before: { stopId: before.stopId, label: before.label },
-          after: { stopId: sign.stopId, label: sign.label },
+          before: { stopId: before.stopId, label: before.label, panelProfile: before.panelProfile },
+          after: { stopId: sign.stopId, label: sign.label, panelProfile: sign.panelProfile },
         });
         results.push({ sign, claim: null });
       } else {
@@ -123,7 +140,7 @@ export class SignProvisioning {
         await this.options.audit.record(who, {
           action: 'sign.create',
           target: { kind: 'sign', id: deviceId },
-          after: { stopId: sign.stopId, label: sign.label },
+          after: { stopId: sign.stopId, label: sign.label, panelProfile: sign.panelProfile },
         });
       }
     }

@@ -1,7 +1,8 @@
 /**
  * Signs from the command line, through the manager's HTTP API (an API token
  * with the maintenance role):
- *   npm run sign -- create --stop CEN [--label "bay 2"] [--device-id kiosk-7] [--qr label.png] [--json]
+ *   npm run sign -- create --stop CEN [--label "bay 2"] [--device-id kiosk-7] [--panel PROFILE]
+ *                          [--qr label.png] [--json]
  *   npm run sign -- batch --stop CEN --count 500 [--prefix sim-] > claims.jsonl
  *   npm run sign -- list | revoke ID | reprovision ID [--qr label.png] | delete ID
  * Env: STOPSIGN_API_URL (https://manager:8080), STOPSIGN_API_TOKEN, STOPSIGN_API_CA_FILE.
@@ -13,7 +14,8 @@ import { SignProvisioning } from '../access/signProvisioning';
 import { ManagerApi } from './managerApi';
 
 const usage = `usage:
-  npm run sign -- create --stop STOP [--label TEXT] [--device-id ID] [--qr FILE.png] [--json]
+  npm run sign -- create --stop STOP [--label TEXT] [--device-id ID] [--panel PROFILE]
+                          [--qr FILE.png] [--json]
   npm run sign -- batch --stop STOP --count N [--prefix PREFIX]      (JSON lines of claims)
   npm run sign -- list
   npm run sign -- revoke ID | reprovision ID [--qr FILE.png] | delete ID
@@ -48,6 +50,8 @@ async function main(): Promise<void> {
       stop: { type: 'string' },
       label: { type: 'string' },
       'device-id': { type: 'string' },
+      /** The sign's glass, a panel profile id (panels/profiles/); the default profile otherwise. */
+      panel: { type: 'string' },
       qr: { type: 'string' },
       count: { type: 'string' },
       prefix: { type: 'string', default: 'sign-' },
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
             stopId: values.stop,
             ...(values.label ? { label: values.label } : {}),
             ...(values['device-id'] ? { deviceId: values['device-id'] } : {}),
+            ...(values.panel ? { panelProfile: values.panel } : {}),
           }),
           'create',
         ),

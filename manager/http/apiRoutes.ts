@@ -4,7 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { postAnnouncementRequest, registerSignRequest } from '../../shared';
+import {
+  postAnnouncementRequest,
+  registerSignRequest,
+  type AnnouncementTarget,
+} from '../../shared';
 import { SignProvisioning } from '../access/signProvisioning';
 import { pngSize } from '../fleet/framePng';
 import { summarizeSign } from '../fleet/fleetView';
@@ -12,6 +16,28 @@ import type { ManagerServices } from '../services';
 import { requires } from './access/routeAccess';
 import { registerGtfsUpload } from './gtfsUpload';
 import { actor, badRequest, sendKnownError } from './routes/replies';
+
+/**
+ * Characters of an announcement that some targeted sign cannot draw: the sign
+ * shows a replacement, and the operator hears about it now.
+ */
+async function glyphWarnings(
+  services: ManagerServices,
+  target: AnnouncementTarget,
+  texts: string[],
+): Promise<{ profile: string; characters: string[]; message: string }[]> {
+  const signs =
+    'deviceId' in target
+      ? [await services.signs.get(target.deviceId)].filter((s) => s !== undefined)
+      : await services.signs.byStop(target.stopId);
+  const profiles = [...new Set(signs.map((s) => s.panelProfile))]
+    .map((id) => services.panelProfiles.get(id))
+    .filter((p) => p !== undefined);
+  return services.glyphs.gaps(texts, profiles).map((gap) => ({
+    ...gap,
+    message: `${gap.profile} cannot draw ${gap.characters.join(' ')}: shown replaced`,
+  }));
+}
 
 export function registerApiRoutes(app: FastifyInstance, services: ManagerServices): void {
   const nowSeconds = (): number => Math.floor(services.clock() / 1000);
@@ -77,7 +103,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.post('/api/announcements', requires('operator', 'announcements'), async (request, reply) => {
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
-    const { target, text, priority, durationSeconds, startsAt } = body.data;
+    const { target, text, priority, durationSeconds, startsAt, tts } = body.data;
     if ('deviceId' in target && !(await services.signs.get(target.deviceId))) {
       return reply.code(404).send({ error: `no sign ${target.deviceId} is registered` });
     }
@@ -93,6 +119,7 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       expiresAt: (startsAt ?? now) + durationSeconds,
       createdAt: now,
       ...(startsAt !== undefined ? { startsAt } : {}),
+      ...(tts ? { tts } : {}),
     };
     await services.announcements.add(record);
     await services.audit.record(actor(request), {
@@ -101,7 +128,8 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
       after: record,
     });
     await services.publisher.announcementsChanged(target);
-    return reply.code(201).send(record);
+    const warnings = await glyphWarnings(services, target, [text.en, text.zh ?? '']);
+    return reply.code(201).send(warnings.length > 0 ? { ...record, warnings } : record);
   });
 
   app.delete<{ Params: { id: string } }>(

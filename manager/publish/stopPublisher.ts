@@ -30,6 +30,8 @@ export interface StopPublisherOptions {
   logger: Logger;
   publishIntervalSeconds: number;
   scheduleHorizonHours: number;
+  /** Agency id sent to every sign (its abbreviation table). */
+  agency?: string;
   /** This manager's part of the fleet when several share a broker; alone, the whole fleet. */
   share?: PublishShare;
 }
@@ -225,6 +227,8 @@ export class StopPublisher {
         // A stop gone from the timetable still shows the agency's time, never UTC.
         timezone: stop?.timezone ?? schedule.timezone() ?? 'UTC',
         stopInFeed: stop !== undefined || !schedule.hasSchedule(),
+        panelProfile: sign.panelProfile,
+        ...(this.options.agency ? { agency: this.options.agency } : {}),
       },
       true,
     );
@@ -316,6 +320,7 @@ export class StopPublisher {
           announcementId: current.announcementId,
           text: current.text,
           priority: current.priority,
+          ...(current.tts ? { tts: current.tts } : {}),
           expiresAt: current.expiresAt,
           ...(current.startsAt !== undefined ? { startsAt: current.startsAt } : {}),
         },

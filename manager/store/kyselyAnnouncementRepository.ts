@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AnnouncementTarget, LocalizedText } from '../../shared';
+import type { AnnouncementTarget, LocalizedText, SpokenText } from '../../shared';
 import {
   targetKey,
   type AnnouncementRecord,
@@ -27,6 +27,7 @@ export class KyselyAnnouncementRepository implements AnnouncementRepository {
         starts_at: record.startsAt ?? null,
         expires_at: record.expiresAt,
         created_at: record.createdAt,
+        tts: record.tts ? JSON.stringify(record.tts) : null,
       })
       .execute();
   }
@@ -111,5 +112,6 @@ function toRecord(row: AnnouncementRow): AnnouncementRecord {
     withdrawn: row.withdrawn === 1,
   };
   if (row.starts_at !== null) record.startsAt = row.starts_at;
+  if (row.tts !== null) record.tts = JSON.parse(row.tts) as SpokenText;
   return record;
 }

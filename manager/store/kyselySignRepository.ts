@@ -8,6 +8,7 @@ const columns = [
   'device_id',
   'stop_id',
   'label',
+  'panel_profile',
   'registered_at',
   'last_seen_at',
   'last_status',
@@ -24,14 +25,24 @@ export class KyselySignRepository implements SignRepository {
     stopId: string,
     label: string | undefined,
     now: number,
+    panelProfile?: string,
   ): Promise<SignRecord> {
     await this.db
       .insertInto('signs')
-      .values({ device_id: deviceId, stop_id: stopId, label: label ?? null, registered_at: now })
+      .values({
+        device_id: deviceId,
+        stop_id: stopId,
+        label: label ?? null,
+        registered_at: now,
+        ...(panelProfile === undefined ? {} : { panel_profile: panelProfile }),
+      })
       .onConflict((oc) =>
         oc.column('device_id').doUpdateSet((eb) => ({
           stop_id: eb.ref('excluded.stop_id'),
           label: eb.fn.coalesce('excluded.label', 'signs.label'),
+          ...(panelProfile === undefined
+            ? {}
+            : { panel_profile: eb.ref('excluded.panel_profile') }),
         })),
       )
       .execute();
@@ -115,6 +126,7 @@ function toRecord(row: SignRow): SignRecord {
     deviceId: row.device_id,
     stopId: row.stop_id,
     label: row.label,
+    panelProfile: row.panel_profile,
     registeredAt: row.registered_at,
     lastSeenAt: row.last_seen_at,
     lastStatus: row.last_status ? (JSON.parse(row.last_status) as DeviceStatusData) : null,

@@ -5,6 +5,8 @@ export interface SignRecord {
   deviceId: string;
   stopId: string;
   label: string | null;
+  /** Panel profile id of the sign's glass. */
+  panelProfile: string;
   registeredAt: number;
   /** Epoch seconds of the last status message, null when never heard from. */
   lastSeenAt: number | null;
@@ -19,6 +21,8 @@ export interface SignRepository {
     stopId: string,
     label: string | undefined,
     now: number,
+    /** Kept as it was when omitted; a new sign gets the default profile. */
+    panelProfile?: string,
   ): Promise<SignRecord>;
   get(deviceId: string): Promise<SignRecord | undefined>;
   /** Every sign, by device id. */

@@ -10,6 +10,8 @@ export interface SignsTable {
   device_id: string;
   stop_id: string;
   label: string | null;
+  /** Panel profile id of the sign's glass. */
+  panel_profile: Generated<string>;
   registered_at: number;
   last_seen_at: number | null;
   /** The sign's last status message, as JSON. */
@@ -29,6 +31,8 @@ export interface AnnouncementsTable {
   expires_at: number;
   created_at: number;
   withdrawn: Generated<number>;
+  /** What a speaking sign says instead of the text, as JSON. */
+  tts: string | null;
 }
 
 export interface FeedVersionsTable {

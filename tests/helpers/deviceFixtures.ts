@@ -2,6 +2,8 @@
  * Messages a test "manager" publishes to a sign, and a sign built from real
  * parts (SQLite cache, MQTT link) around a recording panel.
  */
+import type { PoleIo } from '../../device/gpio/poleIo';
+import type { Speaker } from '../../device/speech/speaker';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino, { type Logger } from 'pino';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -41,6 +43,8 @@ export function configData(overrides: Partial<DeviceConfigData> = {}): DeviceCon
     stopInFeed: true,
     pageSeconds: 5,
     brightness: { day: 80, night: 25, nightStart: '22:00', nightEnd: '06:00' },
+    volume: { day: 70, night: 35 },
+    chineseScript: 'simplified',
     ...overrides,
   };
 }
@@ -187,6 +191,8 @@ export interface BuildSignOptions {
   render?: (view: BoardView) => IndexedFrame;
   toPng?: (frame: IndexedFrame) => Buffer;
   config?: DeviceConfigOverrides;
+  poleIo?: PoleIo;
+  speaker?: Speaker;
   /** Epoch milliseconds; the real clock unless a test moves time itself. */
   clock?: () => number;
 }
@@ -233,6 +239,8 @@ export function buildSign(options: BuildSignOptions & { panel?: Panel }): SignUn
     scheduler,
     clock: options.clock ?? (() => Date.now()),
     render: options.render ?? testRender,
+    ...(options.poleIo ? { poleIo: options.poleIo } : {}),
+    ...(options.speaker ? { speaker: options.speaker } : {}),
     toPng: options.toPng ?? ((frame) => Buffer.from(frame.pixels.subarray(0, 64))),
   });
   return { sign, panel, link, cache, scheduler, lines };
@@ -252,4 +260,16 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Whether `shown` is one page of `all`: boards with more departures than rows
+ * page through them on the wall clock, so a test cannot know which page is up.
+ */
+export function isPageOf<T>(shown: T[], all: T[], perPage: number): boolean {
+  const same = (a: T[], b: T[]) => JSON.stringify(a) === JSON.stringify(b);
+  for (let at = 0; at < Math.max(1, all.length); at += perPage) {
+    if (same(shown, all.slice(at, at + perPage))) return true;
+  }
+  return false;
 }

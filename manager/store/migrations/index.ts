@@ -8,6 +8,7 @@ import { signsAndAnnouncements } from './0001_signs_and_announcements';
 import { feedVersions } from './0002_feed_versions';
 import { accessControl } from './0003_access_control';
 import { managerCluster } from './0005_manager_cluster';
+import { panelProfilesAndSpeech } from './0006_panel_profiles_and_speech';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
   const types = columnTypes(engine);
@@ -16,5 +17,6 @@ export function storeMigrations(engine: StoreEngine): Record<string, Migration> 
     '0002_feed_versions': feedVersions(engine, types),
     '0003_access_control': accessControl(engine, types),
     '0005_manager_cluster': managerCluster(types),
+    '0006_panel_profiles_and_speech': panelProfilesAndSpeech(),
   };
 }

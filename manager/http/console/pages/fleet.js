@@ -19,6 +19,19 @@ function signRow(sign) {
     { className: sign.panelOk === false ? 'offline' : undefined },
     sign.panelOk === null ? '—' : sign.panelOk ? 'ok' : sign.panelError,
   );
+  // The glass the manager has on record, and what the sign says it drives when that differs.
+  const glass = el(
+    'td',
+    { className: sign.panelProfileReported ? 'error' : undefined },
+    sign.panelProfileReported
+      ? t('fleet.profileReported', { id: sign.panelProfile, reported: sign.panelProfileReported })
+      : sign.panelProfile,
+  );
+  const cabinet = el(
+    'td',
+    { className: sign.doorOpenSince !== null ? 'error' : undefined },
+    sign.doorOpenSince !== null ? t('fleet.doorOpen', { since: ago(sign.doorOpenSince) }) : '—',
+  );
   const frame = sign.frameUrl
     ? el('img', {
         className: 'frame',
@@ -33,7 +46,9 @@ function signRow(sign) {
     el('td', {}, sign.stopId),
     state,
     el('td', {}, sign.mode ?? '—'),
+    glass,
     panel,
+    cabinet,
     el('td', {}, ago(sign.lastSeenAt)),
     el(
       'td',
@@ -91,9 +106,14 @@ function announcementForm(onSent) {
         priority: f.get('priority'),
         durationSeconds: Number(f.get('minutes')) * 60,
       });
-      result.textContent = t('announce.sent', {
+      const sent = t('announce.sent', {
         time: new Date(answer.expiresAt * 1000).toLocaleTimeString(),
       });
+      // Characters some targeted glass cannot draw: shown replaced, and the operator is told now.
+      const gaps = (answer.warnings ?? []).map((w) =>
+        t('announce.glyphWarning', { profile: w.profile, characters: w.characters.join(' ') }),
+      );
+      result.textContent = [sent, ...gaps].join(' ');
     } catch (err) {
       result.textContent = t('announce.notSent', { error: err.message });
     }
@@ -108,7 +128,9 @@ export function fleetPage() {
     'stop',
     'state',
     'showing',
+    'profile',
     'panel',
+    'cabinet',
     'lastSeen',
     'refused',
     'lastFrame',
