@@ -66,7 +66,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
   try {
     const cache = path.resolve(options.out, 'timetable');
     fs.mkdirSync(cache, { recursive: true });
-    const timetableDb = buildTimetable(FEED, cache);
+    const timetableDb = await buildTimetable(FEED, cache);
     const stops = boardingStops(FEED);
     const identities = fleetIdentities(options.signs, stops);
     const stopIds = [...new Set(identities.map((s) => s.stopId))];

@@ -61,7 +61,7 @@ export async function benchRealtime(): Promise<void> {
   db.pragma('journal_mode = WAL');
   const schedule = new GtfsStore(db);
   schedule.init();
-  schedule.importZip(fs.readFileSync(ZIP), 'halifax');
+  await schedule.importZip(fs.readFileSync(ZIP), 'halifax');
   const lookup = new StaticLookup(db);
   lookup.init();
   const clock = { ms: HEADER_TIME * 1000 };

@@ -108,6 +108,8 @@ export function assembleSign(
       startedAt: Math.floor(clock() / 1000),
       reconnectMinMs: config.reconnectMinMs,
       reconnectMaxMs: config.reconnectMaxMs,
+      maxPacketBytes: config.mqttMaxPacketBytes,
+      clock,
       username: config.mqttUsername,
       password: config.mqttPassword,
       caPem: config.brokerCaPem,

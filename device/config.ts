@@ -49,6 +49,8 @@ export interface DeviceConfig {
   clockStart?: number;
   statusIntervalSeconds: number;
   frameUploadIntervalSeconds: number;
+  /** Inbound MQTT packets past this end the connection before they are buffered. */
+  mqttMaxPacketBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Text-to-speech command writing WAV to stdout; placeholders {voice} {rate} {amplitude} {text}. */
   ttsCommand: string;
@@ -95,6 +97,7 @@ const ENV_NAMES = {
   clockStart: 'STOPSIGN_CLOCK_START',
   statusIntervalSeconds: 'STOPSIGN_STATUS_INTERVAL_SECONDS',
   frameUploadIntervalSeconds: 'STOPSIGN_FRAME_UPLOAD_INTERVAL_SECONDS',
+  mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
   logLevel: 'STOPSIGN_LOG_LEVEL',
   healthFile: 'STOPSIGN_HEALTH_FILE',
   ttsCommand: 'STOPSIGN_TTS_COMMAND',
@@ -158,6 +161,8 @@ const schema = z
     statusIntervalSeconds: count(1, 86_400).default(60),
     // Frames cost mobile data across a fleet: routine uploads are rare, changes that matter go at once.
     frameUploadIntervalSeconds: count(1, 86_400).default(300),
+    // The largest message a sign receives is its offline schedule, at most 1 MiB.
+    mqttMaxPacketBytes: count(64 * 1024, 256 * 1024 * 1024).default(2 * 1024 * 1024),
     logLevel: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

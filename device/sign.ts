@@ -161,8 +161,16 @@ export class Sign {
     if (this.started) return;
     const { cache, link, config } = this.options;
     this.startedAtMs = this.options.clock();
+    // One rule for time: whatever the clock watch trusts also judges inbound message times.
+    link.judgeTimesBy(() => this.clockWatch.reference());
     this.frames.markStarted(performance.now());
-    cache.open();
+    const opening = cache.open();
+    if (opening.recovered) {
+      this.options.logger.error(
+        { reason: opening.reason, movedTo: opening.movedTo },
+        'sign cache was unreadable: set aside, starting empty until the manager resupplies it',
+      );
+    }
     // A sign that boots without network still knows its stop and its timetable.
     this.known.load(Math.floor(this.startedAtMs / 1000));
     this.started = true;

@@ -17,6 +17,7 @@ import type {
   StopAlertsData,
 } from '../shared';
 import type { AnnouncementSource, SignCache } from './cache/signCache';
+import { implausibleTime, MAX_CLOCK_SKEW_SECONDS } from './link/plausibleTimes';
 
 export class SignKnowledge {
   config: DeviceConfigData | null = null;
@@ -43,7 +44,18 @@ export class SignKnowledge {
   /** Reads back what an earlier run stored; the cache must be open. */
   load(now: number): void {
     this.config = this.cache.config();
-    this.arrivals = this.cache.lastArrivals();
+    const arrivals = this.cache.lastArrivals();
+    // Stored before times were checked, or before the clock was set back: dropped, not obeyed.
+    const poisoned =
+      arrivals !== null &&
+      implausibleTime('stopArrivals', arrivals, 0, { now, skewSeconds: MAX_CLOCK_SKEW_SECONDS }) !==
+        undefined;
+    if (poisoned)
+      this.logger.warn(
+        { generatedAt: arrivals.generatedAt },
+        'cached arrivals dated in the future dropped',
+      );
+    this.arrivals = poisoned ? null : arrivals;
     const info = this.cache.scheduleInfo();
     this.scheduleStopId = info?.stopId ?? null;
     this.scheduleValidUntil = info?.validUntil ?? 0;

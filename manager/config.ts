@@ -6,9 +6,12 @@
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_BROKER_LIMITS as broker, type BrokerLimits } from './broker/brokerLimits';
+import { DEFAULT_IMPORT_LIMITS as limits, type ImportLimits } from './gtfs/importLimits';
 import { parseClockStart } from '../shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
+const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const onOff = z.union([
   z.boolean(),
   z
@@ -75,6 +78,35 @@ export const managerConfigSchema = z
     /** A sign not heard from for this long is shown as offline even without its last will. */
     offlineAfterSeconds: z.coerce.number().int().min(10).default(180),
     version: z.string().default('0.1.0'),
+    /** Host names the HTTP API answers to (DNS rebinding); the listen host and localhost by default. */
+    httpAllowedHosts: z
+      .string()
+      .transform((list) =>
+        list
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .optional(),
+    gtfsMaxUploadBytes: positive(limits.maxUploadBytes),
+    gtfsMaxEntries: positive(limits.maxEntries),
+    gtfsMaxFileBytes: positive(limits.maxFileBytes),
+    gtfsMaxTotalBytes: positive(limits.maxTotalBytes),
+    gtfsMaxCompressionRatio: positive(limits.maxCompressionRatio),
+    gtfsMaxStopTimes: positive(limits.maxStopTimesRows),
+    gtfsMaxRows: positive(limits.maxRowsPerFile),
+    gtfsMaxImportSeconds: positive(limits.maxImportSeconds),
+    gtfsImportHeapMb: z.coerce.number().int().min(16).default(limits.importHeapMb),
+    /** Retained state that drifted from what the manager published is corrected within this. */
+    reconcileSeconds: z.coerce.number().int().min(1).max(3600).default(10),
+    mqttMaxPacketBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(broker.maxPacketBytes),
+    mqttMaxConnections: positive(broker.maxConnections),
+    mqttMaxRetainedPerClient: positive(broker.maxRetainedPerClient),
+    mqttMaxSubscriptionsPerClient: positive(broker.maxSubscriptionsPerClient),
     /** Agency id of the feed, naming the signs' abbreviation table (panels/abbreviations/). */
     agency: z.string().max(64).optional(),
     /** Panel profiles the fleet may use (one JSON file each). */
@@ -224,6 +256,21 @@ const envNames: Record<string, string> = {
   arrivalsWindowMinutes: 'STOPSIGN_ARRIVALS_WINDOW_MINUTES',
   scheduleHorizonHours: 'STOPSIGN_SCHEDULE_HORIZON_HOURS',
   offlineAfterSeconds: 'STOPSIGN_OFFLINE_AFTER_SECONDS',
+  httpAllowedHosts: 'STOPSIGN_HTTP_ALLOWED_HOSTS',
+  gtfsMaxUploadBytes: 'STOPSIGN_GTFS_MAX_UPLOAD_BYTES',
+  gtfsMaxEntries: 'STOPSIGN_GTFS_MAX_ENTRIES',
+  gtfsMaxFileBytes: 'STOPSIGN_GTFS_MAX_FILE_BYTES',
+  gtfsMaxTotalBytes: 'STOPSIGN_GTFS_MAX_TOTAL_BYTES',
+  gtfsMaxCompressionRatio: 'STOPSIGN_GTFS_MAX_COMPRESSION_RATIO',
+  gtfsMaxStopTimes: 'STOPSIGN_GTFS_MAX_STOP_TIMES',
+  gtfsMaxRows: 'STOPSIGN_GTFS_MAX_ROWS',
+  gtfsMaxImportSeconds: 'STOPSIGN_GTFS_MAX_IMPORT_SECONDS',
+  gtfsImportHeapMb: 'STOPSIGN_GTFS_IMPORT_HEAP_MB',
+  reconcileSeconds: 'STOPSIGN_RECONCILE_SECONDS',
+  mqttMaxPacketBytes: 'STOPSIGN_MQTT_MAX_PACKET_BYTES',
+  mqttMaxConnections: 'STOPSIGN_MQTT_MAX_CONNECTIONS',
+  mqttMaxRetainedPerClient: 'STOPSIGN_MQTT_MAX_RETAINED_PER_CLIENT',
+  mqttMaxSubscriptionsPerClient: 'STOPSIGN_MQTT_MAX_SUBSCRIPTIONS_PER_CLIENT',
   panelProfilesDir: 'STOPSIGN_PANEL_PROFILES_DIR',
   agency: 'STOPSIGN_AGENCY',
   httpTls: 'STOPSIGN_HTTP_TLS',
@@ -279,4 +326,29 @@ export function loadManagerConfig(
     throw new ConfigError(`invalid manager configuration:\n${problems.join('\n')}`);
   }
   return result.data;
+}
+
+/** The import limits the configuration sets. */
+export function importLimitsOf(config: ManagerConfig): ImportLimits {
+  return {
+    maxUploadBytes: config.gtfsMaxUploadBytes,
+    maxEntries: config.gtfsMaxEntries,
+    maxFileBytes: config.gtfsMaxFileBytes,
+    maxTotalBytes: config.gtfsMaxTotalBytes,
+    maxCompressionRatio: config.gtfsMaxCompressionRatio,
+    maxStopTimesRows: config.gtfsMaxStopTimes,
+    maxRowsPerFile: config.gtfsMaxRows,
+    maxImportSeconds: config.gtfsMaxImportSeconds,
+    importHeapMb: config.gtfsImportHeapMb,
+  };
+}
+
+/** What one MQTT client may cost the embedded broker. */
+export function brokerLimitsOf(config: ManagerConfig): BrokerLimits {
+  return {
+    maxPacketBytes: config.mqttMaxPacketBytes,
+    maxConnections: config.mqttMaxConnections,
+    maxRetainedPerClient: config.mqttMaxRetainedPerClient,
+    maxSubscriptionsPerClient: config.mqttMaxSubscriptionsPerClient,
+  };
 }

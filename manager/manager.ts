@@ -16,13 +16,15 @@ import { ClusterMembership } from './cluster/membership';
 import { SharedFleet, WholeFleet, type PublishShare } from './cluster/publishShare';
 import { MosquittoDynsecAccess } from './broker/mosquittoDynsec';
 import { UnmanagedBrokerAccess } from './broker/unmanagedAccess';
-import type { ManagerConfig } from './config';
+import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
 import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
 import { coverageWarnings } from './gtfs/feedChecks';
+import { FeedImports } from './gtfs/feedImports';
 import { GtfsStore } from './gtfs/gtfsStore';
 import type { ImportSummary } from './gtfs/types';
 import type { RegisteredRoute } from './http/access/routeAccess';
+import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
 import { FleetLink } from './link/fleetLink';
 import { StopPublisher } from './publish/stopPublisher';
@@ -116,7 +118,14 @@ export class Manager {
         arrivalsPerStop: config.arrivalsPerStop,
         windowMinutes: config.arrivalsWindowMinutes,
       });
-      const importer = new BackgroundImporter(db.name);
+      const limits = importLimitsOf(config);
+      const imports = new FeedImports(
+        new BackgroundImporter(db.name, limits),
+        schedule,
+        logger,
+        path.join(config.dataDir, 'uploads'),
+        limits,
+      );
       /**
        * Whether a feed handed to importNew may drop stops that signs use, by the
        * bytes' identity: a version caught up from the shared store was accepted
@@ -124,14 +133,12 @@ export class Manager {
        */
       const forced = new WeakMap<Uint8Array, boolean>();
       const importFeed = async (bytes: Uint8Array, source: string): Promise<ImportSummary> => {
-        const summary = await importer.import(bytes, source, {
+        const summary = await imports.importBytes(bytes, source, {
           signsInUse: (await signs.list()).map((s) => ({ deviceId: s.deviceId, stopId: s.stopId })),
           force: forced.get(bytes) ?? true,
         });
-        schedule.reload();
         boards.scheduleChanged();
         realtime.scheduleChanged();
-        logger.info({ ...summary, warnings: summary.warnings.length }, 'imported GTFS feed');
         return summary;
       };
       const origin = new TimetableOrigin(db);
@@ -202,6 +209,8 @@ export class Manager {
         username: linkUser.username,
         password: linkUser.password,
         caPem: brokerCaPem,
+        maxPacketBytes: config.mqttMaxPacketBytes,
+        reconcileSeconds: config.reconcileSeconds,
         version: config.version,
         startedAt,
         logger,
@@ -300,6 +309,7 @@ export class Manager {
         schedule,
         importFeed: (bytes, source, options = {}) =>
           importNew(bytes, source, options.force ?? false),
+        imports,
         signs,
         announcements,
         publisher,
@@ -339,6 +349,11 @@ export class Manager {
         services,
         logger,
         tls: config.httpTls ? tls : undefined,
+        // The name signs and browsers use (certificate, claims) is one the API answers to.
+        allowedHosts: config.httpAllowedHosts ?? [
+          ...defaultAllowedHosts(config.httpHost),
+          publicHost.toLowerCase(),
+        ],
       });
       httpUrl = await this.http.start();
       const setupToken = accounts.pendingSetupToken();
@@ -385,6 +400,8 @@ export class Manager {
         logger,
         access,
         tls: config.brokerTls ? tls : undefined,
+        limits: brokerLimitsOf(config),
+        trustedClientIds: [EMBEDDED_MANAGER_USER],
       });
       const port = await this.broker.start();
       const scheme = config.brokerTls ? 'mqtts' : 'mqtt';

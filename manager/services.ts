@@ -5,6 +5,7 @@ import type { AuditLog } from './access/auditLog';
 import type { OperatorAccounts } from './access/operatorAccounts';
 import type { SignProvisioning } from './access/signProvisioning';
 import type { BrokerAccess } from './broker/brokerAccess';
+import type { FeedImports } from './gtfs/feedImports';
 import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { ArrivalBoards } from './realtime/arrivalBoards';
 import type { RealtimeService } from './realtime/realtimeService';
@@ -23,15 +24,18 @@ export interface ManagerServices {
   link: FleetLink;
   schedule: ScheduleSource;
   /**
-   * Replaces the timetable off the event loop and records the feed for every
-   * manager; rejects with GtfsImportError, keeping the old one (StopsDroppedError
-   * when the feed drops stops that signs use, unless forced).
+   * Replaces the timetable in a child process and records the feed for every
+   * manager; rejects with GtfsImportError (ImportLimitError past a limit,
+   * StopsDroppedError when the feed drops stops that signs use, unless forced),
+   * keeping the old one.
    */
   importFeed(
     bytes: Uint8Array,
     source: string,
     options?: { force?: boolean },
   ): Promise<ImportSummary>;
+  /** The upload slot and limits: one timetable upload at a time. */
+  imports: FeedImports;
   /** Warnings about the timetable's coverage and the realtime match rate, for health and console. */
   timetableWarnings(): string[];
   realtime: {

@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     const cache = path.resolve(values.dir, 'timetable', path.basename(values.feed));
     fs.mkdirSync(cache, { recursive: true });
     console.log(`timetable from ${values.feed} (built once into ${cache})`);
-    const timetableDb = buildTimetable(values.feed, cache);
+    const timetableDb = await buildTimetable(values.feed, cache);
     console.log(
       `starting the ${values.broker === 'embedded' ? 'embedded' : 'external'} system in ${dir}`,
     );

@@ -96,12 +96,7 @@ function run(
       }
     });
   }
-  child.on('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} exited (${signal ?? code}); stopping everything`);
-      void shutdown(1);
-    }
-  });
+  child.on('exit', (code, signal) => stopAll(`${name} exited (${signal ?? `code ${code}`})`));
   children.push(child);
   return child;
 }
@@ -256,16 +251,33 @@ async function pushRealtime(api: ManagerApi, file: string): Promise<void> {
 
 let stopping = false;
 let closePty: (() => Promise<void>) | undefined;
+/** A child that has not exited yet; one killed by a signal has a signalCode and no exitCode. */
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+/** A child ignoring SIGTERM this long is killed outright. */
+const KILL_AFTER_MS = 5000;
+
 async function shutdown(code: number): Promise<never> {
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
+  const left = children.filter(running);
+  for (const child of left) child.kill('SIGTERM');
+  const force = setTimeout(() => {
+    for (const child of left.filter(running)) child.kill('SIGKILL');
+  }, KILL_AFTER_MS);
   await Promise.all(
-    children.map((c) =>
-      c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve(),
+    left.map((c) =>
+      running(c) ? new Promise<void>((r) => c.once('exit', () => r())) : Promise.resolve(),
     ),
   );
+  clearTimeout(force);
   await closePty?.();
   process.exit(code);
+}
+
+/** Any part ending on its own ends them all: a half-running demo hides what broke. */
+function stopAll(reason: string): void {
+  if (stopping) return;
+  console.error(`${reason}; stopping everything`);
+  void shutdown(1);
 }
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
@@ -289,6 +301,8 @@ async function main(): Promise<void> {
   const eink = profile.kind === 'eink';
   const pty = eink ? null : await openPtyPair(dir);
   closePty = () => pty?.close() ?? Promise.resolve();
+  // Any part ending on its own ends them all, socat included.
+  void pty?.exited.then((how) => stopAll(`socat exited (${how})`));
 
   const managerEnv = {
     STOPSIGN_HTTP_PORT: String(httpPort),
@@ -370,7 +384,4 @@ Ctrl-C stops everything.
 `);
 }
 
-main().catch((err: unknown) => {
-  console.error(`start failed: ${(err as Error).message}`);
-  void shutdown(1);
-});
+main().catch((err: unknown) => stopAll(`start failed: ${(err as Error).message}`));

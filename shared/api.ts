@@ -4,13 +4,13 @@
  */
 import { z } from 'zod';
 import { panelProfileId } from './panelProfile';
-import { deviceId, localizedText, spokenText, stopId } from './schemas';
+import { deviceId, localizedText, signText, spokenText, stopId } from './schemas';
 
 /** A new sign (it gets a claim code; without a deviceId one is made up) or a move of one. */
 export const registerSignRequest = z.object({
   deviceId: deviceId.optional(),
   stopId,
-  label: z.string().max(100).optional(),
+  label: signText(100).optional(),
   /** The sign's glass (a shipped panel profile id); kept when omitted on a move. */
   panelProfile: panelProfileId.optional(),
 });

@@ -15,7 +15,16 @@ import {
 } from './schemas';
 import type { TopicKind } from './topics';
 
-export type RejectReason = 'oversized' | 'empty' | 'not-json' | 'bad-version' | 'invalid';
+export type RejectReason =
+  | 'oversized'
+  | 'empty'
+  | 'not-json'
+  | 'bad-version'
+  | 'invalid'
+  /** Times too far from the receiver's clock to be true (a sign keeps such a message forever). */
+  | 'implausible-time'
+  /** A "manager offline" naming another manager than the one the sign knows is online. */
+  | 'not-from-manager';
 
 export type DecodeResult<K extends TopicKind> =
   { ok: true; message: Envelope<DataOf<K>> } | { ok: false; reason: RejectReason; detail: string };
@@ -103,12 +112,13 @@ export function encodeMessage<K extends TopicKind>(
   data: DataInputOf<K>,
   options: EncodeOptions = {},
 ): string {
-  const parsed = dataSchemas[kind].parse(data);
+  const parsed = dataSchemas[kind].safeParse(data);
+  if (!parsed.success) throw new Error(`${kind} not sent: ${z.prettifyError(parsed.error)}`);
   const envelope: Envelope<unknown> = {
     v: PROTOCOL_VERSION,
     id: options.id ?? randomUUID(),
     sentAt: options.sentAt ?? Date.now(),
-    data: parsed,
+    data: parsed.data,
   };
   const text = JSON.stringify(envelope);
   if (Buffer.byteLength(text) > maxPayloadBytes[kind]) {

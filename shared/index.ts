@@ -4,6 +4,8 @@ export * from './codec';
 export * from './api';
 export * from './update';
 export * from './rolloutApi';
+export * from './text';
+export * from './mqttPacketSize';
 export * from './access';
 export * from './accessApi';
 export * from './claim';

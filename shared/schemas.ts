@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { panelProfileId } from './panelProfile';
 import type { TopicKind } from './topics';
+import { textProblem } from './text';
 import { DEVICE_ID_PATTERN } from './topics';
 import { updateDataSchemas, updateMaxPayloadBytes } from './update';
 
@@ -18,7 +19,16 @@ import { updateDataSchemas, updateMaxPayloadBytes } from './update';
 export const PROTOCOL_VERSION = 2;
 
 const epochSeconds = z.number().int().nonnegative();
-const shortText = z.string().max(200);
+/** Shown on the glass: no control or bidi characters (shared/text.ts), on the way out or in. */
+export const signText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .check((ctx) => {
+      const problem = textProblem(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });
+const shortText = signText(200);
 
 /** Passenger text: English is always present, Chinese when the agency provides it. */
 export const localizedText = z.object({
@@ -50,7 +60,7 @@ export const arrival = z.object({
   tripId: z.string().max(128),
   routeId: z.string().max(128),
   /** What the passenger reads as the route: GTFS route_short_name, else long name. */
-  route: z.string().max(32),
+  route: signText(32),
   headsign: localizedText,
   /** Predicted departure when live, else the scheduled one; epoch seconds. */
   time: epochSeconds,
@@ -206,7 +216,7 @@ export const managerHeartbeatData = z.object({
 });
 export type ManagerHeartbeatData = z.infer<typeof managerHeartbeatData>;
 
-const longText = z.string().max(1000);
+const longText = signText(1000);
 
 /** An alert from the agency's GTFS-realtime ServiceAlerts feed, as it affects one stop. */
 export const agencyAlert = z.object({
@@ -216,7 +226,7 @@ export const agencyAlert = z.object({
   header: localizedText,
   description: z.object({ en: longText, zh: longText.optional() }).optional(),
   /** Route names (short names) the alert is about at this stop; empty means the whole stop. */
-  routes: z.array(z.string().max(32)).max(50),
+  routes: z.array(signText(32)).max(50),
   effect: z.string().max(40).optional(),
   activeUntil: epochSeconds.optional(),
 });

@@ -269,6 +269,23 @@ describe('two managers sharing one fleet', () => {
     return sent();
   }
 
+  /**
+   * Waits until no board has gone out for a while: when a member joins, the stops it now holds are
+   * sent afresh by it (a hand-over), and those copies must not be counted as the next change's.
+   */
+  async function boardsSettled(): Promise<void> {
+    const quietMs = 2_500;
+    await waitFor(
+      'the boards settling after a hand-over',
+      () => {
+        const last = seen.filter((s) => s.kind === 'stopArrivals').at(-1)?.at ?? 0;
+        return Date.now() - last >= quietMs;
+      },
+      30_000,
+      100,
+    );
+  }
+
   /** Each stop's board went out exactly once, saying `state`; returns stop id → its sender. */
   function sentOncePerStop(boards: Seen[], state: string): Map<string, string> {
     const senders = new Map<string, string>();
@@ -289,6 +306,7 @@ describe('two managers sharing one fleet', () => {
       20_000,
       200,
     );
+    await boardsSettled();
     const from = Date.now();
     // The feed turns every board live: one change per stop, sent by whichever manager holds it.
     const senders = sentOncePerStop(

@@ -268,4 +268,25 @@ describe('ClockWatch', () => {
     watch.heard(wall);
     expect(watch.check()).toEqual({ synced: true });
   });
+
+  it('judges message times by the clock it trusts: tightly once confirmed, by the manager when two heartbeats agree against it', () => {
+    let wall = Date.UTC(2025, 10, 6, 21, 0, 0);
+    const watch = new ClockWatch({ wall: () => wall, monotonic: () => 0, policy: 'manager' });
+    const seconds = (ms: number) => Math.floor(ms / 1000);
+    // Nothing vouches for the clock yet: its own time, loosely.
+    expect(watch.reference()).toEqual({ now: seconds(wall), skewSeconds: 300 });
+    watch.heard(wall - 2_000);
+    expect(watch.reference()).toEqual({ now: seconds(wall), skewSeconds: 30 });
+    // The sign's clock is set an hour back: one heartbeat saying so is not enough to move it.
+    const managerAhead = 3_600_000;
+    watch.heard(wall + managerAhead);
+    expect(watch.reference()).toEqual({ now: seconds(wall), skewSeconds: 300 });
+    wall += 5_000;
+    watch.heard(wall + managerAhead);
+    expect(watch.check()).toMatchObject({ synced: false });
+    expect(watch.reference()).toEqual({ now: seconds(wall + managerAhead), skewSeconds: 30 });
+    const trusting = new ClockWatch({ wall: () => wall, monotonic: () => 0, policy: 'trust' });
+    trusting.heard(wall + managerAhead);
+    expect(trusting.reference()).toEqual({ now: seconds(wall), skewSeconds: 300 });
+  });
 });

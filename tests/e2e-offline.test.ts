@@ -59,7 +59,7 @@ describe('sign without its broker', () => {
     const db = new Database(':memory:');
     const store = new GtfsStore(db);
     store.init();
-    store.importZip(tinyGtfsZip(), 'fixture');
+    await store.importZip(tinyGtfsZip(), 'fixture');
     const expected = store.departures(STOP_CENTRAL, view.now, view.now + 3 * 3600, 9);
     db.close();
     // More departures than rows: the board shows one page of them.

@@ -10,6 +10,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedBrokerAccess } from '../manager/broker/embeddedAccess';
+import { DEFAULT_BROKER_LIMITS } from '../manager/broker/brokerLimits';
 import { EmbeddedBroker } from '../manager/broker/embeddedBroker';
 import { openSharedStore, type SharedStore } from '../manager/store/sharedStore';
 import { quietLogger } from './helpers/system';
@@ -35,7 +36,14 @@ describe('embedded broker, retained messages', () => {
       signs: store.signs,
       logger: quietLogger,
     });
-    broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, logger: quietLogger, access });
+    broker = new EmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      logger: quietLogger,
+      access,
+      limits: DEFAULT_BROKER_LIMITS,
+      trustedClientIds: [MANAGER.username],
+    });
     url = `mqtt://127.0.0.1:${await broker.start()}`;
     publisher = await mqtt.connectAsync(url, { clientId: MANAGER.username, ...MANAGER });
     const retain = (topic: string, payload: string) =>

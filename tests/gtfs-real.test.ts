@@ -33,14 +33,14 @@ function useFeed(file: string): () => GtfsStore {
   let dir = '';
   let db: Database.Database | undefined;
   let store: GtfsStore | undefined;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-gtfs-real-'));
     db = new Database(path.join(dir, 'manager.db'));
     db.pragma('journal_mode = WAL');
     store = new GtfsStore(db);
     store.init();
-    store.importZip(fs.readFileSync(path.join(FEEDS_DIR, file)), file);
-  });
+    await store.importZip(path.join(FEEDS_DIR, file), file);
+  }, 120_000);
   afterAll(() => {
     db?.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -44,9 +44,9 @@ function openStore(): GtfsStore {
   return store;
 }
 
-function importedStore(bytes: Uint8Array = tinyGtfsZip()): GtfsStore {
+async function importedStore(bytes: Uint8Array = tinyGtfsZip()): Promise<GtfsStore> {
   const store = openStore();
-  store.importZip(bytes, 'tiny-gtfs');
+  await store.importZip(bytes, 'tiny-gtfs');
   return store;
 }
 
@@ -65,12 +65,12 @@ const dashed = (yyyymmdd: string) =>
   `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6)}`;
 
 describe('tiny feed import', () => {
-  it('imports every row and keeps the summary across a restart', () => {
+  it('imports every row and keeps the summary across a restart', async () => {
     const store = openStore();
     expect(store.hasSchedule()).toBe(false);
     expect(store.departures(STOP_CENTRAL, 0, 2e9)).toEqual([]);
 
-    const summary = store.importZip(tinyGtfsZip(), 'tiny-gtfs');
+    const summary = await store.importZip(tinyGtfsZip(), 'tiny-gtfs');
     expect(summary).toMatchObject({ source: 'tiny-gtfs', warnings: [], ...TINY_COUNTS });
     expect(store.hasSchedule()).toBe(true);
 
@@ -86,8 +86,8 @@ describe('tiny feed import', () => {
 });
 
 describe('departures', () => {
-  it('lists the next buses at Central in order, with Chinese headsigns', () => {
-    const store = importedStore();
+  it('lists the next buses at Central in order, with Chinese headsigns', async () => {
+    const store = await importedStore();
     const from = epoch('2025-06-11T08:03');
     const departures = store.departures(STOP_CENTRAL, from, from + 30 * 60);
     expect(departures).toEqual([
@@ -115,8 +115,8 @@ describe('departures', () => {
     ]);
   });
 
-  it('includes the window start, excludes its end, and honours the limit', () => {
-    const store = importedStore();
+  it('includes the window start, excludes its end, and honours the limit', async () => {
+    const store = await importedStore();
     const from = epoch('2025-06-11T08:10');
     expect(board(store.departures(STOP_CENTRAL, from, epoch('2025-06-11T08:30')))).toEqual([
       '2025-06-11 08:10 5X R5X-0810',
@@ -126,8 +126,8 @@ describe('departures', () => {
     expect(store.departures(STOP_CENTRAL, from, from)).toEqual([]);
   });
 
-  it('never offers a bus that ends its trip here or lets nobody on', () => {
-    const store = importedStore();
+  it('never offers a bus that ends its trip here or lets nobody on', async () => {
+    const store = await importedStore();
     const from = epoch('2025-06-11T00:00');
     expect(store.departures(STOP_UNIVERSITY, from, from + 86_400)).toEqual([]);
     const market = store.departures(STOP_MARKET, from, from + 86_400);
@@ -138,8 +138,8 @@ describe('departures', () => {
     ).toEqual(new Set(['1']));
   });
 
-  it('shows a trip timed past 24:00 on the next calendar day, for its own service day only', () => {
-    const store = importedStore();
+  it('shows a trip timed past 24:00 on the next calendar day, for its own service day only', async () => {
+    const store = await importedStore();
     expect(
       board(store.departures(STOP_CENTRAL, epoch('2025-06-11T23:55'), epoch('2025-06-12T01:30'))),
     ).toEqual([
@@ -159,8 +159,8 @@ describe('departures', () => {
     ).toEqual([]);
   });
 
-  it('covers windows spanning several days', () => {
-    const store = importedStore();
+  it('covers windows spanning several days', async () => {
+    const store = await importedStore();
     const all = store.departures(
       STOP_CENTRAL,
       epoch('2025-06-10T06:00'),
@@ -170,8 +170,8 @@ describe('departures', () => {
     expect(all.every((d, i) => i === 0 || (all[i - 1]?.time ?? 0) <= d.time)).toBe(true);
   });
 
-  it('drops the night bus on its removed date and adds the one-day airport run', () => {
-    const store = importedStore();
+  it('drops the night bus on its removed date and adds the one-day airport run', async () => {
+    const store = await importedStore();
     const removedDay = DateTime.fromISO(dashed(NIGHT_REMOVED_DATE), { zone: TINY_TIMEZONE });
     const nightAfter = (day: DateTime) =>
       store
@@ -222,20 +222,23 @@ describe('daylight-saving days', () => {
   it.each([
     ['spring forward', '2024-03-10', '2024-03-11'],
     ['fall back', '2024-11-03', '2024-11-04'],
-  ])('reads times as wall-clock hours from noon minus 12 h (%s, %s)', (_label, date, next) => {
-    const store = importedStore(zipGtfs(feed));
-    const dayStart = DateTime.fromISO(`${date}T12:00`, { zone }).minus({ hours: 12 });
-    // From 03:00, past the previous service day's 25:30 trip.
-    const from = dayStart.plus({ hours: 3 }).toSeconds();
-    const departures = store.departures('A', from, from + 27 * 3600);
-    expect(board(departures, zone)).toEqual([`${date} 08:00 7 T1`, `${next} 01:30 7 T2`]);
-    expect(departures.map((d) => d.time)).toEqual([
-      dayStart.toSeconds() + 8 * 3600,
-      dayStart.toSeconds() + 25.5 * 3600,
-    ]);
-    // Not local midnight + 8 h: on these days the clock changed in between.
-    expect(departures[0]?.time).not.toBe(epoch(`${date}T00:00`, zone) + 8 * 3600);
-  });
+  ])(
+    'reads times as wall-clock hours from noon minus 12 h (%s, %s)',
+    async (_label, date, next) => {
+      const store = await importedStore(zipGtfs(feed));
+      const dayStart = DateTime.fromISO(`${date}T12:00`, { zone }).minus({ hours: 12 });
+      // From 03:00, past the previous service day's 25:30 trip.
+      const from = dayStart.plus({ hours: 3 }).toSeconds();
+      const departures = store.departures('A', from, from + 27 * 3600);
+      expect(board(departures, zone)).toEqual([`${date} 08:00 7 T1`, `${next} 01:30 7 T2`]);
+      expect(departures.map((d) => d.time)).toEqual([
+        dayStart.toSeconds() + 8 * 3600,
+        dayStart.toSeconds() + 25.5 * 3600,
+      ]);
+      // Not local midnight + 8 h: on these days the clock changed in between.
+      expect(departures[0]?.time).not.toBe(epoch(`${date}T00:00`, zone) + 8 * 3600);
+    },
+  );
 });
 
 describe('refused feeds leave the previous schedule in place', () => {
@@ -281,8 +284,8 @@ describe('refused feeds leave the previous schedule in place', () => {
     ],
   ];
 
-  it.each(cases)('%s', (_label, broken, message) => {
-    const store = importedStore();
+  it.each(cases)('%s', async (_label, broken, message) => {
+    const store = await importedStore();
     const from = epoch('2025-06-11T08:03');
     const before = {
       summary: store.summary(),
@@ -291,7 +294,7 @@ describe('refused feeds leave the previous schedule in place', () => {
 
     let error: unknown;
     try {
-      store.importZip(broken(), 'broken.zip');
+      await store.importZip(broken(), 'broken.zip');
     } catch (caught) {
       error = caught;
     }
@@ -306,7 +309,7 @@ describe('refused feeds leave the previous schedule in place', () => {
 });
 
 describe('real-feed quirks', () => {
-  it('takes a BOM, spaced headers, unpadded hours, CRLF, no final newline and a subfolder', () => {
+  it('takes a BOM, spaced headers, unpadded hours, CRLF, no final newline and a subfolder', async () => {
     const files = tinyGtfsFiles();
     const quirky: Record<string, string> = {};
     for (const [name, text] of Object.entries(files)) quirky[`harbour-city/${name}`] = text;
@@ -317,7 +320,7 @@ describe('real-feed quirks', () => {
       .replace(/,0(\d):/g, (_m, h: string) => (Number(h) % 2 ? `,${h}:` : `, ${h}:`))
       .replace(/\n/g, '\r\n')
       .trimEnd();
-    const store = importedStore(zipGtfs(quirky));
+    const store = await importedStore(zipGtfs(quirky));
     expect(store.summary()).toMatchObject({ warnings: [], ...TINY_COUNTS });
     const from = epoch('2025-06-11T08:03');
     expect(board(store.departures(STOP_CENTRAL, from, from + 1800))).toEqual([
@@ -330,7 +333,7 @@ describe('real-feed quirks', () => {
   it.each([
     ['no calendar.txt', undefined],
     ['an empty calendar.txt', ''],
-  ])('takes service described only in calendar_dates.txt (%s)', (_label, calendar) => {
+  ])('takes service described only in calendar_dates.txt (%s)', async (_label, calendar) => {
     const feed = smallFeed('Asia/Hong_Kong', ['T1,7:00:00,7:00:00,A,1', 'T1,7:20:00,7:20:00,C,2']);
     const { 'calendar.txt': _replaced, ...rest } = feed;
     const files: Record<string, string> = {
@@ -338,14 +341,14 @@ describe('real-feed quirks', () => {
       'calendar_dates.txt': 'service_id,date,exception_type\nS,20250301,1\n',
     };
     if (calendar !== undefined) files['calendar.txt'] = calendar;
-    const store = importedStore(zipGtfs(files));
+    const store = await importedStore(zipGtfs(files));
     expect(store.summary()).toMatchObject({ serviceStart: '20250301', serviceEnd: '20250301' });
     const day = (d: string) =>
       store.departures('A', epoch(`${d}T00:00`), epoch(`${d}T23:59`)).length;
     expect([day('2025-03-01'), day('2025-03-02')]).toEqual([1, 0]);
   });
 
-  it('skips bad rows with a capped list of warnings', () => {
+  it('skips bad rows with a capped list of warnings', async () => {
     const bad = Array.from({ length: 60 }, (_, i) => `T2,xx:00:00,25:00:00,A,${i + 1}`);
     const feed = smallFeed('Asia/Hong_Kong', [
       'T1,7:00:00,7:00:00,A,1',
@@ -353,7 +356,7 @@ describe('real-feed quirks', () => {
       'T1,7:30:00,7:30:00,C,3',
       ...bad,
     ]);
-    const summary = openStore().importZip(zipGtfs(feed), 'bad-rows');
+    const summary = await openStore().importZip(zipGtfs(feed), 'bad-rows');
     expect(summary.stopTimes).toBe(2);
     expect(summary.warnings).toHaveLength(51);
     expect(summary.warnings[0]).toBe("stop_times.txt line 3: unknown stop_id 'ZZZ'");
@@ -361,19 +364,19 @@ describe('real-feed quirks', () => {
     expect(summary.warnings[50]).toBe('… and 11 more warnings');
   });
 
-  it('spaces untimed stops evenly between timed ones', () => {
+  it('spaces untimed stops evenly between timed ones', async () => {
     const feed = smallFeed('Asia/Hong_Kong', [
       'T1,7:00:00,7:00:00,A,1',
       'T1,,,B,2',
       'T1,7:20:00,7:20:00,C,3',
     ]);
-    const store = importedStore(zipGtfs(feed));
+    const store = await importedStore(zipGtfs(feed));
     expect(
       board(store.departures('B', epoch('2025-03-01T00:00'), epoch('2025-03-02T00:00'))),
     ).toEqual(['2025-03-01 07:10 7 T1']);
   });
 
-  it('repeats frequency-based trips on their headway', () => {
+  it('repeats frequency-based trips on their headway', async () => {
     const feed = smallFeed(
       'Asia/Hong_Kong',
       ['T1,0:00:00,0:00:00,A,1', 'T1,0:05:00,0:05:00,B,2', 'T1,0:20:00,0:20:00,C,3'],
@@ -381,7 +384,7 @@ describe('real-feed quirks', () => {
         'frequencies.txt': 'trip_id,start_time,end_time,headway_secs\nT1,07:00:00,08:00:00,900\n',
       },
     );
-    const store = importedStore(zipGtfs(feed));
+    const store = await importedStore(zipGtfs(feed));
     expect(
       board(store.departures('B', epoch('2025-03-01T07:10'), epoch('2025-03-01T09:00'))),
     ).toEqual(['2025-03-01 07:20 7 T1', '2025-03-01 07:35 7 T1', '2025-03-01 07:50 7 T1']);

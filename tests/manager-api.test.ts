@@ -117,7 +117,6 @@ describe('manager API', () => {
     ) as Record<string, unknown>;
     await client.publishAsync(statusTopic, '{not json', { qos: 1 });
     await client.publishAsync(statusTopic, JSON.stringify({ ...valid, v: 1 }), { qos: 1 });
-    await client.publishAsync(statusTopic, Buffer.alloc(20_000, 0x20), { qos: 1 });
     await client.publishAsync(
       statusTopic,
       JSON.stringify({ ...valid, data: { state: 'on fire' } }),
@@ -126,20 +125,25 @@ describe('manager API', () => {
       },
     );
     await client.publishAsync(topics.deviceFrame('kiosk-7'), '[]', { qos: 1 });
-    await client.endAsync();
+    // Over the status topic's limit: the embedded broker refuses it and hangs up on the vandal,
+    // so it never reaches the manager.
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish(statusTopic, Buffer.alloc(20_000, 0x20), { qos: 1 });
+    await closed;
+    await client.endAsync(true);
 
     let rejected: Record<string, number> = {};
-    await waitFor('five rejections counted', async () => {
+    await waitFor('four rejections counted', async () => {
       rejected = (await health()).rejectedMessages;
-      return Object.values(rejected).reduce((a, b) => a + b, 0) >= 5;
+      return Object.values(rejected).reduce((a, b) => a + b, 0) >= 4;
     });
     expect(rejected).toMatchObject({
       'deviceStatus:not-json': 1,
       'deviceStatus:bad-version': 1,
-      'deviceStatus:oversized': 1,
       'deviceStatus:invalid': 1,
       'deviceFrame:invalid': 1,
     });
+    expect(rejected['deviceStatus:oversized']).toBeUndefined();
     const signs =
       await manager.api.json<Array<{ deviceId: string; lastSeenAt: unknown }>>('/api/signs');
     // Nothing of the rubbish was taken as a sign of life.

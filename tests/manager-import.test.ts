@@ -53,5 +53,5 @@ describe.skipIf(!haveFeed)('timetable upload of a large feed', () => {
     // Signs can be registered at the new feed's stops straight away.
     const sign = await manager.api.post('/api/signs', { deviceId: 'hfx-1', stopId: '6121' });
     expect(sign.status).toBe(201);
-  }, 60_000);
+  }, 180_000);
 });

@@ -69,7 +69,7 @@ describe('publishing costs', () => {
     timetable = new Database(path.join(dir, 'timetable.db'));
     const schedule = new GtfsStore(timetable);
     schedule.init();
-    schedule.importZip(tinyGtfsZip(), 'tiny');
+    await schedule.importZip(tinyGtfsZip(), 'tiny');
     store = await openSharedStore(
       { engine: 'sqlite', file: path.join(dir, 'manager.db') },
       { onQuery: () => (queries += 1) },

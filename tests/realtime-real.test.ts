@@ -217,8 +217,8 @@ describe.skipIf(!haveRealFeeds)('Halifax TripUpdates at 2025-11-06T21:04:14Z', (
   let raw: RawFeed;
   let bytes: Uint8Array;
 
-  beforeAll(() => {
-    rig = realtimeRig(fs.readFileSync(realFile('gtfs', HALIFAX.zip)), HALIFAX.now);
+  beforeAll(async () => {
+    rig = await realtimeRig(fs.readFileSync(realFile('gtfs', HALIFAX.zip)), HALIFAX.now);
     bytes = fs.readFileSync(realFile('gtfs-rt', HALIFAX.rt));
     raw = decodeRaw(bytes);
     expect(rig.service.ingest(bytes, 'test', 'tripUpdates').ok).toBe(true);
@@ -409,8 +409,8 @@ describe.skipIf(!haveRealFeeds)('Caltrain TripUpdates at 2023-11-08T01:05:34Z', 
   let rig: RealtimeRig;
   let raw: RawFeed;
 
-  beforeAll(() => {
-    rig = realtimeRig(fs.readFileSync(realFile('gtfs', CALTRAIN.zip)), CALTRAIN.now);
+  beforeAll(async () => {
+    rig = await realtimeRig(fs.readFileSync(realFile('gtfs', CALTRAIN.zip)), CALTRAIN.now);
     const bytes = fs.readFileSync(realFile('gtfs-rt', CALTRAIN.rt));
     raw = decodeRaw(bytes);
     expect(rig.service.ingest(bytes, 'test', 'tripUpdates').ok).toBe(true);

@@ -40,12 +40,12 @@ function row(stopId: string, tripId: string): Arrival | undefined {
   return rig.boards.build(stopId, rig.now.seconds).arrivals.find((a) => a.tripId === tripId);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // R1-0625 becomes frequency-based: runs leave Harbourfront at 06:25, 06:55, 07:25 … 08:55.
   const files = tinyGtfsFiles();
   files['frequencies.txt'] =
     'trip_id,start_time,end_time,headway_secs\nR1-0625,06:25:00,09:00:00,1800\n';
-  rig = realtimeRig(zipGtfs(files), NOW);
+  rig = await realtimeRig(zipGtfs(files), NOW);
   const result = rig.service.ingest(
     feed([
       // time over delay: the time says 5 min late, the delay field says 1.
@@ -118,8 +118,8 @@ describe('TripUpdates on the boards', () => {
     expect(row('CEN', 'R1-0825')?.time).toBe(hk('08:30'));
   });
 
-  it('caps cancelled rows per board so they never crowd out running buses', () => {
-    const many = realtimeRig(zipGtfs(tinyGtfsFiles()), NOW, 8);
+  it('caps cancelled rows per board so they never crowd out running buses', async () => {
+    const many = await realtimeRig(zipGtfs(tinyGtfsFiles()), NOW, 8);
     try {
       many.service.ingest(
         feed(

@@ -219,6 +219,7 @@ export function chooseView(inputs: ViewInputs): BoardView {
     rows,
     clockSynced: inputs.clockSynced,
   };
+  if (!config) view.updating = true;
   if (stopName) view.stopName = stopName;
   if (config?.chineseScript) view.chineseScript = config.chineseScript;
   if (notice) view.notice = notice;

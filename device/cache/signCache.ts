@@ -6,7 +6,7 @@
  * either the old data or the new, never half of it.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import {
   announcementData,
@@ -43,6 +43,21 @@ const SCHEMA = `
   );
 `;
 
+function openChecked(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    const result = db.pragma('quick_check', { simple: true });
+    if (result !== 'ok') throw new Error(`quick_check: ${String(result)}`);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec(SCHEMA);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 interface DepartureRow {
   time: number;
   trip_id: string;
@@ -52,19 +67,38 @@ interface DepartureRow {
   headsign_zh: string | null;
 }
 
+/** What open() found: a healthy cache, or a broken one set aside (where, and why). */
+export type CacheOpening =
+  { recovered: false } | { recovered: true; movedTo: string; reason: string };
+
 export class SignCache {
   private db: Database.Database | null = null;
 
   constructor(private readonly options: SignCacheOptions) {}
 
-  open(): void {
-    if (this.db) return;
+  /**
+   * Opens the cache after a quick_check. A file that is truncated, has garbage
+   * in its header or a page, or cannot be read at all is moved aside (kept for
+   * a post-mortem) and the sign starts with an empty cache: everything in it
+   * comes back from the manager's retained messages within seconds, whereas a
+   * sign that refuses to start stays dark until someone drives out to it.
+   */
+  open(): CacheOpening {
+    if (this.db) return { recovered: false };
     mkdirSync(path.dirname(this.options.path), { recursive: true });
-    const db = new Database(this.options.path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(SCHEMA);
-    this.db = db;
+    try {
+      this.db = openChecked(this.options.path);
+      return { recovered: false };
+    } catch (err) {
+      const reason = (err as Error).message;
+      const movedTo = `${this.options.path}.corrupt-${Date.now()}`;
+      for (const suffix of ['', '-wal', '-shm']) {
+        const file = `${this.options.path}${suffix}`;
+        if (existsSync(file)) renameSync(file, `${movedTo}${suffix}`);
+      }
+      this.db = openChecked(this.options.path);
+      return { recovered: true, movedTo, reason };
+    }
   }
 
   close(): void {

@@ -6,23 +6,74 @@ import type { Logger } from 'pino';
 import {
   decodeMessage,
   parseTopic,
+  type DataOf,
   type RejectionCounter,
   type RejectReason,
   type TopicKind,
 } from '../../shared';
 import type { AnnouncementSource } from '../cache/signCache';
 import type { ManagerLinkEvents } from './managerLink';
+import { implausibleTime, type TimeReference } from './plausibleTimes';
 
 export interface InboundRouterOptions {
   deviceId: string;
   currentStopId: () => string | null;
   counter: RejectionCounter;
   logger: Logger;
+  /** What message times are judged against (the sign's ClockWatch decides). */
+  reference: () => TimeReference;
   emit: <K extends keyof ManagerLinkEvents>(event: K, ...args: ManagerLinkEvents[K]) => void;
 }
 
 export class InboundRouter {
+  /** startedAt of the manager the sign last heard say it is online; null before that. */
+  private managerStartedAt: number | null = null;
+
   constructor(private readonly options: InboundRouterOptions) {}
+
+  /** Decodes, then refuses what no clock could believe; undefined when refused (and counted). */
+  private accept<K extends TopicKind>(
+    kind: K,
+    payload: Buffer,
+    topic: string,
+    topicId?: string,
+  ): DataOf<K> | undefined {
+    const m = decodeMessage(kind, payload, topicId);
+    if (!m.ok) {
+      this.reject(kind, m.reason, m.detail, topic);
+      return undefined;
+    }
+    const problem = implausibleTime(
+      kind,
+      m.message.data,
+      m.message.sentAt,
+      this.options.reference(),
+    );
+    if (problem) {
+      this.reject(kind, 'implausible-time', problem, topic);
+      return undefined;
+    }
+    return m.message.data;
+  }
+
+  /**
+   * Only the manager says it is offline: its will and its clean stop carry the
+   * startedAt of its online status. An "offline" naming another instance (a
+   * stranger's retained message, an old one) is refused.
+   */
+  private managerStatus(data: DataOf<'managerStatus'>, topic: string): void {
+    if (data.state === 'online') {
+      this.managerStartedAt = data.startedAt;
+    } else if (this.managerStartedAt !== null && data.startedAt !== this.managerStartedAt) {
+      return this.reject(
+        'managerStatus',
+        'not-from-manager',
+        `offline for a manager started at ${data.startedAt}; the one online started at ${this.managerStartedAt}`,
+        topic,
+      );
+    }
+    this.options.emit('managerStatus', data);
+  }
 
   route(topic: string, payload: Buffer): void {
     try {
@@ -72,40 +123,35 @@ export class InboundRouter {
     const emit = this.options.emit;
     switch (kind) {
       case 'deviceConfig': {
-        const m = decodeMessage(kind, payload, id);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('config', m.message.data);
+        const data = this.accept(kind, payload, topic, id);
+        return data && emit('config', data);
       }
       case 'stopArrivals': {
-        const m = decodeMessage(kind, payload, id);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('arrivals', m.message.data);
+        const data = this.accept(kind, payload, topic, id);
+        return data && emit('arrivals', data);
       }
       case 'stopSchedule': {
-        const m = decodeMessage(kind, payload, id);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('schedule', m.message.data);
+        const data = this.accept(kind, payload, topic, id);
+        return data && emit('schedule', data);
       }
       case 'deviceAnnouncement':
       case 'stopAnnouncement': {
-        const m = decodeMessage(kind, payload);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('announcement', m.message.data, source);
+        const data = this.accept(kind, payload, topic);
+        return data && emit('announcement', data, source);
       }
       case 'stopAlerts': {
-        const m = decodeMessage(kind, payload, id);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('alerts', m.message.data);
+        const data = this.accept(kind, payload, topic, id);
+        return data && emit('alerts', data);
       }
       case 'managerHeartbeat': {
+        // Not judged by the clock: it is the evidence the clock is judged by (ClockWatch).
         const m = decodeMessage(kind, payload);
         if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
         return emit('heartbeat', m.message.data, m.message.sentAt);
       }
       case 'managerStatus': {
-        const m = decodeMessage(kind, payload);
-        if (!m.ok) return this.reject(kind, m.reason, m.detail, topic);
-        return emit('managerStatus', m.message.data);
+        const data = this.accept(kind, payload, topic);
+        return data && this.managerStatus(data, topic);
       }
       default:
         // Status and frames are what signs send, never what they receive.

@@ -10,6 +10,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
   encodeMessage,
+  limitClientPackets,
   RejectionCounter,
   topics,
   type AnnouncementData,
@@ -25,6 +26,7 @@ import {
 import type { AnnouncementSource } from '../cache/signCache';
 import { Backoff } from './backoff';
 import { InboundRouter } from './inboundRouter';
+import { MAX_CLOCK_SKEW_SECONDS, type TimeReference } from './plausibleTimes';
 
 export type DeviceStatusInput = DataInputOf<'deviceStatus'>;
 
@@ -51,6 +53,8 @@ export interface SignLink {
   stop(): Promise<void>;
   /** Subscribes to this stop's topics (and drops the previous stop's); null follows none. */
   followStop(stopId: string | null): void;
+  /** What times in inbound messages are judged against from now on (the sign's ClockWatch). */
+  judgeTimesBy(reference: () => TimeReference): void;
   isConnected(): boolean;
   rejections(): Record<string, number>;
   /** Retained; while offline only the latest is kept and sent on reconnect. Resolves false if not sent. */
@@ -78,6 +82,8 @@ export interface ManagerLinkOptions {
   reconnectMinMs: number;
   reconnectMaxMs: number;
   logger: Logger;
+  /** Inbound packets past this end the connection before they are buffered; default 2 MiB. */
+  maxPacketBytes?: number;
   keepaliveSeconds?: number;
   connectTimeoutMs?: number;
   /** The sign's broker account (username = device id) from its provisioned credentials. */
@@ -87,6 +93,8 @@ export interface ManagerLinkOptions {
   caPem?: string | undefined;
   /** Network seam; defaults to mqtt.connect. */
   connect?: MqttConnect;
+  /** Epoch milliseconds, to judge the times in messages; defaults to Date.now. */
+  clock?: () => number;
 }
 
 const STOP_KINDS = ['stopArrivals', 'stopSchedule', 'stopAnnouncement', 'stopAlerts'] as const;
@@ -105,6 +113,11 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
   /** Whether the current socket got as far as a CONNACK: a drop is not a failed attempt. */
   private sessionUp = false;
   private failedAttempts = 0;
+  /** Until the sign says otherwise: its own clock, with the loose tolerance. */
+  private reference = (): TimeReference => ({
+    now: Math.floor((this.options.clock ?? Date.now)() / 1000),
+    skewSeconds: MAX_CLOCK_SKEW_SECONDS,
+  });
 
   constructor(private readonly options: ManagerLinkOptions) {
     super();
@@ -114,9 +127,14 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
       currentStopId: () => this.stopId,
       counter: this.counter,
       logger: options.logger,
+      reference: () => this.reference(),
       // The router's signature already ties each event to its arguments.
       emit: (event, ...args) => void this.emit(event, ...(args as never)),
     });
+  }
+
+  judgeTimesBy(reference: () => TimeReference): void {
+    this.reference = reference;
   }
 
   async start(): Promise<void> {
@@ -124,6 +142,7 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
     this.stopping = false;
     const connect = this.options.connect ?? mqtt.connect;
     const client = connect(this.options.brokerUrl, {
+      manualConnect: true,
       clientId: this.options.deviceId,
       clean: false,
       // Subscriptions are re-made on every connect below, including after a broker lost its sessions.
@@ -142,6 +161,13 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
         ? { ca: this.options.caPem, rejectUnauthorized: true }
         : {}),
     });
+    const maxPacketBytes = this.options.maxPacketBytes ?? 2 * 1024 * 1024;
+    limitClientPackets(client, maxPacketBytes, (size) => {
+      // Counted like any refused message; the connection is dropped and made again.
+      this.counter.record('unknown-topic', 'oversized');
+      this.options.logger.warn({ size, limit: maxPacketBytes }, 'MQTT packet over the size limit');
+    });
+    client.connect();
     this.client = client;
     client.on('connect', () => this.onConnect());
     client.on('close', () => this.onClose());

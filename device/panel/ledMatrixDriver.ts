@@ -12,6 +12,7 @@ import {
   fullFramePacket,
   FULL_FRAME_HEADER_BYTES,
   helloPacket,
+  KEEPALIVE_INTERVAL_MS,
   MAX_PAYLOAD,
   packedBytes,
   PacketType,
@@ -31,6 +32,8 @@ export interface LedMatrixDriverOptions {
   maxRetries?: number;
   /** Bound on one write reaching the wire; default 2000 ms. */
   writeTimeoutMs?: number;
+  /** HELLO after this much silence, so the panel's watchdog knows the sign is alive; 0 for none. */
+  keepaliveMs?: number;
   logger?: Logger;
 }
 
@@ -42,6 +45,7 @@ export interface LedMatrixStats extends PanelStats, StopAndWaitStats {
   /** show() calls replaced by a newer frame before they were sent. */
   framesCoalesced: number;
   brightnessSent: number;
+  keepalivesSent: number;
 }
 
 /** Above this share of the screen a RECT saves too little to be worth it. */
@@ -64,6 +68,8 @@ export class LedMatrixDriver implements Panel {
   private pumping: Promise<void> | undefined;
   private pumpActive = false;
   private running = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private lastSendAt = 0;
   private readonly counters = {
     ok: true,
     framesSent: 0,
@@ -74,6 +80,7 @@ export class LedMatrixDriver implements Panel {
     framesSkipped: 0,
     framesCoalesced: 0,
     brightnessSent: 0,
+    keepalivesSent: 0,
   };
 
   constructor(private readonly options: LedMatrixDriverOptions) {
@@ -98,11 +105,29 @@ export class LedMatrixDriver implements Panel {
     await this.options.link.open();
     this.acknowledged = null;
     this.running = true;
+    this.lastSendAt = performance.now();
+    const keepaliveMs = this.options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS;
+    if (keepaliveMs > 0) {
+      this.keepaliveTimer = setInterval(() => this.keepAlive(keepaliveMs), keepaliveMs / 2);
+    }
+  }
+
+  /** A HELLO when nothing else went out for a while: the panel's watchdog stays fed. */
+  private keepAlive(keepaliveMs: number): void {
+    if (!this.running || this.pumpActive) return;
+    if (performance.now() - this.lastSendAt < keepaliveMs) return;
+    this.lastSendAt = performance.now();
+    this.transport.send(helloPacket, 'HELLO keepalive').then(
+      () => this.counters.keepalivesSent++,
+      // A failing line shows up in the next frame's delivery; nothing to add here.
+      () => undefined,
+    );
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    clearInterval(this.keepaliveTimer);
     const stopped = new LinkStoppedError('panel stopped');
     this.pendingFrame?.reject(stopped);
     this.pendingBrightness?.reject(stopped);
@@ -208,11 +233,13 @@ export class LedMatrixDriver implements Panel {
   }
 
   private async sendBrightness(percent: number): Promise<void> {
+    this.lastSendAt = performance.now();
     await this.transport.send((seq) => brightnessPacket(seq, percent), `BRIGHTNESS ${percent}%`);
     this.counters.brightnessSent++;
   }
 
   private async sendFrame(frame: IndexedFrame): Promise<void> {
+    this.lastSendAt = performance.now();
     const base = this.acknowledged;
     const rect = base ? changedRect(base, frame) : null;
     if (base && !rect) {

@@ -15,6 +15,13 @@ export const MAX_PACKET = HEADER_BYTES + MAX_PAYLOAD + CRC_BYTES;
 export const PROTOCOL_VERSION = 1;
 /** A packet whose bytes pause longer than this is dropped by the receiver. */
 export const INTER_BYTE_TIMEOUT_MS = 50;
+/**
+ * A panel that hears no valid packet for this long blanks its glass: a sign
+ * that crashed or hangs must not leave a frozen, plausible-looking board.
+ */
+export const WATCHDOG_TIMEOUT_MS = 10_000;
+/** A host with nothing to send sends HELLO this often, well inside the watchdog. */
+export const KEEPALIVE_INTERVAL_MS = 2_000;
 
 export const PacketType = {
   hello: 0x01,
@@ -35,6 +42,8 @@ export const NakReason = {
   value: 0x05,
   busy: 0x06,
   timeout: 0x07,
+  /** A RECT after the watchdog blanked the glass: the host must send a FULL_FRAME. */
+  stale: 0x08,
 } as const;
 export type NakReasonName = keyof typeof NakReason;
 

@@ -22,6 +22,7 @@ import {
   PacketParser,
   PacketType,
   PROTOCOL_VERSION,
+  WATCHDOG_TIMEOUT_MS,
   type NakReasonName,
   type Packet,
   type PanelInfo,
@@ -43,10 +44,16 @@ export interface PanelSimulatorOptions {
   pngIntervalMs?: number;
   firmware?: string;
   logger?: Logger;
+  /** Silence after which the glass is blanked; default WATCHDOG_TIMEOUT_MS, 0 turns it off. */
+  watchdogMs?: number;
 }
 
 export type PanelUpdate =
-  { kind: 'fullFrame' } | { kind: 'rect'; rect: Rect } | { kind: 'brightness'; percent: number };
+  | { kind: 'fullFrame' }
+  | { kind: 'rect'; rect: Rect }
+  | { kind: 'brightness'; percent: number }
+  /** The watchdog blanked the glass: no valid packet for watchdogMs. */
+  | { kind: 'watchdog' };
 
 export interface PanelSimulatorStats {
   accepted: { hello: number; fullFrame: number; rect: number; brightness: number };
@@ -57,6 +64,8 @@ export interface PanelSimulatorStats {
   acksSent: number;
   naksSent: number;
   pngWrites: number;
+  /** Times the watchdog blanked the glass. */
+  watchdogBlanks: number;
 }
 
 export interface PanelSimulatorEvents {
@@ -69,6 +78,9 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
   private framebuffer: IndexedFrame;
   private brightnessPercent = 100;
   private readonly counters: Omit<PanelSimulatorStats, 'pngWrites'>;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  /** Set by the watchdog: the glass is dark until a FULL_FRAME repaints it. */
+  private blanked = false;
   private running = false;
   private attached = false;
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -86,6 +98,7 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
       bytesReceived: 0,
       acksSent: 0,
       naksSent: 0,
+      watchdogBlanks: 0,
     };
     if (options.pngPath) {
       this.glass = new GlassSnapshots({
@@ -109,12 +122,14 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
     }
     await link.open();
     this.running = true;
+    this.feedWatchdog();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     clearTimeout(this.expiryTimer);
+    clearTimeout(this.watchdogTimer);
     await this.replies;
     await this.glass?.stop();
     await this.options.link.close();
@@ -199,8 +214,27 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
     }
   }
 
+  /** Any valid packet from the host proves it is alive; silence blanks the glass. */
+  private feedWatchdog(): void {
+    const ms = this.options.watchdogMs ?? WATCHDOG_TIMEOUT_MS;
+    clearTimeout(this.watchdogTimer);
+    if (ms <= 0 || !this.running) return;
+    this.watchdogTimer = setTimeout(() => this.watchdogExpired(), ms);
+  }
+
+  private watchdogExpired(): void {
+    if (!this.running || this.blanked) return;
+    this.blanked = true;
+    this.framebuffer = createFrame(this.options.width, this.options.height);
+    this.counters.watchdogBlanks++;
+    this.options.logger?.warn('panel watchdog: no packet from the host, glass blanked');
+    this.emit('update', { kind: 'watchdog' });
+    this.glass?.changed();
+  }
+
   private apply(packet: Packet): void {
     const { width, height } = this.options;
+    this.feedWatchdog();
     switch (packet.type) {
       case PacketType.hello:
         if (packet.payload.length !== 0) return this.reject('length', packet.seq, packet.type);
@@ -213,6 +247,7 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
           return this.reject('bounds', packet.seq, packet.type);
         }
         this.framebuffer = decoded.frame;
+        this.blanked = false;
         this.counters.accepted.fullFrame++;
         return this.accepted(packet.seq, { kind: 'fullFrame' });
       }
@@ -226,6 +261,8 @@ export class PanelSimulator extends EventEmitter<PanelSimulatorEvents> {
           rect.x + rect.width <= width &&
           rect.y + rect.height <= height;
         if (!inside) return this.reject('bounds', packet.seq, packet.type);
+        // A RECT changes part of a picture the glass no longer shows.
+        if (this.blanked) return this.reject('stale', packet.seq, packet.type);
         for (let y = 0; y < rect.height; y++) {
           const row = pixels.subarray(y * rect.width, (y + 1) * rect.width);
           this.framebuffer.pixels.set(row, (rect.y + y) * width + rect.x);

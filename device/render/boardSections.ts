@@ -72,7 +72,11 @@ function drawCentred(board: Board, phrases: Phrase[], colour: number): void {
 }
 
 export function drawNoDepartures(board: Board): void {
-  const phrases = languagesOf(board).map((l) => stringsOf(board.view, l).noDepartures);
+  // An unconfigured sign says it is waiting for data, never that no bus will come.
+  const phrases = languagesOf(board).map((l) => {
+    const strings = stringsOf(board.view, l);
+    return board.view.updating ? strings.updating : strings.noDepartures;
+  });
   drawCentred(board, phrases, COLOURS.noDepartures);
 }
 

@@ -51,6 +51,8 @@ export interface BoardView {
   timezone: string;
   /** live: the manager's board; scheduled: from the offline cache; none: nothing known. */
   mode: 'live' | 'scheduled' | 'none';
+  /** Set when the sign knows nothing yet (no config): the board says it is updating. */
+  updating?: true;
   stopName?: LocalizedText;
   /** The agency's abbreviations, for names that do not fit (panels/abbreviations/). */
   abbreviations?: readonly (readonly [long: string, short: string])[];

@@ -31,6 +31,8 @@ export interface PageStrings {
   /** Status line when live rows stopped being confirmed. */
   notUpdating: Phrase;
   noDepartures: Phrase;
+  /** Nothing known yet (first start, or a cache that had to be set aside): data is on its way. */
+  updating: Phrase;
   serviceEnded: Phrase;
   firstBus(clock: string, tomorrow: boolean): Phrase;
   stopMissing: Phrase;
@@ -50,6 +52,7 @@ const STRINGS: Record<Language, PageStrings> = {
     scheduled: p('Scheduled', 'Sched'),
     notUpdating: p('Times not updating', 'Not live'),
     noDepartures: p('No departures'),
+    updating: p('Updating…'),
     serviceEnded: p('Service has ended for today', 'Service ended'),
     firstBus: (clock, tomorrow) =>
       p(tomorrow ? `First bus tomorrow ${clock}` : `Next bus ${clock}`, `First bus ${clock}`),
@@ -66,6 +69,7 @@ const STRINGS: Record<Language, PageStrings> = {
     scheduled: p('时刻表'),
     notUpdating: p('实时信息未更新', '未更新'),
     noDepartures: p('暂无班次信息'),
+    updating: p('正在更新…'),
     serviceEnded: p('今日服务已结束', '已收班'),
     firstBus: (clock, tomorrow) =>
       p(tomorrow ? `明日首班 ${clock}` : `下一班 ${clock}`, `首班 ${clock}`),
@@ -90,6 +94,7 @@ function traditional(zh: PageStrings): PageStrings {
     scheduled: t(zh.scheduled),
     notUpdating: t(zh.notUpdating),
     noDepartures: t(zh.noDepartures),
+    updating: t(zh.updating),
     serviceEnded: t(zh.serviceEnded),
     firstBus: (clock, tomorrow) => t(zh.firstBus(clock, tomorrow)),
     stopMissing: t(zh.stopMissing),

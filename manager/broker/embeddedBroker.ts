@@ -1,54 +1,78 @@
 /**
  * The in-process MQTT broker (aedes) that lets one command run the whole
- * system. It speaks MQTT over TLS by default, and lets nobody in without the
- * access control it is given.
+ * system. It speaks MQTT over TLS by default, lets nobody in without the
+ * access control it is given, and bounds what each client may cost it.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { ClientQuotas, guardPacketSize, withQuotas, type BrokerLimits } from './brokerLimits';
 import { indexedRetainedPersistence } from './retainedIndex';
 import type { EmbeddedBrokerAccess } from './embeddedAccess';
+
+/** Who may connect and use which topic: the hooks to create aedes with, and a look at its clients. */
+export type BrokerAccessControl = Pick<EmbeddedBrokerAccess, 'hooks' | 'attach'>;
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  logger: Logger;
+  access: BrokerAccessControl;
+  /** Without it the listener is plain TCP (behind a TLS-terminating proxy, say). */
+  tls?: { certPem: string; keyPem: string } | undefined;
+  limits: BrokerLimits;
+  /** Client ids allowed retained state beyond the per-client cap: the manager's own. */
+  trustedClientIds: readonly string[];
+}
 
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
+  /** Connections refused for a packet over the size limit, for health and tests. */
+  oversizedPackets = 0;
 
-  constructor(
-    private readonly options: {
-      host: string;
-      port: number;
-      logger: Logger;
-      access: EmbeddedBrokerAccess;
-      /** Without it the listener is plain TCP (behind a TLS-terminating proxy, say). */
-      tls?: { certPem: string; keyPem: string } | undefined;
-    },
-  ) {}
+  constructor(private readonly options: EmbeddedBrokerOptions) {}
 
   /** Resolves with the bound port (useful when configured with port 0). */
   async start(): Promise<number> {
-    // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
-    const { access, logger } = this.options;
+    const { access, limits, logger } = this.options;
+    const quotas = new ClientQuotas(limits, new Set(this.options.trustedClientIds), logger);
     const broker = await Aedes.createBroker({
+      // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
       persistence: indexedRetainedPersistence(),
-      ...access.hooks(),
+      // Who may do what first, then how much of it.
+      ...withQuotas(access.hooks(), quotas),
     });
     access.attach(broker);
+    quotas.follow(broker);
     broker.on('clientError', (client, err) => {
       logger.debug({ clientId: client.id, err: err.message }, 'mqtt client error');
     });
+    const handle = (socket: net.Socket) => {
+      guardPacketSize(socket, limits.maxPacketBytes, (size) => {
+        this.oversizedPackets += 1;
+        logger.warn(
+          { remote: socket.remoteAddress, size, limit: limits.maxPacketBytes },
+          'MQTT connection closed: packet over the size limit',
+        );
+      });
+      broker.handle(socket);
+    };
     const server = this.options.tls
       ? tls.createServer(
           { cert: this.options.tls.certPem, key: this.options.tls.keyPem, minVersion: 'TLSv1.2' },
-          broker.handle,
+          handle,
         )
-      : net.createServer(broker.handle);
+      : net.createServer(handle);
     if (this.options.tls) {
       server.on('tlsClientError', (err: Error) =>
         logger.debug({ err: err.message }, 'TLS handshake failed'),
       );
     }
+    // Past this many, new connections are closed as they arrive.
+    server.maxConnections = limits.maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {

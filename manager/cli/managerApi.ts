@@ -36,8 +36,12 @@ export class ManagerApi {
   ): Promise<Response> {
     const all: Record<string, string> = { ...this.options.headers, ...headers };
     if (this.options.token !== undefined) all.authorization = `Bearer ${this.options.token}`;
-    let payload: string | Buffer | undefined;
-    if (Buffer.isBuffer(body)) {
+    let payload: string | Buffer | ReadableStream<Uint8Array> | undefined;
+    if (body instanceof ReadableStream) {
+      // Sent as it is read (chunked), e.g. an upload with no length known up front.
+      payload = body as ReadableStream<Uint8Array>;
+      all['content-type'] ??= 'application/zip';
+    } else if (Buffer.isBuffer(body)) {
       payload = body;
       all['content-type'] ??= 'application/zip';
     } else if (body !== undefined) {
@@ -49,6 +53,7 @@ export class ManagerApi {
       headers: all,
       body: payload ?? null,
       dispatcher: this.agent,
+      ...(payload instanceof ReadableStream ? { duplex: 'half' as const } : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { DeviceFrameData, DeviceStatusData } from '../../shared';
 import type { FleetLink } from '../link/fleetLink';
 import type { SignRepository } from '../store/signRepository';
+import { framePngProblem } from './framePng';
 
 export class FleetMonitor {
   /** Writes go one after another, so a sign's newer status never lands before an older one. */
@@ -20,12 +21,15 @@ export class FleetMonitor {
   };
 
   private readonly onFrame = (deviceId: string, frame: DeviceFrameData): void => {
+    const png = Buffer.from(frame.png, 'base64');
+    const problem = framePngProblem(png, frame.width, frame.height);
+    if (problem) {
+      this.options.link.rejections.record('deviceFrame', 'invalid');
+      this.options.logger.warn({ deviceId, problem }, 'frame refused');
+      return;
+    }
     this.write(async () => {
-      await this.options.signs.recordFrame(
-        deviceId,
-        Buffer.from(frame.png, 'base64'),
-        frame.renderedAt,
-      );
+      await this.options.signs.recordFrame(deviceId, png, frame.renderedAt);
     });
   };
 

@@ -1,73 +1,145 @@
-/** Runs GTFS imports on a worker thread, one at a time. */
-import fs from 'node:fs';
+/**
+ * Runs GTFS imports in a child process, one at a time. The child has a capped
+ * heap and a deadline; if it dies (out of memory, killed, crashed) only the
+ * import fails, with the reason, and the previous timetable stays in force.
+ */
+import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { GtfsImportError } from './errors';
 import { StopsDroppedError, type SignAtStop } from './feedChecks';
-import type { ImportJob, ImportOutcome } from './importWorker';
+import { checkGtfsZip } from './importer';
+import { ImportLimitError, type ImportLimits } from './importLimits';
+import type { ImportJob, ImportOutcome } from './importChild';
 import type { ImportSummary } from './types';
 
-const workerEntry = new URL('./importWorker.ts', import.meta.url).href;
-const tsxApi = esmEntryOf('tsx', './esm/api');
+const childEntry = new URL('./importChild.ts', import.meta.url);
+/** tsx's loader, by absolute URL: the child may start in any working directory. */
+const tsxLoader = pathToFileURL(
+  path.join(
+    path.dirname(createRequire(import.meta.url).resolve('tsx/package.json')),
+    'dist/loader.mjs',
+  ),
+).href;
 
-/**
- * Node 20 does not apply `--import` loaders to a worker's own entry module, so the
- * worker first registers tsx through its API, then imports the TypeScript entry.
- */
-const bootstrap = `import(${JSON.stringify(tsxApi)})
-  .then(({ register }) => { register(); return import(${JSON.stringify(workerEntry)}); })`;
-
-/** File URL of a package subpath's ESM build, read from the package's own exports map. */
-function esmEntryOf(packageName: string, subpath: string): string {
-  const manifestPath = createRequire(import.meta.url).resolve(`${packageName}/package.json`);
-  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as {
-    exports: Record<string, { import: { default: string } }>;
-  };
-  const target = manifest.exports[subpath]?.import.default;
-  if (!target) throw new Error(`${packageName} has no ESM export ${subpath}`);
-  return pathToFileURL(path.join(path.dirname(manifestPath), target)).href;
+/** Another import is running: the caller should try again later (HTTP 409). */
+export class ImportBusyError extends Error {
+  override name = 'ImportBusyError';
 }
 
-export class BackgroundImporter {
-  private queue: Promise<unknown> = Promise.resolve();
+/** Signs whose stops the new feed must keep, unless forced. */
+export interface StopGuard {
+  signsInUse?: SignAtStop[];
+  force?: boolean;
+}
 
-  constructor(private readonly dbPath: string) {}
+/** Stderr kept from the child, enough to say why it died. */
+const STDERR_TAIL = 4096;
+
+export class BackgroundImporter {
+  private running = false;
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly limits: ImportLimits,
+  ) {}
 
   /**
-   * Resolves with the summary once the new feed is committed; rejects with
-   * GtfsImportError (StopsDroppedError when it would take signs' stops away).
+   * Resolves with the summary once the new feed is committed. Rejects with
+   * ImportBusyError while another import runs, ImportLimitError for a feed past
+   * the limits, StopsDroppedError when it would take signs' stops away (unless
+   * forced), GtfsImportError for one that cannot be used or killed the import.
    */
-  import(
-    bytes: Uint8Array,
-    source: string,
-    guard: { signsInUse?: SignAtStop[]; force?: boolean } = {},
-  ): Promise<ImportSummary> {
-    const next = this.queue.then(() =>
-      this.runWorker({ dbPath: this.dbPath, bytes, source, ...guard }),
-    );
-    this.queue = next.catch(() => undefined);
-    return next;
+  async import(zipPath: string, source: string, guard: StopGuard = {}): Promise<ImportSummary> {
+    if (this.running) throw new ImportBusyError('another timetable import is running');
+    this.running = true;
+    try {
+      // The zip's directory alone refuses a bomb, before any process is started.
+      await checkGtfsZip(zipPath, this.limits);
+      return await this.runChild({
+        dbPath: this.dbPath,
+        zipPath,
+        source,
+        limits: this.limits,
+        ...guard,
+      });
+    } finally {
+      this.running = false;
+    }
   }
 
-  private runWorker(job: ImportJob): Promise<ImportSummary> {
+  private runChild(job: ImportJob): Promise<ImportSummary> {
+    const { importHeapMb, maxImportSeconds } = this.limits;
     return new Promise((resolve, reject) => {
-      const worker = new Worker(bootstrap, { eval: true, workerData: job });
-      let settled = false;
-      worker.once('message', (outcome: ImportOutcome) => {
-        settled = true;
-        if (outcome.ok) resolve(outcome.summary);
-        else if (outcome.droppedSigns) reject(new StopsDroppedError(outcome.droppedSigns));
-        else reject(new GtfsImportError(outcome.message));
+      const child = fork(childEntry, [], {
+        execArgv: [
+          '--import',
+          tsxLoader,
+          `--max-old-space-size=${importHeapMb}`,
+          `--max-semi-space-size=${semiSpaceMb(importHeapMb)}`,
+        ],
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
       });
-      worker.once('error', (err) => {
-        settled = true;
-        reject(err);
+      let stderr = '';
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (text: string) => {
+        stderr = (stderr + text).slice(-STDERR_TAIL);
       });
-      worker.once('exit', (code) => {
-        if (!settled) reject(new Error(`GTFS import worker exited with code ${code}`));
+      let outcome: ImportOutcome | undefined;
+      let timedOut = false;
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, maxImportSeconds * 1000);
+      child.once('message', (message: ImportOutcome) => {
+        outcome = message;
       });
+      child.once('error', (err) => {
+        clearTimeout(deadline);
+        reject(new GtfsImportError(`the import process could not run: ${err.message}`));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(deadline);
+        if (outcome?.ok) return resolve(outcome.summary);
+        if (outcome?.droppedSigns) return reject(new StopsDroppedError(outcome.droppedSigns));
+        if (outcome) {
+          const Failure = outcome.kind === 'limit' ? ImportLimitError : GtfsImportError;
+          return reject(new Failure(outcome.message));
+        }
+        if (timedOut) {
+          return reject(
+            new ImportLimitError(
+              `the import took longer than ${maxImportSeconds} s and was stopped`,
+            ),
+          );
+        }
+        reject(new GtfsImportError(deathReason(code, signal, stderr, importHeapMb)));
+      });
+      child.send(job);
     });
   }
+}
+
+/**
+ * V8's young generation sits beside the old space and by default (16 MiB per
+ * semi-space) could outgrow a small cap: keep it a sixteenth of the heap, so the
+ * cap is what the process really gets and a runaway feed meets it promptly.
+ */
+function semiSpaceMb(heapMb: number): number {
+  return Math.max(1, Math.min(16, Math.floor(heapMb / 16)));
+}
+
+function deathReason(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  heapMb: number,
+): string {
+  if (/heap out of memory|Allocation failed/i.test(stderr)) {
+    return `the import ran out of memory (heap limit ${heapMb} MiB) and was stopped`;
+  }
+  const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
+  return `the import process died (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`;
 }

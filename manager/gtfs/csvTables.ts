@@ -1,12 +1,15 @@
 /**
- * Reads one GTFS CSV file row by row. Header names are matched after trimming
- * (real feeds put spaces and a byte-order mark there); a missing required column
- * is an error, a missing optional column reads as empty. Rows are handed to the
- * visitor through one reused accessor, so a 300k-row file does not build 300k
- * objects.
+ * Reads one GTFS CSV file row by row as it streams out of the zip. Header
+ * names are matched after trimming (real feeds put spaces and a byte-order
+ * mark there); a missing required column is an error, a missing optional
+ * column reads as empty. Rows are handed to the visitor through one reused
+ * accessor, so a file of millions of rows builds no object per row.
  */
-import { parse } from 'csv-parse/sync';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
 import { GtfsImportError, errorMessage } from './errors';
+import { ImportLimitError } from './importLimits';
 
 export interface CsvRow<C extends string> {
   /** The trimmed field, '' when the column or the field is absent. */
@@ -20,14 +23,24 @@ export interface CsvSpec<R extends string, O extends string> {
   optional: readonly O[];
 }
 
-export function readCsv<R extends string, O extends string>(
+export interface CsvOptions {
+  /** Rows past this refuse the feed. */
+  maxRows: number;
+  /** An empty file (no header) is allowed and reported instead of refused. */
+  allowEmpty?: boolean;
+}
+
+/** Resolves true once every row was visited; false for an empty file when allowEmpty. */
+export async function readCsv<R extends string, O extends string>(
   file: string,
-  text: string,
+  source: Readable,
   spec: CsvSpec<R, O>,
   visit: (row: CsvRow<R | O>) => void,
-): void {
+  options: CsvOptions,
+): Promise<boolean> {
   let index: Map<string, number> | undefined;
   let values: string[] = [];
+  let rows = 0;
   const row: CsvRow<R | O> = {
     get: (column) => {
       const at = index?.get(column);
@@ -35,32 +48,48 @@ export function readCsv<R extends string, O extends string>(
     },
     line: 0,
   };
-  try {
-    parse(text, {
-      bom: true,
-      trim: true,
-      // A stray quote inside an unquoted field is common; keep the field as written.
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      on_record: (record: string[], context) => {
-        if (index === undefined) {
-          index = headerIndex(file, record, spec.required);
-          return null;
-        }
-        values = record;
-        row.line = context.lines;
-        visit(row);
+  const parser = parse({
+    bom: true,
+    trim: true,
+    // A stray quote inside an unquoted field is common; keep the field as written.
+    relax_quotes: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    // A field is at most a line of text; an unclosed quote must not swallow the file.
+    max_record_size: 64 * 1024,
+    on_record: (record: string[], context) => {
+      if (index === undefined) {
+        // A file of blank lines is as empty as one without any.
+        if (record.length === 1 && record[0] === '') return null;
+        index = headerIndex(file, record, spec.required);
         return null;
-      },
-    });
+      }
+      if (++rows > options.maxRows) {
+        throw new ImportLimitError(`${file} has more than ${options.maxRows} rows`);
+      }
+      values = record;
+      row.line = context.lines;
+      visit(row);
+      return null;
+    },
+  });
+  // Every row is handled in on_record; nothing is pushed, so nothing piles up downstream.
+  parser.resume();
+  try {
+    await pipeline(source, parser);
   } catch (error) {
-    if (error instanceof GtfsImportError) throw error;
+    // Only the parser's own complaints are about the CSV; anything else goes up as it is.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('CSV_')) throw error;
     // Malformed quoting derails the parser for the rest of the file, so importing
     // what came before would silently drop rows: refuse the feed instead.
     throw new GtfsImportError(`${file}: malformed CSV: ${errorMessage(error)}`);
   }
-  if (index === undefined) throw new GtfsImportError(`${file}: the file is empty (no header row)`);
+  if (index === undefined) {
+    if (options.allowEmpty) return false;
+    throw new GtfsImportError(`${file}: the file is empty (no header row)`);
+  }
+  return true;
 }
 
 function headerIndex(
@@ -80,4 +109,15 @@ function headerIndex(
     if (!index.has(column)) throw new GtfsImportError(`${file}: required column ${column} missing`);
   }
   return index;
+}
+
+/** The feed's files as the readers see them: by name, streamed, within the row limits. */
+export interface FeedTables {
+  has(file: string): boolean;
+  read<R extends string, O extends string>(
+    file: string,
+    spec: CsvSpec<R, O>,
+    visit: (row: CsvRow<R | O>) => void,
+    options?: { allowEmpty?: boolean },
+  ): Promise<boolean>;
 }

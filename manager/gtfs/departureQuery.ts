@@ -8,6 +8,14 @@ import type { ScheduledDeparture } from '../../shared';
 import type { ImportMeta } from './importMeta';
 import { addDays, localDate, serviceDayStart, weekdayIndex } from './serviceDate';
 
+/**
+ * Every query is bounded whatever it is asked: no window longer than the
+ * longest offline slice a sign may keep, no more rows than a schedule message
+ * holds. So no query's cost grows with the size of the feed.
+ */
+export const MAX_WINDOW_SECONDS = 72 * 3600;
+export const MAX_DEPARTURES = 5000;
+
 /** The limits the protocol puts on a departure's texts. */
 const MAX_ROUTE_LENGTH = 32;
 const MAX_TEXT_LENGTH = 200;
@@ -15,9 +23,10 @@ const MAX_TEXT_LENGTH = 200;
 interface DayParams {
   date: number;
   weekdayBit: number;
-  stops: string;
+  stop: number;
   from: number;
   until: number;
+  limit: number;
 }
 
 interface DepartureRow {
@@ -59,7 +68,7 @@ const FROM_STOP_TIMES = `
   JOIN gtfs_routes r ON r.route_key = t.route_key`;
 
 const AT_STOPS_ON_ACTIVE_TRIPS = `
-  WHERE st.stop_key IN (SELECT value FROM json_each(@stops))
+  WHERE st.stop_key = @stop
     AND st.boardable = 1
     AND t.service_id IN active`;
 
@@ -78,27 +87,31 @@ export class DepartureQuery {
       ${FROM_STOP_TIMES}
       ${AT_STOPS_ON_ACTIVE_TRIPS}
         AND st.departure >= @from AND st.departure < @until
-        AND t.frequency_based = 0`);
+        AND t.frequency_based = 0
+      ORDER BY st.departure
+      LIMIT @limit`);
     this.repeating = db.prepare(`${ACTIVE_SERVICES}
       SELECT ${DEPARTURE_COLUMNS}, st.departure - t.first_departure AS offset,
         f.start_time AS startTime, f.end_time AS endTime, f.headway AS headway
       ${FROM_STOP_TIMES}
       JOIN gtfs_frequencies f ON f.trip_key = t.trip_key
       ${AT_STOPS_ON_ACTIVE_TRIPS}
-        AND t.frequency_based = 1`);
+        AND t.frequency_based = 1
+      LIMIT @limit`);
   }
 
   departures(
     meta: ImportMeta,
     stopId: string,
     fromEpoch: number,
-    untilEpoch: number,
-    limit: number,
+    requestedUntil: number,
+    requestedLimit: number,
   ): ScheduledDeparture[] {
+    const limit = Math.min(requestedLimit, MAX_DEPARTURES);
+    const untilEpoch = Math.min(requestedUntil, fromEpoch + MAX_WINDOW_SECONDS);
     if (!(untilEpoch > fromEpoch) || limit <= 0) return [];
     const keys = this.stopKeys.all(stopId, stopId).map((row) => row.stop_key);
     if (keys.length === 0) return [];
-    const stops = JSON.stringify(keys);
     const zone = meta.timezone;
 
     const found: ScheduledDeparture[] = [];
@@ -112,15 +125,22 @@ export class DepartureQuery {
       const dayStart = serviceDayStart(date, zone);
       if (found.length >= limit && dayStart > (found[limit - 1]?.time ?? Infinity)) break;
       const from = fromEpoch - dayStart;
-      const until = untilEpoch - dayStart;
+      // Once `limit` departures are known, later days need only look before the last of them.
+      const cutoff =
+        found.length >= limit ? (found[limit - 1]?.time ?? untilEpoch) + 1 : untilEpoch;
+      const until = Math.min(untilEpoch, cutoff) - dayStart;
       if (until <= 0 || from > meta.maxDeparture) continue;
-      const day = { date, weekdayBit: 1 << weekdayIndex(date), stops };
-      for (const row of this.timed.all({ ...day, from, until })) {
-        found.push(toDeparture(row, dayStart + row.departure));
-      }
-      for (const row of this.repeating.all(day)) {
-        for (const time of repeatedTimes(row, from, until)) {
-          found.push(toDeparture(row, dayStart + time));
+      // One stop at a time: the index on (stop_key, departure) then yields rows in time
+      // order and the LIMIT ends the scan, however many trips call at the stop.
+      for (const stop of keys) {
+        const day = { date, weekdayBit: 1 << weekdayIndex(date), stop, limit };
+        for (const row of this.timed.all({ ...day, from, until })) {
+          found.push(toDeparture(row, dayStart + row.departure));
+        }
+        for (const row of this.repeating.all(day)) {
+          for (const time of repeatedTimes(row, from, until)) {
+            found.push(toDeparture(row, dayStart + time));
+          }
         }
       }
       if (found.length >= limit) sortDepartures(found).splice(limit);
@@ -157,12 +177,16 @@ function toDeparture(row: Omit<DepartureRow, 'departure'>, time: number): Schedu
   };
 }
 
+/** One collator for every sort: localeCompare with options builds one per call, which costs. */
+const routeOrder = new Intl.Collator('en', { numeric: true });
+const tripOrder = new Intl.Collator(undefined);
+
 /** By time; ties in a stable, readable order so the sign does not shuffle equal times. */
 function sortDepartures(list: ScheduledDeparture[]): ScheduledDeparture[] {
   return list.sort(
     (a, b) =>
       a.time - b.time ||
-      a.route.localeCompare(b.route, 'en', { numeric: true }) ||
-      a.tripId.localeCompare(b.tripId),
+      routeOrder.compare(a.route, b.route) ||
+      tripOrder.compare(a.tripId, b.tripId),
   );
 }

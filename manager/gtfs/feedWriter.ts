@@ -1,25 +1,130 @@
 /**
- * Replaces the stored feed with a parsed one in a single transaction: readers
- * see either the old schedule or the new one, never a mix, and a failure
- * anywhere leaves the old one in place.
+ * Replaces the stored feed in a single transaction: readers see either the
+ * old schedule or the new one, never a mix, and a failure anywhere leaves the
+ * old one in place. stop_times rows stream in as they are read; the index over
+ * them is built once at the end, which is far cheaper than keeping it up to
+ * date row by row.
  */
-import type { Database } from 'better-sqlite3';
-import { writeImportMeta } from './importMeta';
-import type { ImportMeta } from './importMeta';
-import type { ParsedFeed } from './parsedFeed';
-import { GTFS_FEED_TABLES } from './schema';
+import type { Database, Statement } from 'better-sqlite3';
+import { writeImportMeta, type ImportMeta } from './importMeta';
+import type { ParsedFeedTables } from './parsedFeed';
+import type { RawStopTime, StopTimeRow, StopTimesSink } from './readStopTimes';
+import { GTFS_FEED_TABLES, STOP_TIMES_INDEX } from './schema';
 
-/** describe() runs after the rows are in, so the summary it returns can time the write too. */
-export function replaceFeed(db: Database, feed: ParsedFeed, describe: () => ImportMeta): void {
-  db.transaction(() => {
-    for (const table of GTFS_FEED_TABLES) db.prepare(`DELETE FROM ${table}`).run();
-    insertFeedRows(db, feed);
-    writeImportMeta(db, describe());
-  })();
+/** Staged rows come back in pages, since one connection cannot read and write at once. */
+const STAGE_PAGE = 10_000;
+
+export class FeedWriter implements StopTimesSink {
+  private readonly stopTime: Statement;
+  private stageInsert: Statement | undefined;
+  private open = false;
+
+  /** Starts the transaction and empties the feed tables (the old rows stay visible to readers). */
+  constructor(private readonly db: Database) {
+    db.exec('BEGIN IMMEDIATE');
+    this.open = true;
+    for (const table of GTFS_FEED_TABLES) db.exec(`DELETE FROM ${table}`);
+    db.exec('DROP INDEX IF EXISTS gtfs_stop_times_by_stop');
+    this.stopTime = db.prepare('INSERT INTO gtfs_stop_times VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  }
+
+  write(row: StopTimeRow): void {
+    this.stopTime.run(
+      row.trip + 1,
+      row.stop + 1,
+      row.sequence,
+      row.arrival,
+      row.departure,
+      row.boardable,
+      row.headsign,
+      row.headsignZh,
+    );
+  }
+
+  discardWritten(): void {
+    this.db.exec('DELETE FROM gtfs_stop_times');
+  }
+
+  stage(row: RawStopTime): void {
+    if (!this.stageInsert) {
+      this.db.exec(`CREATE TEMP TABLE IF NOT EXISTS gtfs_stage (
+        trip INTEGER, sequence INTEGER, stop INTEGER, arrival INTEGER, departure INTEGER,
+        no_pickup INTEGER, line INTEGER, headsign TEXT)`);
+      this.db.exec('DELETE FROM gtfs_stage');
+      this.stageInsert = this.db.prepare('INSERT INTO gtfs_stage VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    }
+    this.stageInsert.run(
+      row.trip,
+      row.sequence,
+      row.stop,
+      row.arrival,
+      row.departure,
+      row.noPickup ? 1 : 0,
+      row.line,
+      row.headsign,
+    );
+  }
+
+  *staged(): Iterable<RawStopTime> {
+    if (!this.stageInsert) return;
+    this.db.exec('CREATE INDEX IF NOT EXISTS temp.gtfs_stage_order ON gtfs_stage (trip, sequence)');
+    const first = this.db.prepare(
+      `SELECT rowid AS id, * FROM gtfs_stage ORDER BY trip, sequence, rowid LIMIT ${STAGE_PAGE}`,
+    );
+    const next = this.db.prepare(
+      `SELECT rowid AS id, * FROM gtfs_stage WHERE (trip, sequence, rowid) > (?, ?, ?)
+       ORDER BY trip, sequence, rowid LIMIT ${STAGE_PAGE}`,
+    );
+    interface StageRow {
+      id: number;
+      trip: number;
+      sequence: number;
+      stop: number;
+      arrival: number;
+      departure: number;
+      no_pickup: number;
+      line: number;
+      headsign: string;
+    }
+    let page = first.all() as StageRow[];
+    while (page.length > 0) {
+      for (const r of page) {
+        yield {
+          trip: r.trip,
+          sequence: r.sequence,
+          stop: r.stop,
+          arrival: r.arrival,
+          departure: r.departure,
+          noPickup: r.no_pickup === 1,
+          line: r.line,
+          headsign: r.headsign,
+        };
+      }
+      const last = page[page.length - 1];
+      if (!last || page.length < STAGE_PAGE) break;
+      page = next.all(last.trip, last.sequence, last.id) as StageRow[];
+    }
+    this.db.exec('DROP TABLE temp.gtfs_stage');
+  }
+
+  /** Everything but stop_times, which streamed in already; then the index, the summary, commit. */
+  commit(feed: ParsedFeedTables, describe: () => ImportMeta): void {
+    insertTables(this.db, feed);
+    this.db.exec(STOP_TIMES_INDEX);
+    writeImportMeta(this.db, describe());
+    this.db.exec('COMMIT');
+    this.open = false;
+  }
+
+  rollback(): void {
+    if (!this.open) return;
+    this.open = false;
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+  }
 }
 
 /** Keys are array position + 1, so rows can refer to each other without lookups. */
-function insertFeedRows(db: Database, feed: ParsedFeed): void {
+function insertTables(db: Database, feed: ParsedFeedTables): void {
   const agency = db.prepare('INSERT INTO gtfs_agencies VALUES (?, ?, ?)');
   for (const a of feed.agencies) agency.run(a.agencyId, a.name, a.timezone);
 
@@ -55,22 +160,6 @@ function insertFeedRows(db: Database, feed: ParsedFeed): void {
       frequencyTrips.has(i) ? 1 : 0,
     ),
   );
-
-  const st = feed.stopTimes;
-  const stopTime = db.prepare('INSERT INTO gtfs_stop_times VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-  for (let i = 0; i < st.length; i++) {
-    const headsign = st.stopHeadsign.get(i);
-    stopTime.run(
-      (st.tripIndex[i] ?? 0) + 1,
-      (st.stopIndex[i] ?? 0) + 1,
-      st.sequence[i],
-      st.arrival[i],
-      st.departure[i],
-      st.boardable[i],
-      headsign?.en ?? null,
-      headsign?.zh ?? null,
-    );
-  }
 
   const frequency = db.prepare('INSERT INTO gtfs_frequencies VALUES (?, ?, ?, ?)');
   for (const f of feed.frequencies) {

@@ -5,11 +5,11 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { ScheduledDeparture } from '../../shared';
 import { DepartureQuery } from './departureQuery';
-import { replaceFeed } from './feedWriter';
-import { parseGtfsZip } from './importer';
+import { importGtfsZip, type ZipInput } from './importer';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from './importLimits';
 import { readImportMeta } from './importMeta';
 import type { ImportMeta } from './importMeta';
-import type { ParsedFeed } from './parsedFeed';
+import type { ParsedFeedTables } from './parsedFeed';
 import { migrateGtfsSchema } from './schema';
 import type { ImportSummary, ScheduleSource, StopInfo } from './types';
 
@@ -59,42 +59,26 @@ export class GtfsStore implements ScheduleSource {
   }
 
   /**
-   * Replaces the stored feed with the one in the zip. Throws GtfsImportError
-   * for a feed that cannot be used, in which case the previous one stays.
+   * Replaces the stored feed with the one in the zip (a path or its bytes).
+   * Rejects with GtfsImportError for a feed that cannot be used, and with
+   * ImportLimitError for one past the limits; the previous one then stays.
+   * `beforeCommit` has the last word (e.g. refusing a feed that drops signs'
+   * stops): what it throws rolls the import back.
    */
-  importZip(
-    bytes: Uint8Array,
+  async importZip(
+    input: ZipInput,
     source: string,
-    beforeCommit?: (feed: ParsedFeed) => void,
-  ): ImportSummary {
+    limits: ImportLimits = DEFAULT_IMPORT_LIMITS,
+    beforeCommit?: (feed: ParsedFeedTables) => void,
+  ): Promise<ImportSummary> {
     this.ready();
-    const started = performance.now();
-    const { feed, warnings } = parseGtfsZip(bytes);
-    // The last word before anything is written, e.g. refusing a feed that drops signs' stops.
-    beforeCommit?.(feed);
-    const meta: ImportMeta = {
-      timezone: feed.timezone,
-      maxDeparture: feed.maxDeparture,
-      summary: {
-        source,
-        importedAt: Math.floor(Date.now() / 1000),
-        agencies: feed.agencies.length,
-        routes: feed.routes.length,
-        stops: feed.stops.length,
-        trips: feed.trips.length,
-        stopTimes: feed.stopTimes.length,
-        serviceStart: feed.serviceStart,
-        serviceEnd: feed.serviceEnd,
-        warnings: warnings.toList(),
-        durationMs: 0,
-      },
-    };
-    replaceFeed(this.db, feed, () => {
-      meta.summary.durationMs = Math.round(performance.now() - started);
-      return meta;
-    });
-    this.meta = meta;
-    return meta.summary;
+    this.meta = await importGtfsZip(this.db, input, source, limits, beforeCommit);
+    return this.meta.summary;
+  }
+
+  timezone(): string | undefined {
+    this.ready();
+    return this.meta?.timezone;
   }
 
   hasSchedule(): boolean {
@@ -105,11 +89,6 @@ export class GtfsStore implements ScheduleSource {
   summary(): ImportSummary | undefined {
     this.ready();
     return this.meta?.summary;
-  }
-
-  timezone(): string | undefined {
-    this.ready();
-    return this.meta?.timezone;
   }
 
   stop(stopId: string): StopInfo | undefined {

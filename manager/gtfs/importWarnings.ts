@@ -13,6 +13,16 @@ export class ImportWarnings {
     if (this.listed.length < MAX_LISTED_WARNINGS) this.listed.push(message);
   }
 
+  /** A point to go back to when rows read since are read again. */
+  mark(): { total: number; listed: number } {
+    return { total: this.total, listed: this.listed.length };
+  }
+
+  rewind(to: { total: number; listed: number }): void {
+    this.total = to.total;
+    this.listed.length = to.listed;
+  }
+
   get count(): number {
     return this.total;
   }

@@ -1,7 +1,7 @@
 /**
- * A feed read and checked in memory, ready to replace the stored one in a
- * single transaction. Rows refer to each other by array position, which the
- * writer turns into integer keys (position + 1).
+ * The small tables of a feed, read and checked in memory; stop_times stream
+ * past them into the database. Rows refer to each other by array position,
+ * which the writer turns into integer keys (position + 1).
  */
 import type { LocalizedText } from '../../shared';
 
@@ -52,20 +52,6 @@ export interface ParsedCalendarDate {
   exceptionType: 1 | 2;
 }
 
-/** stop_times in columns, ordered by trip then stop_sequence; times in seconds. */
-export interface ParsedStopTimes {
-  length: number;
-  tripIndex: Int32Array;
-  stopIndex: Int32Array;
-  sequence: Int32Array;
-  arrival: Int32Array;
-  departure: Int32Array;
-  /** 0 where nobody can board: the trip's last stop, or pickup_type 1. */
-  boardable: Uint8Array;
-  /** stop_headsign by row, only where one is given. */
-  stopHeadsign: Map<number, LocalizedText>;
-}
-
 /** A frequencies.txt window: the trip repeats every headway from start until end. */
 export interface ParsedFrequency {
   tripIndex: number;
@@ -74,19 +60,13 @@ export interface ParsedFrequency {
   headway: number;
 }
 
-export interface ParsedFeed {
-  /** The agencies' IANA zone, in which every stop_times value counts. */
-  timezone: string;
+/** What the writer stores after stop_times, which streams straight into the database. */
+export interface ParsedFeedTables {
   agencies: ParsedAgency[];
   stops: ParsedStop[];
   routes: ParsedRoute[];
   trips: ParsedTrip[];
   calendars: ParsedCalendar[];
   calendarDates: ParsedCalendarDate[];
-  stopTimes: ParsedStopTimes;
   frequencies: ParsedFrequency[];
-  /** Latest departure in seconds after service-day start (often past 24 h). */
-  maxDeparture: number;
-  serviceStart: string;
-  serviceEnd: string;
 }

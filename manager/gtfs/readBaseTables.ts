@@ -1,19 +1,19 @@
 /** agency.txt, stops.txt and routes.txt into their parsed form. */
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import { GtfsImportError } from './errors';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedAgency, ParsedRoute, ParsedStop } from './parsedFeed';
 import { isValidZone } from './serviceDate';
+import { signText } from './signText';
 import type { ChineseLookup } from './translations';
 
-export function readAgencies(
-  text: string,
+export async function readAgencies(
+  tables: FeedTables,
   warnings: ImportWarnings,
-): { agencies: ParsedAgency[]; timezone: string } {
+): Promise<{ agencies: ParsedAgency[]; timezone: string }> {
   const agencies: ParsedAgency[] = [];
-  readCsv(
+  await tables.read(
     'agency.txt',
-    text,
     { required: ['agency_name', 'agency_timezone'], optional: ['agency_id'] },
     (row) => {
       agencies.push({
@@ -39,16 +39,15 @@ export function readAgencies(
   return { agencies, timezone: first.timezone };
 }
 
-export function readStops(
-  text: string,
+export async function readStops(
+  tables: FeedTables,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { stops: ParsedStop[]; indexById: Map<string, number> } {
+): Promise<{ stops: ParsedStop[]; indexById: Map<string, number> }> {
   const stops: ParsedStop[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'stops.txt',
-    text,
     { required: ['stop_id'], optional: ['stop_name', 'parent_station', 'stop_timezone'] },
     (row) => {
       const stopId = row.get('stop_id');
@@ -61,7 +60,7 @@ export function readStops(
         warnings.add(`stops.txt line ${row.line}: stop_timezone '${timezone}' ignored`);
         timezone = '';
       }
-      const en = row.get('stop_name');
+      const en = signText(row.get('stop_name'), `stops.txt line ${row.line}`, warnings);
       const chinese = zh.find('stops.stop_name', stopId, en);
       indexById.set(stopId, stops.length);
       stops.push({
@@ -81,16 +80,15 @@ export function readStops(
   return { stops, indexById };
 }
 
-export function readRoutes(
-  text: string,
+export async function readRoutes(
+  tables: FeedTables,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { routes: ParsedRoute[]; indexById: Map<string, number> } {
+): Promise<{ routes: ParsedRoute[]; indexById: Map<string, number> }> {
   const routes: ParsedRoute[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'routes.txt',
-    text,
     {
       required: ['route_id'],
       optional: ['agency_id', 'route_short_name', 'route_long_name', 'route_type'],
@@ -101,7 +99,8 @@ export function readRoutes(
       if (indexById.has(routeId)) {
         return warnings.add(`routes.txt line ${row.line}: duplicate route_id '${routeId}'`);
       }
-      const en = row.get('route_long_name');
+      const where = `routes.txt line ${row.line}`;
+      const en = signText(row.get('route_long_name'), where, warnings);
       const chinese = zh.find('routes.route_long_name', routeId, en);
       // Extended types (700 bus, 1501 taxi …) are kept as given; only a non-number is dropped.
       const type = row.get('route_type');
@@ -110,7 +109,7 @@ export function readRoutes(
       routes.push({
         routeId,
         agencyId: row.get('agency_id'),
-        shortName: row.get('route_short_name'),
+        shortName: signText(row.get('route_short_name'), where, warnings),
         longName: chinese === undefined ? { en } : { en, zh: chinese },
         routeType,
       });

@@ -1,5 +1,5 @@
 /** calendar.txt and calendar_dates.txt: which services run on which dates. */
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import { GtfsImportError } from './errors';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedCalendar, ParsedCalendarDate } from './parsedFeed';
@@ -24,17 +24,18 @@ export interface ParsedService {
   serviceEnd: string;
 }
 
-export function readCalendars(
-  calendarText: string | undefined,
-  calendarDatesText: string | undefined,
+export async function readCalendars(
+  tables: FeedTables,
   warnings: ImportWarnings,
-): ParsedService {
-  if (calendarText === undefined && calendarDatesText === undefined) {
+): Promise<ParsedService> {
+  // Some feeds ship an empty calendar.txt beside a full calendar_dates.txt: empty means absent.
+  const calendar = await readCalendar(tables, warnings);
+  const dates = await readCalendarDates(tables, warnings);
+  if (calendar === undefined && dates === undefined) {
     throw new GtfsImportError('calendar.txt and calendar_dates.txt are both missing from the feed');
   }
-  const calendars = calendarText === undefined ? [] : readCalendar(calendarText, warnings);
-  const calendarDates =
-    calendarDatesText === undefined ? [] : readCalendarDates(calendarDatesText, warnings);
+  const calendars = calendar ?? [];
+  const calendarDates = dates ?? [];
   if (calendars.length === 0 && calendarDates.length === 0) {
     throw new GtfsImportError('calendar.txt and calendar_dates.txt have no usable rows');
   }
@@ -61,12 +62,15 @@ export function readCalendars(
   };
 }
 
-function readCalendar(text: string, warnings: ImportWarnings): ParsedCalendar[] {
+async function readCalendar(
+  tables: FeedTables,
+  warnings: ImportWarnings,
+): Promise<ParsedCalendar[] | undefined> {
+  if (!tables.has('calendar.txt')) return undefined;
   const calendars: ParsedCalendar[] = [];
   const seen = new Set<string>();
-  readCsv(
+  const present = await tables.read(
     'calendar.txt',
-    text,
     { required: ['service_id', ...WEEKDAYS, 'start_date', 'end_date'], optional: [] },
     (row) => {
       const serviceId = row.get('service_id');
@@ -88,16 +92,20 @@ function readCalendar(text: string, warnings: ImportWarnings): ParsedCalendar[] 
       seen.add(serviceId);
       calendars.push({ serviceId, weekdays, startDate, endDate });
     },
+    { allowEmpty: true },
   );
-  return calendars;
+  return present ? calendars : undefined;
 }
 
-function readCalendarDates(text: string, warnings: ImportWarnings): ParsedCalendarDate[] {
+async function readCalendarDates(
+  tables: FeedTables,
+  warnings: ImportWarnings,
+): Promise<ParsedCalendarDate[] | undefined> {
+  if (!tables.has('calendar_dates.txt')) return undefined;
   const dates: ParsedCalendarDate[] = [];
   const seen = new Set<string>();
-  readCsv(
+  const present = await tables.read(
     'calendar_dates.txt',
-    text,
     { required: ['service_id', 'date', 'exception_type'], optional: [] },
     (row) => {
       const serviceId = row.get('service_id');
@@ -112,6 +120,7 @@ function readCalendarDates(text: string, warnings: ImportWarnings): ParsedCalend
       seen.add(id);
       dates.push({ serviceId, date, exceptionType: type === '1' ? 1 : 2 });
     },
+    { allowEmpty: true },
   );
-  return dates;
+  return present ? dates : undefined;
 }

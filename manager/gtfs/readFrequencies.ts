@@ -3,21 +3,20 @@
  * template whose stop_times give the spacing between stops; departures are
  * generated at query time.
  */
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedFrequency } from './parsedFeed';
 import { parseGtfsTime, parseNonNegativeInt } from './parseTime';
 
-export function readFrequencies(
-  text: string | undefined,
+export async function readFrequencies(
+  tables: FeedTables,
   tripIndexById: Map<string, number>,
   warnings: ImportWarnings,
-): ParsedFrequency[] {
-  if (text === undefined) return [];
+): Promise<ParsedFrequency[]> {
+  if (!tables.has('frequencies.txt')) return [];
   const frequencies: ParsedFrequency[] = [];
-  readCsv(
+  await tables.read(
     'frequencies.txt',
-    text,
     { required: ['trip_id', 'start_time', 'end_time', 'headway_secs'], optional: [] },
     (row) => {
       const where = `frequencies.txt line ${row.line}`;
@@ -38,6 +37,7 @@ export function readFrequencies(
       }
       frequencies.push({ tripIndex, startTime, endTime, headway });
     },
+    { allowEmpty: true },
   );
   return frequencies;
 }

@@ -1,8 +1,9 @@
 /** trips.txt; headsigns are settled once stop_times.txt says where each trip ends. */
 import type { LocalizedText } from '../../shared';
-import { readCsv } from './csvTables';
+import type { FeedTables } from './csvTables';
 import type { ImportWarnings } from './importWarnings';
 import type { ParsedRoute, ParsedStop, ParsedTrip } from './parsedFeed';
+import { signText } from './signText';
 import type { ChineseLookup } from './translations';
 
 export interface RawTrip {
@@ -12,18 +13,17 @@ export interface RawTrip {
   headsign: LocalizedText | undefined;
 }
 
-export function readTrips(
-  text: string,
+export async function readTrips(
+  tables: FeedTables,
   routeIndexById: Map<string, number>,
   serviceIds: Set<string>,
   zh: ChineseLookup,
   warnings: ImportWarnings,
-): { trips: RawTrip[]; indexById: Map<string, number> } {
+): Promise<{ trips: RawTrip[]; indexById: Map<string, number> }> {
   const trips: RawTrip[] = [];
   const indexById = new Map<string, number>();
-  readCsv(
+  await tables.read(
     'trips.txt',
-    text,
     { required: ['route_id', 'service_id', 'trip_id'], optional: ['trip_headsign'] },
     (row) => {
       const tripId = row.get('trip_id');
@@ -39,7 +39,7 @@ export function readTrips(
       if (!serviceIds.has(serviceId)) {
         warnings.add(`${where}: service_id '${serviceId}' is in neither calendar file`);
       }
-      const en = row.get('trip_headsign');
+      const en = signText(row.get('trip_headsign'), where, warnings);
       const chinese = zh.find('trips.trip_headsign', tripId, en);
       indexById.set(tripId, trips.length);
       trips.push({

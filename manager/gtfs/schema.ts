@@ -4,6 +4,10 @@
  */
 import type { Database } from 'better-sqlite3';
 
+/** Departures at a stop in time order: every query the signs need starts here. */
+export const STOP_TIMES_INDEX =
+  'CREATE INDEX IF NOT EXISTS gtfs_stop_times_by_stop ON gtfs_stop_times (stop_key, departure)';
+
 /** Idempotent: safe on every start. */
 export function migrateGtfsSchema(db: Database): void {
   db.exec(`
@@ -56,7 +60,7 @@ export function migrateGtfsSchema(db: Database): void {
       stop_headsign TEXT,
       stop_headsign_zh TEXT
     );
-    CREATE INDEX IF NOT EXISTS gtfs_stop_times_by_stop ON gtfs_stop_times (stop_key, departure);
+    ${STOP_TIMES_INDEX};
     CREATE TABLE IF NOT EXISTS gtfs_frequencies (
       trip_key INTEGER NOT NULL,
       start_time INTEGER NOT NULL,

@@ -4,9 +4,11 @@
  * the older Google one (trans_id, lang, translation, keyed by the English text)
  * are read. The first Chinese variant given for a text wins (zh, zh-CN, zh-HK …).
  */
-import { readCsv } from './csvTables';
-import { errorMessage } from './errors';
+import type { FeedTables } from './csvTables';
+import { GtfsImportError, errorMessage } from './errors';
+import { ImportLimitError } from './importLimits';
 import type { ImportWarnings } from './importWarnings';
+import { signText } from './signText';
 
 const CHINESE = /^zh([-_]|$)/i;
 
@@ -21,11 +23,11 @@ export interface ChineseLookup {
 
 const NONE: ChineseLookup = { find: () => undefined };
 
-export function readChineseTranslations(
-  text: string | undefined,
+export async function readChineseTranslations(
+  tables: FeedTables,
   warnings: ImportWarnings,
-): ChineseLookup {
-  if (text === undefined) return NONE;
+): Promise<ChineseLookup> {
+  if (!tables.has('translations.txt')) return NONE;
   const byRecord = new Map<string, string>();
   const byValue = new Map<string, string>();
   const byEnglish = new Map<string, string>();
@@ -33,9 +35,8 @@ export function readChineseTranslations(
     if (!map.has(key)) map.set(key, zh);
   };
   try {
-    readCsv(
+    await tables.read(
       'translations.txt',
-      text,
       {
         required: ['translation'],
         optional: [
@@ -50,7 +51,7 @@ export function readChineseTranslations(
         ],
       },
       (row) => {
-        const zh = row.get('translation');
+        const zh = signText(row.get('translation'), `translations.txt line ${row.line}`, warnings);
         const language = row.get('language') || row.get('lang');
         if (zh === '' || !CHINESE.test(language)) return;
         const transId = row.get('trans_id');
@@ -64,8 +65,11 @@ export function readChineseTranslations(
           keep(byValue, key(field, row.get('field_value')), zh);
         }
       },
+      { allowEmpty: true },
     );
   } catch (error) {
+    // A limit or a broken zip is the feed's problem, not just the translations'.
+    if (error instanceof ImportLimitError || !(error instanceof GtfsImportError)) throw error;
     // Translations are a nicety: a broken file costs the Chinese text, not the schedule.
     warnings.add(`translations.txt ignored: ${errorMessage(error)}`);
     return NONE;

@@ -4,18 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import {
   postAnnouncementRequest,
   registerSignRequest,
   type AnnouncementTarget,
 } from '../../shared';
 import { SignProvisioning } from '../access/signProvisioning';
-import { StopsDroppedError } from '../gtfs/feedChecks';
+import { pngSize } from '../fleet/framePng';
 import { summarizeSign } from '../fleet/fleetView';
 import { registerRolloutRoutes } from '../rollout/rolloutRoutes';
 import type { ManagerServices } from '../services';
 import { requires } from './access/routeAccess';
+import { registerGtfsUpload } from './gtfsUpload';
 import { actor, badRequest, sendKnownError } from './routes/replies';
 
 /**
@@ -90,7 +90,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     requires('viewer', 'fleet'),
     async (request, reply) => {
       const png = await services.signs.lastFrame(request.params.deviceId);
-      if (!png) return reply.code(404).send({ error: 'no frame received from this sign yet' });
+      // Checked again on the way out: a frame stored before frames were checked is not served.
+      if (!png || !pngSize(png)) {
+        return reply.code(404).send({ error: 'no frame received from this sign yet' });
+      }
       return reply.header('cache-control', 'no-store').type('image/png').send(png);
     },
   );
@@ -152,47 +155,5 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
     return summary ? { ...summary, coverageWarnings: services.timetableWarnings() } : null;
   });
 
-  app.post('/api/gtfs', requires('admin', 'timetable'), async (request, reply) => {
-    if (!Buffer.isBuffer(request.body)) {
-      return reply.code(415).send({ error: 'send the GTFS zip as application/zip' });
-    }
-    const query = z
-      .object({
-        force: z.enum(['true', '1']).optional(),
-        /** What the summary names as the feed's origin, e.g. a file name. */
-        source: z.string().min(1).max(300).optional(),
-      })
-      .safeParse(request.query);
-    if (!query.success) return badRequest(reply, query.error);
-    const before = services.schedule.summary() ?? null;
-    try {
-      const summary = await services.importFeed(request.body, query.data.source ?? 'upload', {
-        force: query.data.force !== undefined,
-      });
-      await services.audit.record(actor(request), {
-        action: 'timetable.upload',
-        target: { kind: 'timetable', id: summary.source },
-        before: before && { stops: before.stops, trips: before.trips, stopTimes: before.stopTimes },
-        after: {
-          stops: summary.stops,
-          trips: summary.trips,
-          stopTimes: summary.stopTimes,
-          bytes: request.body.length,
-          forced: query.data.force !== undefined,
-        },
-      });
-      await services.publisher.scheduleChanged();
-      return reply.code(201).send(summary);
-    } catch (err) {
-      // The previous timetable stays in place; the operator gets the reason.
-      await services.audit.record(actor(request), {
-        action: 'timetable.upload-refused',
-        after: { reason: (err as Error).message.slice(0, 300) },
-      });
-      if (err instanceof StopsDroppedError) {
-        return reply.code(409).send({ error: err.message, signs: err.signs });
-      }
-      return reply.code(422).send({ error: (err as Error).message });
-    }
-  });
+  registerGtfsUpload(app, services);
 }

@@ -3,17 +3,17 @@ import cookie from '@fastify/cookie';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ManagerServices } from '../services';
+import { MAX_REALTIME_FEED_BYTES } from '../realtime/feedPoller';
 import { registerRealtimeRoutes } from '../realtime/realtimeRoutes';
 import { registerAccessControl, type RegisteredRoute } from './access/routeAccess';
 import { registerApiRoutes } from './apiRoutes';
 import { readConsoleFiles, registerConsoleRoutes } from './consoleFiles';
+import { registerHostCheck } from './hostCheck';
 import { registerAuditRoutes } from './routes/auditRoutes';
 import { registerOperatorRoutes } from './routes/operatorRoutes';
 import { registerProvisioningRoutes } from './routes/provisioningRoutes';
 import { registerSessionRoutes } from './routes/sessionRoutes';
-
-/** A GTFS feed of a large city is tens of megabytes. */
-const GTFS_UPLOAD_LIMIT = 256 * 1024 * 1024;
+import { registerSecurityHeaders } from './securityHeaders';
 
 export class HttpServer {
   private app: FastifyInstance | undefined;
@@ -27,6 +27,8 @@ export class HttpServer {
       logger: Logger;
       /** HTTPS with this certificate; plain HTTP without (behind a TLS-terminating proxy). */
       tls?: { certPem: string; keyPem: string } | undefined;
+      /** Host header names answered; anything else gets 403. */
+      allowedHosts: readonly string[];
     },
   ) {}
 
@@ -51,16 +53,15 @@ export class HttpServer {
         this.options.logger.error({ err: error.message, url: request.url }, 'HTTP handler failed');
       void reply.code(code).send({ error: error.message });
     });
+    // GTFS-realtime pushes are read whole, within a feed's size bound; GTFS uploads stream (gtfsUpload.ts).
     app.addContentTypeParser(
-      [
-        'application/zip',
-        'application/octet-stream',
-        'application/x-protobuf',
-        'application/vnd.google.protobuf',
-      ],
-      { parseAs: 'buffer', bodyLimit: GTFS_UPLOAD_LIMIT },
+      ['application/x-protobuf', 'application/vnd.google.protobuf'],
+      { parseAs: 'buffer', bodyLimit: MAX_REALTIME_FEED_BYTES },
       (_request, body, done) => done(null, body),
     );
+    // A request for a name not served here is refused before anything else looks at it.
+    registerHostCheck(app, this.options.allowedHosts);
+    await registerSecurityHeaders(app);
     await app.register(cookie);
     registerAccessControl(app, services.accounts, this.registered);
     registerConsoleRoutes(app, readConsoleFiles());

@@ -9,8 +9,10 @@ import {
   decodeMessage,
   encodeMessage,
   fleetFilters,
+  limitClientPackets,
   parseTopic,
   RejectionCounter,
+  TOPIC_ROOT,
   topics,
   type DataInputOf,
   type DeviceFrameData,
@@ -20,6 +22,7 @@ import {
   type UpdateEventData,
   type UpdateStatusData,
 } from '../../shared';
+import { RetainedLedger } from './retainedLedger';
 
 export interface FleetLinkEvents {
   /** sentAt: the sign's own clock, epoch ms; a retained status may be old. */
@@ -27,6 +30,8 @@ export interface FleetLinkEvents {
   frame: [deviceId: string, frame: DeviceFrameData];
   /** Fired on every (re)connect: retained state may be gone if the broker restarted. */
   connected: [];
+  /** A retained topic the manager owns holds something else than it retained there. */
+  drift: [topic: string];
   disconnected: [];
   /** A sign's update agent: where it is and how its last update ended (retained). */
   updateStatus: [status: UpdateStatusData];
@@ -43,6 +48,10 @@ export interface FleetLinkOptions {
   version: string;
   startedAt: number;
   logger: Logger;
+  /** Inbound packets past this end the connection before they are buffered; default 2 MiB. */
+  maxPacketBytes?: number;
+  /** How often retained drift is corrected; default 10 s. */
+  reconcileSeconds?: number;
   /** Epoch milliseconds stamped on every envelope; the manager's (possibly replay) clock. */
   clock?: () => number;
   /**
@@ -64,10 +73,19 @@ export interface ReceivedCounts {
   frames: number;
 }
 
+/** The retained topics the manager writes besides its status, watched so drift is seen. */
+const OWNED_FILTERS = [
+  `${TOPIC_ROOT}/stop/+/+`,
+  `${TOPIC_ROOT}/device/+/config`,
+  `${TOPIC_ROOT}/device/+/announcement`,
+];
+
 export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly rejections = new RejectionCounter();
   readonly received: ReceivedCounts = { statuses: 0, frames: 0 };
   private client: MqttClient | undefined;
+  private readonly ledger = new RetainedLedger();
+  private reconcileTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly options: FleetLinkOptions) {
@@ -85,6 +103,8 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     const share = (filter: string): string =>
       sharedGroup === undefined ? filter : `$share/${sharedGroup}/${filter}`;
     const client = mqtt.connect(url, {
+      // Connected below, once the packet-size guard is in place.
+      manualConnect: true,
       // The broker insists the client id is the account's name: each manager has its own account.
       clientId: username,
       username,
@@ -102,14 +122,20 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
         retain: true,
       },
     });
+    const maxPacketBytes = this.options.maxPacketBytes ?? 2 * 1024 * 1024;
+    limitClientPackets(client, maxPacketBytes, (size) => {
+      this.rejections.record('unknown-topic', 'oversized');
+      logger.warn({ size, limit: maxPacketBytes }, 'MQTT packet over the size limit');
+    });
+    client.connect();
     this.client = client;
-    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('message', (topic, payload, packet) =>
+      this.onMessage(topic, payload, packet.properties?.userProperties?.manager),
+    );
     client.on('connect', () => {
       logger.info({ url }, 'manager connected to MQTT broker');
-      client.publish(topics.managerStatus(), this.managerStatus('online'), {
-        qos: 1,
-        retain: true,
-      });
+      this.ledger.clear();
+      void this.publishStatus('online');
       client.subscribe(
         [
           share(fleetFilters.deviceStatus),
@@ -117,11 +143,14 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
           share(fleetFilters.deviceUpdateStatus),
           share(fleetFilters.deviceUpdateEvent),
           topics.managerStatus(),
+          // What the managers retained, watched to see drift.
+          ...OWNED_FILTERS,
         ],
         { qos: 1 },
       );
       this.emit('connected');
     });
+    this.reconcile(logger);
     client.on('close', () => this.emit('disconnected'));
     client.on('error', (err) => logger.warn({ err: err.message }, 'MQTT error'));
     await new Promise<void>((resolve, reject) => {
@@ -139,6 +168,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    clearInterval(this.reconcileTimer);
     if (!client) return;
     this.stopping = true;
     if (client.connected) {
@@ -158,6 +188,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     retain: boolean,
   ): Promise<void> {
     const payload = encodeMessage(kind, data, { sentAt: this.now() });
+    if (retain) this.ledger.published(topic, payload);
     await this.requireClient().publishAsync(topic, payload, { qos: 1, retain, ...this.traced() });
   }
 
@@ -167,15 +198,17 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     topic: string,
     data: DataInputOf<K>,
   ): Promise<void> {
-    await this.requireClient().publishAsync(
-      topic,
-      encodeMessage(kind, data, { sentAt: this.now() }),
-      { qos: 0, retain: false, ...this.traced() },
-    );
+    const payload = encodeMessage(kind, data, { sentAt: this.now() });
+    await this.requireClient().publishAsync(topic, payload, {
+      qos: 0,
+      retain: false,
+      ...this.traced(),
+    });
   }
 
   /** A zero-length retained message removes the retained one (MQTT 3.1.1 §3.3.1.3). */
   async clearRetained(topic: string): Promise<void> {
+    this.ledger.published(topic, '');
     await this.requireClient().publishAsync(topic, '', { qos: 1, retain: true, ...this.traced() });
   }
 
@@ -184,6 +217,33 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
     const { sharedGroup, memberId } = this.options;
     if (sharedGroup === undefined || memberId === undefined) return {};
     return { properties: { userProperties: { manager: memberId } } };
+  }
+
+  /** Every reconcileSeconds, puts back what drifted from what this manager retained. */
+  private reconcile(logger: Logger): void {
+    this.reconcileTimer = setInterval(
+      () => {
+        for (const topic of this.ledger.drifted()) {
+          logger.warn(
+            { topic },
+            'retained state drifted from what the manager published; correcting',
+          );
+          if (topic === topics.managerStatus()) void this.publishStatus('online');
+          else this.emit('drift', topic);
+        }
+      },
+      (this.options.reconcileSeconds ?? 10) * 1000,
+    );
+  }
+
+  private async publishStatus(state: 'online'): Promise<void> {
+    const payload = this.managerStatus(state);
+    this.ledger.published(topics.managerStatus(), payload);
+    await this.client
+      ?.publishAsync(topics.managerStatus(), payload, { qos: 1, retain: true, ...this.traced() })
+      .catch((err: Error) =>
+        this.options.logger.warn({ err: err.message }, 'status publish failed'),
+      );
   }
 
   private now(): number {
@@ -196,26 +256,34 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   }
 
   private managerStatus(state: 'online' | 'offline'): string {
-    return encodeMessage('managerStatus', {
-      state,
-      startedAt: this.options.startedAt,
-      version: this.options.version,
-    });
+    // Stamped with the manager's clock, like every other envelope: a sign on a replay clock judges it.
+    return encodeMessage(
+      'managerStatus',
+      { state, startedAt: this.options.startedAt, version: this.options.version },
+      { sentAt: this.now() },
+    );
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** `sender`: the `manager` user property of an MQTT 5 message (managers sharing a fleet). */
+  private onMessage(topic: string, payload: Buffer, sender?: string | string[]): void {
     const parsed = parseTopic(topic);
-    if (parsed?.kind === 'managerStatus') return this.onManagerStatus(payload);
-    // A retained status cleared by an operator arrives empty: nothing to record.
-    if (parsed && payload.length === 0) return;
+    if (parsed?.kind === 'managerStatus') return this.onManagerStatus(topic, payload);
     if (parsed?.kind === 'deviceUpdateStatus' || parsed?.kind === 'deviceUpdateEvent') {
-      this.onUpdateReport(topic, parsed.kind, parsed.id, payload);
+      // A retained status cleared by an operator arrives empty: nothing to record.
+      if (payload.length > 0) this.onUpdateReport(topic, parsed.kind, parsed.id, payload);
       return;
     }
-    if (!parsed || (parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame')) {
+    if (parsed && parsed.kind !== 'deviceStatus' && parsed.kind !== 'deviceFrame') {
+      // One of the managers' retained topics: only drift matters here.
+      this.noteRetained(topic, payload, parsed.kind.endsWith('Announcement'), sender);
+      return;
+    }
+    if (!parsed) {
       this.rejections.record('unknown-topic', 'unknown-topic');
       return;
     }
+    // A retained status cleared by an operator arrives empty: nothing to record.
+    if (payload.length === 0) return;
     if (parsed.kind === 'deviceStatus') {
       const result = decodeMessage('deviceStatus', payload, parsed.id);
       if (!result.ok) return this.reject(topic, parsed.kind, result);
@@ -248,18 +316,41 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 
   /**
    * The signs' one retained manager status says offline when any manager
-   * stops or dies (its last will): while this one runs, it says online again,
-   * so the signs stay live on the managers that remain.
+   * stops or dies (its last will), or when a stranger writes it: while this
+   * one runs, it says online again at once, so the signs stay live on the
+   * managers that remain. Alone on the broker, anything else there that it
+   * did not send is drift, put back on the next reconcile tick.
    */
-  private onManagerStatus(payload: Buffer): void {
+  private onManagerStatus(topic: string, payload: Buffer): void {
     const client = this.client;
-    if (this.stopping || !client?.connected || payload.length === 0) return;
+    if (this.stopping || !client?.connected) return;
+    if (this.options.sharedGroup === undefined) this.ledger.delivered(topic, payload, true);
+    if (payload.length === 0) return;
     const result = decodeMessage('managerStatus', payload);
     if (!result.ok || result.message.data.state !== 'offline') return;
-    this.options.logger.info('another manager went offline; this one still serves the signs');
-    client
-      .publishAsync(topics.managerStatus(), this.managerStatus('online'), { qos: 1, retain: true })
-      .catch((err: Error) => this.options.logger.warn({ err: err.message }, 'status failed'));
+    this.options.logger.info('a manager went offline; this one still serves the signs');
+    void this.publishStatus('online');
+  }
+
+  /**
+   * Alone on the broker, whatever arrives on a topic this manager retained is
+   * checked against it, and on its announcement topics anything it never sent
+   * is drift. Sharing the fleet, another manager's message (named by its
+   * `manager` property) makes that topic the other's: this one forgets it. A
+   * message without one is a stranger's, drift for the manager that last
+   * retained the topic, which corrects it.
+   */
+  private noteRetained(
+    topic: string,
+    payload: Buffer,
+    mustOwn: boolean,
+    sender: string | string[] | undefined,
+  ): void {
+    const { sharedGroup, memberId } = this.options;
+    if (sharedGroup === undefined) return this.ledger.delivered(topic, payload, mustOwn);
+    const from = Array.isArray(sender) ? sender[0] : sender;
+    if (from !== undefined && from !== memberId) return this.ledger.forget(topic);
+    this.ledger.delivered(topic, payload, false);
   }
 
   private reject(

@@ -4,7 +4,7 @@
  * are retained, so a sign that connects later gets the current state at once.
  */
 import type { Logger } from 'pino';
-import { topics, type AnnouncementTarget } from '../../shared';
+import { parseTopic, topics, type AnnouncementTarget } from '../../shared';
 import { WholeFleet, type PublishShare } from '../cluster/publishShare';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
@@ -54,12 +54,15 @@ export class StopPublisher {
     void this.enqueue(() => this.publishEverything({ configs: false, resend: false }));
   };
 
+  private readonly onDrift = (topic: string): void => void this.enqueue(() => this.correct(topic));
+
   constructor(private readonly options: StopPublisherOptions) {
     this.share = options.share ?? new WholeFleet();
   }
 
   start(): void {
     this.options.link.on('connected', this.onConnected);
+    this.options.link.on('drift', this.onDrift);
     this.share.on('changed', this.onShareChanged);
     // Configs are retained and only change on registration: the periodic pass leaves them alone.
     this.timer = setInterval(
@@ -71,6 +74,7 @@ export class StopPublisher {
 
   async stop(): Promise<void> {
     this.options.link.off('connected', this.onConnected);
+    this.options.link.off('drift', this.onDrift);
     this.share.off('changed', this.onShareChanged);
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -150,6 +154,43 @@ export class StopPublisher {
       const current = mostUrgent(await this.options.announcements.activeFor(target, now));
       await this.retainAnnouncement(announcementTopic(target), current, false);
     });
+  }
+
+  /** Puts back what the manager retained on `topic`, or clears what it never put there. */
+  private async correct(topic: string): Promise<void> {
+    const parsed = parseTopic(topic);
+    if (!parsed) return;
+    const { signs, announcements, link } = this.options;
+    switch (parsed.kind) {
+      case 'deviceConfig': {
+        const sign = await signs.get(parsed.id);
+        return sign ? this.publishConfig(sign) : link.clearRetained(topic);
+      }
+      case 'stopSchedule':
+        this.scheduleReach.delete(parsed.id);
+        return this.publishStop(parsed.id, Math.floor(this.options.clock() / 1000));
+      case 'stopArrivals': {
+        // Change-only publishing would see nothing new to send: the board goes out again as it
+        // stands now (dated now, so a sign holding the stranger's copy takes it), and becomes
+        // what was last sent.
+        const now = Math.floor(this.options.clock() / 1000);
+        const board = this.options.boards.build(parsed.id, now);
+        await link.publish('stopArrivals', topic, board, true);
+        this.options.boards.markSent(board);
+        return undefined;
+      }
+      case 'deviceAnnouncement':
+      case 'stopAnnouncement': {
+        // Sent again whatever was sent before: the current one, or a clear.
+        const now = Math.floor(this.options.clock() / 1000);
+        const active = await announcements.active(now);
+        const current = mostUrgent(active.filter((a) => announcementTopic(a.target) === topic));
+        return this.retainAnnouncement(topic, current, true);
+      }
+      default:
+        // Alerts are the realtime publisher's to put back; nothing else is retained here.
+        return undefined;
+    }
   }
 
   /**

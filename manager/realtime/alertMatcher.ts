@@ -3,7 +3,7 @@
  * (agency, route, route type, stop, trip) and active periods, with the header
  * and description picked per language from the translations.
  */
-import type { AgencyAlert, LocalizedText } from '../../shared';
+import { stripForbidden, type AgencyAlert, type LocalizedText } from '../../shared';
 import type { InformedEntity, ServiceAlert, Translation } from './feedModel';
 import type { StaticLookup } from './staticLookup';
 
@@ -97,7 +97,9 @@ export function alertsForStop(
       header,
       routes: wholeStop
         ? []
-        : [...routeIds].map((id) => (lookup.route(id)?.route ?? id).slice(0, 32)).slice(0, 50),
+        : [...routeIds]
+            .map((id) => (lookup.route(id)?.route ?? stripForbidden(id).text).slice(0, 32))
+            .slice(0, 50),
     };
     const description = pickLanguages(alert.description, MAX_DESCRIPTION);
     if (description) result.description = description;

@@ -4,6 +4,7 @@
  * back as a reason that GET /api/realtime can show.
  */
 import bindings from 'gtfs-realtime-bindings';
+import { stripForbidden } from '../../shared';
 import type {
   FeedHeader,
   InformedEntity,
@@ -159,11 +160,19 @@ function vehicle(entityId: string, o: Pb): VehiclePosition {
   return position;
 }
 
-function translations(o: Pb | undefined): Translation[] {
+/** Characters removed from the feed's texts while decoding (shared/text.ts), for a warning. */
+interface Cleaning {
+  removed: number;
+}
+
+/** Agency text reaches the glass: control and bidi characters are removed on the way in. */
+function translations(o: Pb | undefined, cleaning: Cleaning): Translation[] {
   if (!o) return [];
   return list(o, 'translation').flatMap((t) => {
-    const text = str(t, 'text');
-    if (text === undefined) return [];
+    const raw = str(t, 'text');
+    if (raw === undefined) return [];
+    const { text, removed } = stripForbidden(raw);
+    cleaning.removed += removed;
     const language = str(t, 'language');
     return [language === undefined ? { text } : { text, language }];
   });
@@ -187,7 +196,7 @@ function informedEntity(o: Pb): InformedEntity {
   return entity;
 }
 
-function alert(entityId: string, o: Pb): ServiceAlert {
+function alert(entityId: string, o: Pb, cleaning: Cleaning): ServiceAlert {
   const effect = num(o, 'effect');
   const result: ServiceAlert = {
     entityId,
@@ -200,8 +209,8 @@ function alert(entityId: string, o: Pb): ServiceAlert {
       return period;
     }),
     informedEntities: list(o, 'informedEntity').map(informedEntity),
-    header: translations(child(o, 'headerText')),
-    description: translations(child(o, 'descriptionText')),
+    header: translations(child(o, 'headerText'), cleaning),
+    description: translations(child(o, 'descriptionText'), cleaning),
   };
   if (effect !== undefined) result.effect = rt.Alert.Effect[effect] ?? String(effect);
   return result;
@@ -234,7 +243,9 @@ export function decodeFeed(bytes: Uint8Array): DecodeFeedResult {
     alerts: [],
     deletedIds: [],
     entityCount: 0,
+    textCharactersRemoved: 0,
   };
+  const cleaning: Cleaning = { removed: 0 };
   for (const entity of list(message, 'entity')) {
     feed.entityCount += 1;
     const id = str(entity, 'id') ?? `#${feed.entityCount}`;
@@ -247,8 +258,9 @@ export function decodeFeed(bytes: Uint8Array): DecodeFeedResult {
     const al = child(entity, 'alert');
     if (tu) feed.tripUpdates.push(tripUpdate(id, tu));
     if (vp) feed.vehicles.push(vehicle(id, vp));
-    if (al) feed.alerts.push(alert(id, al));
+    if (al) feed.alerts.push(alert(id, al, cleaning));
   }
+  feed.textCharactersRemoved = cleaning.removed;
   return { ok: true, feed };
 }
 

@@ -100,4 +100,6 @@ export interface RealtimeFeed {
   /** Entity ids the producer deleted (differential feeds). */
   deletedIds: string[];
   entityCount: number;
+  /** Control and bidi characters removed from the feed's texts. */
+  textCharactersRemoved: number;
 }

@@ -25,7 +25,7 @@ export interface FeedPollerOptions {
 }
 
 /** Largest body accepted: a big city's TripUpdates are a few megabytes. */
-const MAX_FEED_BYTES = 64 * 1024 * 1024;
+export const MAX_REALTIME_FEED_BYTES = 64 * 1024 * 1024;
 
 export class FeedPoller {
   private timer: NodeJS.Timeout | null = null;
@@ -101,11 +101,11 @@ export class FeedPoller {
         return { kind: 'failed', reason: `HTTP ${response.status} from ${this.options.url}` };
       }
       const length = Number(response.headers.get('content-length') ?? 0);
-      if (length > MAX_FEED_BYTES) {
+      if (length > MAX_REALTIME_FEED_BYTES) {
         await response.body?.cancel();
         return {
           kind: 'failed',
-          reason: `feed of ${length} bytes is over the ${MAX_FEED_BYTES} limit`,
+          reason: `feed of ${length} bytes is over the ${MAX_REALTIME_FEED_BYTES} limit`,
         };
       }
       const bytes = new Uint8Array(await response.arrayBuffer());

@@ -4,7 +4,7 @@
  * change, and the heartbeat that tells every sign how fresh its predictions are.
  */
 import type { Logger } from 'pino';
-import { topics, type StopAlertsData } from '../../shared';
+import { parseTopic, topics, type StopAlertsData } from '../../shared';
 import type { FleetLink } from '../link/fleetLink';
 import type { RealtimeService } from './realtimeService';
 
@@ -32,14 +32,25 @@ export class RealtimePublisher {
   /** Stop id → alerts last sent there, as JSON. */
   private readonly sentAlerts = new Map<string, string>();
   heartbeatsSent = 0;
+  /** A stop's retained alerts were overwritten by someone else: send them again. */
+  private readonly onDrift = (topic: string): void => {
+    const parsed = parseTopic(topic);
+    if (parsed?.kind !== 'stopAlerts') return;
+    void this.options.publisher.enqueue(async () => {
+      this.sentAlerts.delete(parsed.id);
+      await this.publishAlerts([parsed.id]);
+    });
+  };
 
   constructor(private readonly options: RealtimePublisherOptions) {}
 
   start(): void {
+    this.options.link.on('drift', this.onDrift);
     this.timer = setInterval(() => void this.tick(), this.options.heartbeatSeconds * 1000);
   }
 
   stop(): void {
+    this.options.link.off('drift', this.onDrift);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -70,15 +81,17 @@ export class RealtimePublisher {
     });
   }
 
-  private async publishAlerts(): Promise<void> {
+  private async publishAlerts(only?: string[]): Promise<void> {
     const now = Math.floor(this.options.clock() / 1000);
     const stopIds = await this.options.stopIds();
-    // A stop this manager does not publish (another does) may have been sent other alerts since.
-    const current = new Set(stopIds);
-    for (const stopId of this.sentAlerts.keys()) {
-      if (!current.has(stopId)) this.sentAlerts.delete(stopId);
+    if (!only) {
+      // A stop this manager does not publish (another does) may have been sent other alerts since.
+      const current = new Set(stopIds);
+      for (const stopId of this.sentAlerts.keys()) {
+        if (!current.has(stopId)) this.sentAlerts.delete(stopId);
+      }
     }
-    for (const stopId of stopIds) {
+    for (const stopId of only?.filter((id) => stopIds.includes(id)) ?? stopIds) {
       const alerts = this.options.service.alertsFor(stopId);
       const json = JSON.stringify(alerts);
       if (this.sentAlerts.get(stopId) === json) continue;

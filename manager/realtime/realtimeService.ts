@@ -141,6 +141,12 @@ export class RealtimeService {
       return { ok: false, kinds: blamed, reason: decoded.reason };
     }
     const feed = decoded.feed;
+    if (feed.textCharactersRemoved > 0) {
+      this.options.logger.warn(
+        { source, removed: feed.textCharactersRemoved },
+        'control or bidi characters removed from the feed’s texts',
+      );
+    }
     const kinds = this.kindsIn(feed, expected);
     for (const kind of kinds) this.store(kind, feed, source, now);
     if (kinds.includes('tripUpdates') || kinds.includes('vehiclePositions')) this.rebuild(now);

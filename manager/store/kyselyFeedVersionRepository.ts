@@ -42,7 +42,7 @@ export class KyselyFeedVersionRepository implements FeedVersionRepository {
     if (bytes.byteLength > this.limits.maxFeedBytes) {
       throw new FeedTooLargeError(bytes.byteLength, this.limits.maxFeedBytes);
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = await hashInSlices(bytes);
     return this.db.transaction().execute(async (trx) => {
       const { feed_version_id: versionId } = await trx
         .insertInto('feed_versions')
@@ -66,6 +66,8 @@ export class KyselyFeedVersionRepository implements FeedVersionRepository {
             bytes: Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength),
           })
           .execute();
+        // SQLite runs each insert synchronously: let other work in between chunks.
+        await yieldToEventLoop();
       }
       const dropped = trx
         .selectFrom('feed_versions')
@@ -133,7 +135,7 @@ export class KyselyFeedVersionRepository implements FeedVersionRepository {
         filled += row.bytes.byteLength;
       }
     }
-    const sha256 = createHash('sha256').update(whole).digest('hex');
+    const sha256 = await hashInSlices(whole);
     if (filled !== version.byte_length || sha256 !== version.sha256) {
       throw new Error(
         `feed version ${versionId} is damaged in the store (${filled} of ${version.byte_length} bytes, checksum ${sha256 === version.sha256 ? 'ok' : 'mismatch'})`,
@@ -152,4 +154,19 @@ function toVersion(row: Selectable<FeedVersionsTable>): FeedVersion {
     recordedAt: row.recorded_at,
     summary: importSummarySchema.parse(JSON.parse(row.summary_json)),
   };
+}
+
+/** SHA-256 of a feed a few megabytes at a time, letting other work run between slices. */
+async function hashInSlices(bytes: Uint8Array): Promise<string> {
+  const hash = createHash('sha256');
+  const slice = 4 * 1024 * 1024;
+  for (let offset = 0; offset < bytes.byteLength; offset += slice) {
+    hash.update(bytes.subarray(offset, offset + slice));
+    await yieldToEventLoop();
+  }
+  return hash.digest('hex');
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

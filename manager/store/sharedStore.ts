@@ -44,6 +44,7 @@ import type { SignRepository } from './signRepository';
 import type { StopRoundRepository } from './stopRoundRepository';
 import { describeLocation, type StoreEngine, type StoreLocation } from './storeEngine';
 import type { StoreSchema } from './storeSchema';
+import { WalCheckpointer } from './walCheckpointer';
 
 export interface SharedStore {
   readonly engine: StoreEngine;
@@ -92,8 +93,13 @@ export async function openSharedStore(
         }
       : {}),
   });
+  let checkpointer: WalCheckpointer | undefined;
   try {
     const appliedMigrations = await migrateStore(db, location.engine);
+    if (location.engine === 'sqlite') {
+      checkpointer = new WalCheckpointer(location.file, options.logger);
+      checkpointer.start();
+    }
     return {
       engine: location.engine,
       signs: new KyselySignRepository(db),
@@ -111,9 +117,13 @@ export async function openSharedStore(
       claimCodes: new KyselyClaimCodeRepository(db),
       audit: new KyselyAuditRepository(db),
       appliedMigrations,
-      close: () => db.destroy(),
+      close: async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   } catch (err) {
+    await checkpointer?.stop();
     await db.destroy();
     throw new Error(
       `could not open the shared store (${describeLocation(location)}): ${(err as Error).message}`,
@@ -130,6 +140,8 @@ function createDialect(location: StoreLocation, options: SharedStoreOptions): Di
         // WAL keeps readers (HTTP) unblocked while a writer holds the file.
         sqlite.pragma('journal_mode = WAL');
         sqlite.pragma('synchronous = NORMAL');
+        // Checkpoints run off the event loop (walCheckpointer.ts), never inside a commit here.
+        sqlite.pragma('wal_autocheckpoint = 0');
         return sqlite;
       },
     });

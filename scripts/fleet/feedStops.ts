@@ -5,11 +5,21 @@
  */
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { readZipTextFiles } from '../../manager/gtfs/zipReader';
+import { strFromU8, unzipSync } from 'fflate';
+
+/** stops.txt of the zip (the shallowest, for feeds zipped with their folder), or undefined. */
+function stopsText(zipPath: string): string | undefined {
+  const found = unzipSync(fs.readFileSync(zipPath), {
+    filter: (file) => /(^|\/)stops\.txt$/i.test(file.name) && !file.name.startsWith('__MACOSX/'),
+  });
+  const shallowest = Object.keys(found).sort(
+    (a, b) => a.split('/').length - b.split('/').length,
+  )[0];
+  return shallowest === undefined ? undefined : strFromU8(found[shallowest] as Uint8Array);
+}
 
 export function boardingStops(zipPath: string): string[] {
-  const files = readZipTextFiles(fs.readFileSync(zipPath), ['stops.txt']);
-  const text = files.get('stops.txt');
+  const text = stopsText(zipPath);
   if (text === undefined) throw new Error(`${zipPath} has no stops.txt`);
   const rows = parse<Record<string, string | undefined>>(text, {
     columns: true,

@@ -56,14 +56,14 @@ export interface RigOptions {
 }
 
 /** Imports a feed once into `dir/timetable.db`, for rigs to copy. */
-export function buildTimetable(feedPath: string, dir: string): string {
+export async function buildTimetable(feedPath: string, dir: string): Promise<string> {
   const file = path.join(dir, 'timetable.db');
   if (fs.existsSync(file)) return file;
   const db = openTimetableDatabase(dir);
   try {
     const store = new GtfsStore(db);
     store.init();
-    store.importZip(fs.readFileSync(feedPath), path.basename(feedPath));
+    await store.importZip(feedPath, path.basename(feedPath));
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();

@@ -11,6 +11,8 @@ export interface PtyPair {
   devicePath: string;
   /** The panel's end (the simulator opens this). */
   panelPath: string;
+  /** Resolves with the signal or exit code when socat ends, whoever ended it. */
+  exited: Promise<string>;
   close(): Promise<void>;
 }
 
@@ -36,7 +38,9 @@ export async function openPtyPair(dir: string): Promise<PtyPair> {
     // socat -d -d says this once both ptys exist and it relays bytes.
     if (text.includes('starting data transfer loop')) transferring = true;
   });
-  const exited = new Promise<void>((resolve) => socat.once('close', () => resolve()));
+  const exited = new Promise<string>((resolve) =>
+    socat.once('close', (code, signal) => resolve(signal ?? `code ${code}`)),
+  );
   let failure: Error | undefined;
   socat.once('error', (err: NodeJS.ErrnoException) => {
     failure =
@@ -73,7 +77,7 @@ export async function openPtyPair(dir: string): Promise<PtyPair> {
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return { devicePath, panelPath, close };
+  return { devicePath, panelPath, exited, close };
 }
 
 async function exists(path: string): Promise<boolean> {

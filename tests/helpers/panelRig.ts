@@ -52,6 +52,8 @@ export async function startPanelRig(options: RigOptions = {}): Promise<PanelRig>
           height,
           // Generous, so a busy test machine causes no extra retries in exact counts.
           ackTimeoutMs: 1000,
+          // No keepalive HELLOs between a test's packets unless it asks: counts stay exact.
+          keepaliveMs: 0,
           ...options.driver,
         });
   const close = async () => {

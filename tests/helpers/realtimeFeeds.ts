@@ -89,13 +89,17 @@ export interface RealtimeRig {
 }
 
 /** A timetable imported into a temporary SQLite file, with realtime on a clock the test sets. */
-export function realtimeRig(zip: Uint8Array, now: number, arrivalsPerStop = 50): RealtimeRig {
+export async function realtimeRig(
+  zip: Uint8Array,
+  now: number,
+  arrivalsPerStop = 50,
+): Promise<RealtimeRig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-rt-'));
   const db = new Database(path.join(dir, 'manager.db'));
   db.pragma('journal_mode = WAL');
   const store = new GtfsStore(db);
   store.init();
-  store.importZip(zip, 'test');
+  await store.importZip(zip, 'test');
   const lookup = new StaticLookup(db);
   lookup.init();
   const clock = { seconds: now };

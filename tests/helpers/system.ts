@@ -227,6 +227,15 @@ export async function startTestSign(
   };
 }
 
+/** The Mosquitto settings the README recommends for external mode. */
+export const MOSQUITTO_LIMITS = [
+  'max_packet_size 2097152',
+  'max_connections 50000',
+  'max_inflight_messages 20',
+  'max_queued_messages 1000',
+  'max_queued_bytes 16777216',
+];
+
 /**
  * Mosquitto 2 from Debian on a loopback port: MQTT over TLS with the test
  * CA's certificate, no anonymous clients, access control by the dynamic
@@ -271,6 +280,8 @@ export class Mosquitto {
         `keyfile ${tls.keyFile}`,
         'plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
         `plugin_opt_config_file ${dynsecPath}`,
+        // The same bounds as the embedded broker's defaults (see README, "External broker").
+        ...MOSQUITTO_LIMITS,
         '',
       ].join('\n'),
     );
