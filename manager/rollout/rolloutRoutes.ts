@@ -6,6 +6,7 @@
  * Ed25519 signature, checked on the sign, not who could read it.
  */
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createRolloutRequest } from '../../shared';
@@ -41,13 +42,38 @@ function fail(reply: FastifyReply, err: unknown): FastifyReply {
   throw err;
 }
 
+/** A release bundle is about 55 MiB; this leaves room for growth and refuses anything absurd. */
+const BUNDLE_UPLOAD_LIMIT = 256 * 1024 * 1024;
+
 export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices): void {
   app.post('/api/bundles', requires('admin', 'updates'), async (request, reply) => {
-    if (!Buffer.isBuffer(request.body)) {
+    // application/octet-stream arrives as the request stream (the upload parser is shared with GTFS).
+    const body = request.body as Readable | undefined;
+    if (!body || typeof body.pipe !== 'function') {
       return reply.code(415).send({ error: 'send the bundle as application/octet-stream' });
     }
+    const declared = Number(request.headers['content-length'] ?? NaN);
+    if (declared > BUNDLE_UPLOAD_LIMIT) {
+      return reply
+        .code(413)
+        .header('connection', 'close')
+        .send({ error: `a bundle is at most ${BUNDLE_UPLOAD_LIMIT} bytes` });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > BUNDLE_UPLOAD_LIMIT) {
+        body.destroy();
+        return reply
+          .code(413)
+          .header('connection', 'close')
+          .send({ error: `a bundle is at most ${BUNDLE_UPLOAD_LIMIT} bytes` });
+      }
+      chunks.push(chunk);
+    }
     try {
-      const bundle = await s.intake.accept(request.body);
+      const bundle = await s.intake.accept(Buffer.concat(chunks));
       return reply.code(201).send(bundleSummary(bundle, 0));
     } catch (err) {
       if (err instanceof BundleRefused) {
