@@ -133,6 +133,8 @@ describe('two managers sharing one fleet', () => {
       STOPSIGN_PUBLISH_INTERVAL_SECONDS: '1',
       STOPSIGN_FEED_POLL_SECONDS: '1',
       STOPSIGN_REALTIME_POLL_SECONDS: '1',
+      // The feed answers 404 until a case serves one: keep the back-off short so it is seen at once.
+      STOPSIGN_REALTIME_MAX_BACKOFF_SECONDS: '5',
       STOPSIGN_REALTIME_TRIP_UPDATES_URL: feedUrl,
     };
     const started = await ManagerProcess.start(env);
