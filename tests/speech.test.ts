@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpioSimulator } from '../device/gpio/gpioSimulator';
@@ -41,10 +41,14 @@ afterEach(async () => {
 });
 
 function recordingSpeaker(dir: string): Speaker {
-  // The "audio output" is sox writing each utterance to a file.
+  // The "audio output" is sox writing each utterance to a file, then taking a moment as a
+  // loudspeaker would (a file is written far faster than speech plays), so a press can cut it off.
+  const player = path.join(dir, 'play.sh');
+  writeFileSync(player, '#!/bin/sh\nsox -q -t wav - "$1" && sleep 0.5\n');
+  chmodSync(player, 0o755);
   return new Speaker({
     ttsCommand: DEFAULT_TTS_COMMAND,
-    audioCommand: `sox -q -t wav - ${dir}/utterance-{index}.wav`,
+    audioCommand: `${player} ${dir}/utterance-{index}.wav`,
   });
 }
 
@@ -219,7 +223,11 @@ describe('the passenger button', () => {
     gpio.setInput(WIRING.button, 0);
     expect(await button.current).toBe('finished');
     expect(speaker.history.at(-1)!.settings.volume).toBe(60);
-    expect(readdirSync(temp.dir).sort()).toEqual(['utterance-0.wav', 'utterance-1.wav']);
+    expect(
+      readdirSync(temp.dir)
+        .filter((f) => f.endsWith('.wav'))
+        .sort(),
+    ).toEqual(['utterance-0.wav', 'utterance-1.wav']);
   });
 
   it('speaks at the night volume when the light sensor says dark', async () => {
