@@ -36,6 +36,9 @@ export interface StopGuard {
 
 /** Stderr kept from the child, enough to say why it died. */
 const STDERR_TAIL = 4096;
+const OUT_OF_MEMORY = /heap out of memory|Allocation failed/i;
+/** Enough of the previous chunk that a marker split across two chunks is still seen. */
+const OOM_MARK_SPAN = 64;
 
 export class BackgroundImporter {
   private running = false;
@@ -83,8 +86,13 @@ export class BackgroundImporter {
         serialization: 'advanced',
       });
       let stderr = '';
+      // V8 names the heap exhaustion first and then prints a long native backtrace, so
+      // the verdict is taken as the text streams by, not from the tail kept for the message.
+      let outOfMemory = false;
       child.stderr?.setEncoding('utf8');
       child.stderr?.on('data', (text: string) => {
+        const seen = stderr.slice(-OOM_MARK_SPAN) + text;
+        if (OUT_OF_MEMORY.test(seen)) outOfMemory = true;
         stderr = (stderr + text).slice(-STDERR_TAIL);
       });
       let outcome: ImportOutcome | undefined;
@@ -115,7 +123,7 @@ export class BackgroundImporter {
             ),
           );
         }
-        reject(new GtfsImportError(deathReason(code, signal, stderr, importHeapMb)));
+        reject(new GtfsImportError(deathReason(code, signal, stderr, outOfMemory, importHeapMb)));
       });
       child.send(job);
     });
@@ -135,9 +143,10 @@ function deathReason(
   code: number | null,
   signal: NodeJS.Signals | null,
   stderr: string,
+  outOfMemory: boolean,
   heapMb: number,
 ): string {
-  if (/heap out of memory|Allocation failed/i.test(stderr)) {
+  if (outOfMemory) {
     return `the import ran out of memory (heap limit ${heapMb} MiB) and was stopped`;
   }
   const last = stderr.trim().split('\n').slice(-1)[0] ?? '';
