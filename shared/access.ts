@@ -25,6 +25,8 @@ export const SCOPES = [
   'account',
   'fleet',
   'announcements',
+  /** Announcements to a set of stops, a route or the whole city, on top of `announcements`. */
+  'broadcast',
   'signs',
   'timetable',
   'realtime',

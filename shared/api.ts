@@ -21,11 +21,43 @@ export const registerSignsRequest = z
   .object({ signs: z.array(registerSignRequest).min(1).max(1000) })
   .strict();
 
+/** The most stops one announcement may name: a district, not a city (that is `{ city: true }`). */
+export const MAX_TARGET_STOPS = 5000;
+
+/** A route's id, as in the imported timetable's routes.txt. */
+export const routeId = z.string().min(1).max(128);
+
+const stopSet = z
+  .array(stopId)
+  .min(1, 'stopIds needs at least one stop')
+  .max(MAX_TARGET_STOPS, `stopIds may name at most ${MAX_TARGET_STOPS} stops`)
+  .refine((ids) => new Set(ids).size === ids.length, { message: 'stopIds has a stop twice' });
+
+/**
+ * Who an announcement is for: one sign, one stop, a chosen set of stops, every
+ * stop a route serves, or every sign in the city.
+ */
 export const announcementTarget = z.union([
   z.object({ deviceId }).strict(),
   z.object({ stopId }).strict(),
+  z.object({ stopIds: stopSet }).strict(),
+  z.object({ routeId }).strict(),
+  z.object({ city: z.literal(true) }).strict(),
 ]);
 export type AnnouncementTarget = z.infer<typeof announcementTarget>;
+
+/**
+ * A target as the manager keeps it: a route's stops are resolved from the
+ * timetable when it is posted, so withdrawing or expiry clears exactly the
+ * stops it was sent to, whatever a later timetable says.
+ */
+export type StoredTarget =
+  Exclude<AnnouncementTarget, { routeId: string }> | { routeId: string; stopIds: string[] };
+
+/** Targets past one sign or one stop; a token needs the `broadcast` scope for them. */
+export function isBroadTarget(target: AnnouncementTarget | StoredTarget): boolean {
+  return !('deviceId' in target) && !('stopId' in target);
+}
 
 export const postAnnouncementRequest = z
   .object({

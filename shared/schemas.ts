@@ -251,6 +251,7 @@ export const dataSchemas = {
   managerStatus: managerStatusData,
   managerHeartbeat: managerHeartbeatData,
   stopAlerts: stopAlertsData,
+  cityAnnouncement: announcementData,
   ...updateDataSchemas,
 } as const satisfies Record<TopicKind, z.ZodType>;
 
@@ -269,6 +270,7 @@ export const maxPayloadBytes: Record<TopicKind, number> = {
   managerStatus: 4 * 1024,
   managerHeartbeat: 1024,
   stopAlerts: 32 * 1024,
+  cityAnnouncement: 8 * 1024,
   ...updateMaxPayloadBytes,
 };
 

@@ -1,14 +1,16 @@
 /**
  * Which MQTT topics a sign may use, derived from the topic table: a sign
  * publishes only its own device topics that signs send, and subscribes only to
- * its own device topics the manager sends, its stop's topics and the manager's.
+ * its own device topics the manager sends, its stop's topics, the manager's
+ * and the city's.
  * The embedded broker checks every packet against this; the Mosquitto driver
  * turns it into ACLs. A new topic kind must say here who publishes it.
  */
 import { topics, type TopicKind } from './topics';
 
 export interface TopicRole {
-  scope: 'device' | 'stop' | 'manager';
+  /** Whose topic: one sign's, one stop's, or one for every sign (the manager's, the city's). */
+  scope: 'device' | 'stop' | 'manager' | 'city';
   publisher: 'sign' | 'manager';
   /**
    * The sign's update agent, not the sign's own session, uses this device topic: it connects
@@ -33,6 +35,7 @@ export const topicRoles = {
   stopAlerts: { scope: 'stop', publisher: 'manager' },
   managerStatus: { scope: 'manager', publisher: 'manager' },
   managerHeartbeat: { scope: 'manager', publisher: 'manager' },
+  cityAnnouncement: { scope: 'city', publisher: 'manager' },
   deviceUpdateOffer: { scope: 'device', publisher: 'manager', agent: true },
   deviceUpdateStatus: { scope: 'device', publisher: 'sign', agent: true },
   deviceUpdateEvent: { scope: 'device', publisher: 'sign', agent: true },

@@ -17,6 +17,7 @@ export type TopicKind =
   | 'stopAlerts'
   | 'managerStatus'
   | 'managerHeartbeat'
+  | 'cityAnnouncement'
   | 'deviceUpdateOffer'
   | 'deviceUpdateStatus'
   | 'deviceUpdateEvent';
@@ -34,6 +35,8 @@ export const topics = {
   stopAlerts: (stopId: string) => `${TOPIC_ROOT}/stop/${encode(stopId)}/alerts`,
   managerStatus: () => `${TOPIC_ROOT}/manager/status`,
   managerHeartbeat: () => `${TOPIC_ROOT}/manager/heartbeat`,
+  /** One retained announcement every sign in the city follows: a city-wide emergency is one message. */
+  cityAnnouncement: () => `${TOPIC_ROOT}/city/announcement`,
   deviceUpdateOffer: (deviceId: string) => `${TOPIC_ROOT}/device/${encode(deviceId)}/update`,
   deviceUpdateStatus: (deviceId: string) =>
     `${TOPIC_ROOT}/device/${encode(deviceId)}/update-status`,
@@ -50,7 +53,7 @@ export const fleetFilters = {
 
 export interface ParsedTopic {
   kind: TopicKind;
-  /** Device id or stop id, decoded; empty for manager topics. */
+  /** Device id or stop id, decoded; empty for manager and city topics. */
   id: string;
 }
 
@@ -80,6 +83,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (parts.length === 2 && parts[0] === 'manager') {
     if (parts[1] === 'status') return { kind: 'managerStatus', id: '' };
     if (parts[1] === 'heartbeat') return { kind: 'managerHeartbeat', id: '' };
+  }
+  if (parts.length === 2 && parts[0] === 'city' && parts[1] === 'announcement') {
+    return { kind: 'cityAnnouncement', id: '' };
   }
   if (parts.length !== 3) return null;
   const [scope, rawId, leaf] = parts as [string, string, string];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TOPIC_ROOT, type AnnouncementTarget } from '../shared';
+import { TOPIC_ROOT, type StoredTarget } from '../shared';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
 import { FleetLink } from '../manager/link/fleetLink';
 import { StopPublisher } from '../manager/publish/stopPublisher';
@@ -50,7 +50,7 @@ describe('publishing costs', () => {
     await publisher.signChanged(sign);
   };
 
-  const announce = async (target: AnnouncementTarget) => {
+  const announce = async (target: StoredTarget) => {
     const id = `a-${++sequence}`;
     await store.announcements.add({
       announcementId: id,

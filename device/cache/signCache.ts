@@ -22,7 +22,7 @@ import {
 import type { z } from 'zod';
 
 /** Where an announcement came from; clearing a topic clears what it delivered. */
-export type AnnouncementSource = 'device' | `stop:${string}`;
+export type AnnouncementSource = 'device' | 'city' | `stop:${string}`;
 
 export type ScheduleInfo = Omit<ScheduleData, 'departures'> & { departureCount: number };
 

@@ -114,8 +114,15 @@ export class InboundRouter {
       this.reject('unknown-topic', 'unknown-topic', 'another device', topic);
       return;
     }
-    const source: AnnouncementSource = kind === 'deviceAnnouncement' ? 'device' : `stop:${id}`;
-    if ((kind === 'deviceAnnouncement' || kind === 'stopAnnouncement') && payload.length === 0) {
+    const source: AnnouncementSource =
+      kind === 'deviceAnnouncement'
+        ? 'device'
+        : kind === 'cityAnnouncement'
+          ? 'city'
+          : `stop:${id}`;
+    const announcement =
+      kind === 'deviceAnnouncement' || kind === 'stopAnnouncement' || kind === 'cityAnnouncement';
+    if (announcement && payload.length === 0) {
       // A zero-length retained publish is how MQTT deletes the retained announcement.
       this.options.emit('announcementCleared', source);
       return;
@@ -135,7 +142,8 @@ export class InboundRouter {
         return data && emit('schedule', data);
       }
       case 'deviceAnnouncement':
-      case 'stopAnnouncement': {
+      case 'stopAnnouncement':
+      case 'cityAnnouncement': {
         const data = this.accept(kind, payload, topic);
         return data && emit('announcement', data, source);
       }

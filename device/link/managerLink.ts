@@ -253,6 +253,7 @@ export class ManagerLink extends EventEmitter<ManagerLinkEvents> implements Sign
     const wanted = new Set([
       topics.deviceConfig(id),
       topics.deviceAnnouncement(id),
+      topics.cityAnnouncement(),
       topics.managerStatus(),
       topics.managerHeartbeat(),
     ]);

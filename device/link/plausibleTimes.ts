@@ -55,7 +55,8 @@ export function implausibleTime<K extends TopicKind>(
       return undefined;
     }
     case 'deviceAnnouncement':
-    case 'stopAnnouncement': {
+    case 'stopAnnouncement':
+    case 'cityAnnouncement': {
       const { expiresAt } = data as DataOf<'stopAnnouncement'>;
       if (ahead(expiresAt) > MAX_ANNOUNCEMENT_AHEAD_SECONDS)
         return `expires ${ahead(expiresAt)} s ahead`;

@@ -26,6 +26,8 @@ interface StopRow {
 interface Prepared {
   query: DepartureQuery;
   stopById: Statement<[string], StopRow>;
+  routeKey: Statement<[string], { route_key: number }>;
+  stopsOfRoute: Statement<[number], { stop_id: string }>;
 }
 
 export class GtfsStore implements ScheduleSource {
@@ -42,6 +44,14 @@ export class GtfsStore implements ScheduleSource {
       query: new DepartureQuery(this.db),
       stopById: this.db.prepare(
         'SELECT stop_id, name, name_zh, timezone FROM gtfs_stops WHERE stop_id = ?',
+      ),
+      routeKey: this.db.prepare('SELECT route_key FROM gtfs_routes WHERE route_id = ?'),
+      // Asked once per route announcement, never per pass: no index of its own is kept for it.
+      stopsOfRoute: this.db.prepare(
+        `SELECT DISTINCT s.stop_id FROM gtfs_trips t
+           JOIN gtfs_stop_times st ON st.trip_key = t.trip_key
+           JOIN gtfs_stops s ON s.stop_key = st.stop_key
+         WHERE t.route_key = ? ORDER BY s.stop_id`,
       ),
     };
     this.meta = readImportMeta(this.db);
@@ -112,5 +122,13 @@ export class GtfsStore implements ScheduleSource {
     const { query } = this.ready();
     if (!this.meta) return [];
     return query.departures(this.meta, stopId, fromEpoch, untilEpoch, limit);
+  }
+
+  routeStops(routeId: string): string[] | undefined {
+    const { routeKey, stopsOfRoute } = this.ready();
+    if (!this.meta) return undefined;
+    const route = routeKey.get(routeId);
+    if (!route) return undefined;
+    return stopsOfRoute.all(route.route_key).map((row) => row.stop_id);
   }
 }

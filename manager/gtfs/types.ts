@@ -37,4 +37,6 @@ export interface ScheduleSource {
   summary(): ImportSummary | undefined;
   /** The zone the timetable's times count in; undefined before the first import. */
   timezone(): string | undefined;
+  /** Every stop the route's trips call at, sorted; undefined when the timetable has no such route. */
+  routeStops(routeId: string): string[] | undefined;
 }

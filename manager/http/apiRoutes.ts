@@ -4,17 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import {
-  postAnnouncementRequest,
-  registerSignRequest,
-  type AnnouncementTarget,
-} from '../../shared';
+import { postAnnouncementRequest, registerSignRequest, type StoredTarget } from '../../shared';
 import { SignProvisioning } from '../access/signProvisioning';
 import { pngSize } from '../fleet/framePng';
 import { summarizeSign } from '../fleet/fleetView';
 import { registerRolloutRoutes } from '../rollout/rolloutRoutes';
 import type { ManagerServices } from '../services';
 import { requires } from './access/routeAccess';
+import { resolveTarget, signsReached } from './announcementTargets';
 import { registerGtfsUpload } from './gtfsUpload';
 import { actor, badRequest, sendKnownError } from './routes/replies';
 
@@ -24,13 +21,10 @@ import { actor, badRequest, sendKnownError } from './routes/replies';
  */
 async function glyphWarnings(
   services: ManagerServices,
-  target: AnnouncementTarget,
+  target: StoredTarget,
   texts: string[],
 ): Promise<{ profile: string; characters: string[]; message: string }[]> {
-  const signs =
-    'deviceId' in target
-      ? [await services.signs.get(target.deviceId)].filter((s) => s !== undefined)
-      : await services.signs.byStop(target.stopId);
+  const signs = await signsReached(services, target);
   const profiles = [...new Set(signs.map((s) => s.panelProfile))]
     .map((id) => services.panelProfiles.get(id))
     .filter((p) => p !== undefined);
@@ -105,13 +99,10 @@ export function registerApiRoutes(app: FastifyInstance, services: ManagerService
   app.post('/api/announcements', requires('operator', 'announcements'), async (request, reply) => {
     const body = postAnnouncementRequest.safeParse(request.body);
     if (!body.success) return badRequest(reply, body.error);
-    const { target, text, priority, durationSeconds, startsAt, tts } = body.data;
-    if ('deviceId' in target && !(await services.signs.get(target.deviceId))) {
-      return reply.code(404).send({ error: `no sign ${target.deviceId} is registered` });
-    }
-    if ('stopId' in target && (await services.signs.byStop(target.stopId)).length === 0) {
-      return reply.code(404).send({ error: `no sign is registered at stop ${target.stopId}` });
-    }
+    const { text, priority, durationSeconds, startsAt, tts } = body.data;
+    const verdict = await resolveTarget(services, request.principal, body.data.target);
+    if (!verdict.ok) return reply.code(verdict.status).send({ error: verdict.error });
+    const { target } = verdict;
     const now = nowSeconds();
     const record = {
       announcementId: randomUUID(),

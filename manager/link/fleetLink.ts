@@ -78,6 +78,7 @@ const OWNED_FILTERS = [
   `${TOPIC_ROOT}/stop/+/+`,
   `${TOPIC_ROOT}/device/+/config`,
   `${TOPIC_ROOT}/device/+/announcement`,
+  topics.cityAnnouncement(),
 ];
 
 export class FleetLink extends EventEmitter<FleetLinkEvents> {

@@ -4,16 +4,18 @@
  * are retained, so a sign that connects later gets the current state at once.
  */
 import type { Logger } from 'pino';
-import { parseTopic, topics, type AnnouncementTarget } from '../../shared';
+import { parseTopic, topics, type StoredTarget } from '../../shared';
 import { WholeFleet, type PublishShare } from '../cluster/publishShare';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
 import { publishChangedBoards, type ArrivalBoards } from '../realtime/arrivalBoards';
 import {
   mostUrgent,
+  placesOf,
   type AnnouncementRecord,
   type AnnouncementRepository,
 } from '../store/announcementRepository';
+import { placeTopic, recordsByTopic } from './announcementTopics';
 import type { SignRecord, SignRepository } from '../store/signRepository';
 
 export interface StopPublisherOptions {
@@ -146,13 +148,20 @@ export class StopPublisher {
     return this.enqueue(() => this.publishEverything({ configs: true, resend: false }));
   }
 
-  /** With a target, only that target's topic is looked at: one query, at most one publish. */
-  announcementsChanged(target?: AnnouncementTarget): Promise<void> {
+  /**
+   * With a target, only that target's topics are looked at: one query for the
+   * announcements sharing a place with it, at most one publish per topic.
+   */
+  announcementsChanged(target?: StoredTarget): Promise<void> {
     return this.enqueue(async () => {
       if (!target) return this.publishAnnouncements({ resend: false });
       const now = Math.floor(this.options.clock() / 1000);
-      const current = mostUrgent(await this.options.announcements.activeFor(target, now));
-      await this.retainAnnouncement(announcementTopic(target), current, false);
+      const targetTopics = placesOf(target).map(placeTopic);
+      const active = await this.options.announcements.activeFor(target, now);
+      const byTopic = recordsByTopic(active, new Set(targetTopics));
+      for (const topic of targetTopics) {
+        await this.retainAnnouncement(topic, mostUrgent(byTopic.get(topic) ?? []), false);
+      }
     });
   }
 
@@ -180,12 +189,12 @@ export class StopPublisher {
         return undefined;
       }
       case 'deviceAnnouncement':
-      case 'stopAnnouncement': {
+      case 'stopAnnouncement':
+      case 'cityAnnouncement': {
         // Sent again whatever was sent before: the current one, or a clear.
         const now = Math.floor(this.options.clock() / 1000);
-        const active = await announcements.active(now);
-        const current = mostUrgent(active.filter((a) => announcementTopic(a.target) === topic));
-        return this.retainAnnouncement(topic, current, true);
+        const covering = recordsByTopic(await announcements.active(now), new Set([topic]));
+        return this.retainAnnouncement(topic, mostUrgent(covering.get(topic) ?? []), true);
       }
       default:
         // Alerts are the realtime publisher's to put back; nothing else is retained here.
@@ -277,18 +286,13 @@ export class StopPublisher {
   private async publishAnnouncements(what: { resend: boolean }): Promise<void> {
     const { announcements } = this.options;
     const now = Math.floor(this.options.clock() / 1000);
-    const byTopic = new Map<string, AnnouncementRecord[]>();
-    for (const record of await announcements.active(now)) {
-      const topic = announcementTopic(record.target);
-      const list = byTopic.get(topic);
-      if (list) list.push(record);
-      else byTopic.set(topic, [record]);
-    }
+    // A set of stops or a route counts on each of its stops' topics, beside that stop's own.
+    const byTopic = recordsByTopic(await announcements.active(now));
     // Topics that held one and now have none must be cleared; after a start or
-    // reconnect nothing is known to be retained, so that is every past target.
+    // reconnect nothing is known to be retained, so that is every past place.
     const carrying = await this.share.carrying();
     const held = what.resend
-      ? (await announcements.targets()).map(announcementTopic)
+      ? (await announcements.targets()).map(placeTopic)
       : [...carrying.keys()];
     for (const topic of held) if (!byTopic.has(topic)) byTopic.set(topic, []);
     for (const [topic, records] of byTopic) {
@@ -330,10 +334,4 @@ export class StopPublisher {
       await this.options.link.clearRetained(topic);
     }
   }
-}
-
-function announcementTopic(target: AnnouncementTarget): string {
-  return 'deviceId' in target
-    ? topics.deviceAnnouncement(target.deviceId)
-    : topics.stopAnnouncement(target.stopId);
 }

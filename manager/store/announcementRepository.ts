@@ -1,8 +1,11 @@
 /** Operator announcements, kept so they can be listed, withdrawn and re-sent after a restart. */
-import type { AnnouncementData, AnnouncementTarget } from '../../shared';
+import type { AnnouncementData, StoredTarget } from '../../shared';
+
+/** One retained announcement topic's owner: a sign, a stop, or every sign in the city. */
+export type AnnouncementPlace = { deviceId: string } | { stopId: string } | { city: true };
 
 export interface AnnouncementRecord extends AnnouncementData {
-  target: AnnouncementTarget;
+  target: StoredTarget;
   createdAt: number;
   withdrawn: boolean;
 }
@@ -16,12 +19,16 @@ export interface AnnouncementRepository {
   withdraw(announcementId: string): Promise<AnnouncementRecord | undefined>;
   /** Announcements not withdrawn and not expired at `now`, newest first. */
   active(now: number): Promise<AnnouncementRecord[]>;
-  /** The active announcements aimed at one target (a sign or a stop), in no particular order. */
-  activeFor(target: AnnouncementTarget, now: number): Promise<AnnouncementRecord[]>;
-  /** Withdraws every active announcement aimed at the target; returns how many. */
-  withdrawFor(target: AnnouncementTarget): Promise<number>;
-  /** Every target that has ever had an announcement (to clear expired retained ones). */
-  targets(): Promise<AnnouncementTarget[]>;
+  /**
+   * The active announcements that share a place with `target` (a stop set
+   * with every announcement to one of its stops, a stop with every set or
+   * route covering it), in no particular order.
+   */
+  activeFor(target: StoredTarget, now: number): Promise<AnnouncementRecord[]>;
+  /** Withdraws every active announcement aimed at that one sign or stop; returns how many. */
+  withdrawFor(target: { deviceId: string } | { stopId: string }): Promise<number>;
+  /** Every place that has ever had an announcement (to clear expired retained ones). */
+  targets(): Promise<AnnouncementPlace[]>;
 }
 
 const PRIORITY_RANK: Record<AnnouncementData['priority'], number> = {
@@ -48,6 +55,21 @@ export function mostUrgent(records: AnnouncementRecord[]): AnnouncementRecord | 
   return best;
 }
 
-export function targetKey(target: AnnouncementTarget): ['device' | 'stop', string] {
-  return 'deviceId' in target ? ['device', target.deviceId] : ['stop', target.stopId];
+export type TargetKind = 'device' | 'stop' | 'stops' | 'route' | 'city';
+
+/** The kind and id a target is stored under; a set of stops and the city have no id. */
+export function targetKey(target: StoredTarget): [TargetKind, string] {
+  if ('deviceId' in target) return ['device', target.deviceId];
+  if ('stopId' in target) return ['stop', target.stopId];
+  if ('routeId' in target) return ['route', target.routeId];
+  if ('stopIds' in target) return ['stops', ''];
+  return ['city', ''];
+}
+
+/** The places a target's announcement is retained on: one per sign, stop or the city. */
+export function placesOf(target: StoredTarget): AnnouncementPlace[] {
+  if ('stopIds' in target) return target.stopIds.map((stopId) => ({ stopId }));
+  if ('deviceId' in target) return [{ deviceId: target.deviceId }];
+  if ('stopId' in target) return [{ stopId: target.stopId }];
+  return [{ city: true }];
 }

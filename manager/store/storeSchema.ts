@@ -22,7 +22,8 @@ export interface SignsTable {
 
 export interface AnnouncementsTable {
   announcement_id: string;
-  target_kind: 'device' | 'stop';
+  target_kind: 'device' | 'stop' | 'stops' | 'route' | 'city';
+  /** The sign, stop or route; '' for a set of stops and for the city. */
   target_id: string;
   text_en: string;
   text_zh: string | null;
@@ -117,6 +118,12 @@ export interface StopRoundsTable {
   member_id: string;
 }
 
+/** The stops a set-of-stops or route announcement covers, one row each. */
+export interface AnnouncementStopsTable {
+  announcement_id: string;
+  stop_id: string;
+}
+
 /** The announcement each retained announcement topic was last sent ('' when cleared). */
 export interface AnnouncementDeliveriesTable {
   topic: string;
@@ -126,6 +133,7 @@ export interface AnnouncementDeliveriesTable {
 export interface StoreSchema {
   signs: SignsTable;
   announcements: AnnouncementsTable;
+  announcement_stops: AnnouncementStopsTable;
   feed_versions: FeedVersionsTable;
   feed_chunks: FeedChunksTable;
   update_bundles: UpdateBundlesTable;

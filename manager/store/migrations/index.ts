@@ -10,6 +10,7 @@ import { accessControl } from './0003_access_control';
 import { managerCluster } from './0005_manager_cluster';
 import { panelProfilesAndSpeech } from './0006_panel_profiles_and_speech';
 import { rollouts } from './0007_rollouts';
+import { announcementTargets } from './0008_announcement_targets';
 
 export function storeMigrations(engine: StoreEngine): Record<string, Migration> {
   const types = columnTypes(engine);
@@ -21,5 +22,6 @@ export function storeMigrations(engine: StoreEngine): Record<string, Migration> 
     '0006_panel_profiles_and_speech': panelProfilesAndSpeech(),
     // After the cluster and panel migrations, which databases may already have applied.
     '0007_rollouts': rollouts(types),
+    '0008_announcement_targets': announcementTargets(engine, types),
   };
 }
