@@ -33,17 +33,45 @@ const stopSet = z
   .max(MAX_TARGET_STOPS, `stopIds may name at most ${MAX_TARGET_STOPS} stops`)
   .refine((ids) => new Set(ids).size === ids.length, { message: 'stopIds has a stop twice' });
 
+const targetKinds = {
+  deviceId: z.object({ deviceId }).strict(),
+  stopId: z.object({ stopId }).strict(),
+  stopIds: z.object({ stopIds: stopSet }).strict(),
+  routeId: z.object({ routeId }).strict(),
+  city: z.object({ city: z.literal(true) }).strict(),
+};
+
+/**
+ * A union only says that no kind matched; the kind the body names (its one
+ * key) says what was wrong with it, e.g. a set of 6000 stops.
+ */
+function targetProblem(input: unknown): string {
+  const expected =
+    'target must be one of { deviceId }, { stopId }, { stopIds: [...] }, { routeId }, { city: true }';
+  if (typeof input !== 'object' || input === null) return expected;
+  const keys = Object.keys(input);
+  const kind = keys.length === 1 ? targetKinds[keys[0] as keyof typeof targetKinds] : undefined;
+  const parsed = kind?.safeParse(input);
+  if (!parsed || parsed.success) return expected;
+  return parsed.error.issues
+    .map((issue) => `target.${issue.path.map(String).join('.')}: ${issue.message}`)
+    .join('; ');
+}
+
 /**
  * Who an announcement is for: one sign, one stop, a chosen set of stops, every
  * stop a route serves, or every sign in the city.
  */
-export const announcementTarget = z.union([
-  z.object({ deviceId }).strict(),
-  z.object({ stopId }).strict(),
-  z.object({ stopIds: stopSet }).strict(),
-  z.object({ routeId }).strict(),
-  z.object({ city: z.literal(true) }).strict(),
-]);
+export const announcementTarget = z.union(
+  [
+    targetKinds.deviceId,
+    targetKinds.stopId,
+    targetKinds.stopIds,
+    targetKinds.routeId,
+    targetKinds.city,
+  ],
+  { error: (issue) => targetProblem(issue.input) },
+);
 export type AnnouncementTarget = z.infer<typeof announcementTarget>;
 
 /**

@@ -4,9 +4,12 @@
  * on one PostgreSQL migrate it once; a SQLite file from before migrations is adopted.
  */
 import Database from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { storeMigrations } from '../manager/store/migrations';
 import { openSharedStore } from '../manager/store/sharedStore';
+import type { StoreLocation } from '../manager/store/storeEngine';
 import { describeEachEngine } from './helpers/storeEngines';
 
 describeEachEngine('store migrations', ({ engine, freshLocation }) => {
@@ -23,6 +26,56 @@ describeEachEngine('store migrations', ({ engine, freshLocation }) => {
       expect((await second.signs.get('kiosk-1'))?.label).toBe('kept');
     } finally {
       await second.close();
+    }
+  });
+
+  it('keeps every announcement when a store that applied 0001 to 0007 takes the target kinds', async () => {
+    const location = await freshLocation();
+    const db = openKysely(location);
+    try {
+      const before = Object.entries(storeMigrations(engine)).filter(([name]) => name < '0008');
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => Object.fromEntries(before) },
+      });
+      const { error } = await migrator.migrateToLatest();
+      expect(error).toBeUndefined();
+      await sql`INSERT INTO announcements (announcement_id, target_kind, target_id, text_en,
+        priority, expires_at, created_at, tts) VALUES ('old', 'stop', 'CEN', 'kept', 'warning',
+        99, 1, '{"en":"kept"}')`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+
+    const store = await openSharedStore(location);
+    try {
+      expect(store.appliedMigrations).toEqual(['0008_announcement_targets']);
+      expect(await store.announcements.get('old')).toEqual({
+        announcementId: 'old',
+        target: { stopId: 'CEN' },
+        text: { en: 'kept' },
+        tts: { en: 'kept' },
+        priority: 'warning',
+        expiresAt: 99,
+        createdAt: 1,
+        withdrawn: false,
+      });
+      await store.announcements.add({
+        announcementId: 'city',
+        target: { city: true },
+        text: { en: 'new kind' },
+        priority: 'emergency',
+        expiresAt: 99,
+        createdAt: 2,
+      });
+      expect((await store.announcements.active(10)).map((a) => a.announcementId)).toEqual([
+        'city',
+        'old',
+      ]);
+      // The rebuilt table still answers the publishing pass from its index.
+      expect(await store.announcements.activeFor({ stopId: 'CEN' }, 10)).toHaveLength(1);
+    } finally {
+      await store.close();
     }
   });
 
@@ -73,3 +126,13 @@ describeEachEngine('store migrations', ({ engine, freshLocation }) => {
     });
   }
 });
+
+/** A bare connection to a location, to bring it to an older schema by hand. */
+function openKysely(location: StoreLocation): Kysely<unknown> {
+  return new Kysely<unknown>({
+    dialect:
+      location.engine === 'sqlite'
+        ? new SqliteDialect({ database: new Database(location.file) })
+        : new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 1 }) }),
+  });
+}
