@@ -172,6 +172,22 @@ describe.each(['embedded aedes', 'Mosquitto 2'] as const)('broker attacks on %s'
     expect(system.sign.sign.state().connected).toBe(true);
   });
 
+  it('lets a sign follow the city-wide announcement topic, which only the manager may write', async () => {
+    const client = await rogueClient();
+    try {
+      const granted = await client
+        .subscribeAsync(topics.cityAnnouncement(), { qos: 1 })
+        .then((g) => g.map((one) => one.qos))
+        .catch((err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? []);
+      expect(granted).toEqual([1]);
+      // Its own subscription lets nothing through the other way.
+      await refusedAndCounted(() => attempt(client, topics.cityAnnouncement(), ''));
+    } finally {
+      client.end(true);
+    }
+    expect(system.sign.sign.state().view?.announcement?.text.en).toBe(OPERATOR_TEXT);
+  });
+
   it("lets a sign's update agent in on that sign's secret only, to its own update topics only", async () => {
     const asAgentOf = (deviceId: string, password: string): IClientOptions => ({
       clientId: updateAgentUsername(deviceId),
@@ -234,6 +250,18 @@ describe.each(['embedded aedes', 'Mosquitto 2'] as const)('broker attacks on %s'
     [
       'an empty retained message wiping the operator emergency',
       () => [topics.deviceAnnouncement(VICTIM), ''],
+    ],
+    [
+      'a fake city-wide emergency on every sign',
+      () => [
+        topics.cityAnnouncement(),
+        encodeMessage('cityAnnouncement', {
+          announcementId: 'fake-city',
+          text: { en: 'EVACUATE THE CITY' },
+          priority: 'emergency',
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        }),
+      ],
     ],
     [
       'brightness 0 and a move to another stop',

@@ -146,4 +146,26 @@ describe('announcement end to end', () => {
     await manager.api.delete(`/api/announcements/${info}`);
     await waitFor('nothing shown', () => shown() === undefined, 10_000);
   });
+
+  it('shows a city-wide emergency over the stop notice and the stop notice again once it is withdrawn', async () => {
+    const post = async (target: unknown, en: string, priority: string) => {
+      const res = await manager.api.post(`/api/announcements`, { target, text: { en }, priority });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { announcementId: string }).announcementId;
+    };
+    const shown = () => sign.sign.state().view?.announcement?.text.en;
+    const notice = await post({ stopId: STOP_CENTRAL }, 'Platform 2 closed', 'warning');
+    await waitFor('the stop notice', () => shown() === 'Platform 2 closed', 10_000);
+    const city = await post({ city: true }, 'Typhoon signal 8: all service ends', 'emergency');
+    await waitFor(
+      'the city emergency',
+      () => shown() === 'Typhoon signal 8: all service ends',
+      10_000,
+    );
+
+    await manager.api.delete(`/api/announcements/${city}`);
+    await waitFor('the stop notice again', () => shown() === 'Platform 2 closed', 10_000);
+    await manager.api.delete(`/api/announcements/${notice}`);
+    await waitFor('nothing shown', () => shown() === undefined, 10_000);
+  });
 });
