@@ -19,7 +19,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagerApi } from '../manager/cli/managerApi';
-import { decodeMessage, parseTopic, TOPIC_ROOT } from '../shared';
+import { decodeMessage, parseTopic, TOPIC_ROOT, topics } from '../shared';
 import { dynsecConfig, type BrokerAccount } from '../scripts/lib/dynsecFile';
 import { MosquittoBroker } from '../scripts/lib/mosquitto';
 import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
@@ -177,7 +177,11 @@ describe('two managers sharing one fleet', () => {
       if (parsed.kind === 'stopArrivals') {
         const m = decodeMessage('stopArrivals', payload);
         if (m.ok) detail = m.message.data.feedTimestamp === undefined ? 'scheduled' : 'live';
-      } else if (parsed.kind === 'stopAnnouncement' || parsed.kind === 'deviceAnnouncement') {
+      } else if (
+        parsed.kind === 'stopAnnouncement' ||
+        parsed.kind === 'deviceAnnouncement' ||
+        parsed.kind === 'cityAnnouncement'
+      ) {
         const m = payload.length === 0 ? undefined : decodeMessage(parsed.kind, payload);
         detail = m?.ok ? m.message.data.announcementId : '';
       } else if (parsed.kind === 'managerHeartbeat') {
@@ -200,6 +204,7 @@ describe('two managers sharing one fleet', () => {
       [
         `${TOPIC_ROOT}/stop/+/arrivals`,
         `${TOPIC_ROOT}/stop/+/announcement`,
+        topics.cityAnnouncement(),
         `${TOPIC_ROOT}/manager/status`,
         `${TOPIC_ROOT}/manager/heartbeat`,
       ],
@@ -354,6 +359,31 @@ describe('two managers sharing one fleet', () => {
     }
     for (const p of withdrawn) {
       expect(announcements.filter((s) => s.id === p.stopId && s.detail === '')).toHaveLength(1);
+    }
+  }, 60_000);
+
+  it('sends a city-wide announcement and a district’s once per topic, and each withdrawal once', async () => {
+    const district = STOPS.slice(12, 20);
+    const post = async (via: 'a' | 'b', target: unknown, en: string) => {
+      const res = await api(via).post('/api/announcements', {
+        target,
+        text: { en },
+        priority: 'emergency',
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { announcementId: string }).announcementId;
+    };
+    const city = await post('a', { city: true }, 'Storm: all service suspended');
+    const set = await post('b', { stopIds: district }, 'District closed');
+    expect((await api('b').request('DELETE', `/api/announcements/${city}`)).status).toBe(200);
+    expect((await api('a').request('DELETE', `/api/announcements/${set}`)).status).toBe(200);
+    // Several publishing rounds of both managers pass over them meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    const onCity = seen.filter((s) => s.kind === 'cityAnnouncement').map((s) => s.detail);
+    expect(onCity).toEqual([city, '']);
+    for (const stopId of district) {
+      const onStop = seen.filter((s) => s.kind === 'stopAnnouncement' && s.id === stopId);
+      expect(onStop.map((s) => s.detail)).toEqual([set, '']);
     }
   }, 60_000);
 

@@ -107,7 +107,10 @@ describe('publishing costs', () => {
       const kind = topic.split('/').at(-1) ?? topic;
       sent.set(kind, (sent.get(kind) ?? 0) + 1);
     });
-    await watcher.subscribeAsync([`${TOPIC_ROOT}/device/#`, `${TOPIC_ROOT}/stop/#`], { qos: 1 });
+    await watcher.subscribeAsync(
+      [`${TOPIC_ROOT}/device/#`, `${TOPIC_ROOT}/stop/#`, `${TOPIC_ROOT}/city/#`],
+      { qos: 1 },
+    );
   });
 
   beforeEach(async () => {
@@ -201,5 +204,36 @@ describe('publishing costs', () => {
     await waitFor('the topic cleared', () => sent.has('announcement'));
     await settle();
     expect(sentSoFar()).toEqual({ announcement: 1 });
+  });
+
+  /** Posts one announcement to `target`; returns messages and store queries, then withdraws it. */
+  const postOnce = async (target: StoredTarget) => {
+    await settle();
+    reset();
+    const id = await announce(target);
+    await publisher.announcementsChanged(target);
+    await settle();
+    const cost = { sent: sentSoFar(), queries };
+    await store.announcements.withdraw(id);
+    await publisher.announcementsChanged(target);
+    return cost;
+  };
+  const district = (size: number) => ({
+    stopIds: Array.from({ length: size }, (_, i) => `D${size}-${i}`),
+  });
+
+  it('posts to a district with one message per stop and the same store work at 3 and 300 stops', async () => {
+    const few = await postOnce(district(3));
+    const many = await postOnce(district(300));
+    expect(few.sent).toEqual({ announcement: 3 });
+    expect(many.sent).toEqual({ announcement: 300 });
+    // The add (its stops in one transaction), then one read of what shares a stop, one of their stops.
+    expect(many.queries).toBe(few.queries);
+  });
+
+  it('posts to the whole city with one message however many stops and signs there are', async () => {
+    const cost = await postOnce({ city: true });
+    expect(cost.sent).toEqual({ announcement: 1 });
+    expect(cost.queries).toBe(2);
   });
 });
