@@ -42,7 +42,8 @@ export interface ScenarioContext {
 }
 
 /** Why an embedded figure stands without its bare-publisher floor. */
-const NO_FLOOR = 'no floor: on the embedded broker only the manager may publish to stop topics';
+const NO_FLOOR =
+  'no floor: on the embedded broker only the manager may publish to stop and city topics';
 
 const figure = (ctx: ScenarioContext, f: Omit<FleetFigure, 'mode'>): void => {
   const full = { ...f, mode: ctx.mode };
@@ -161,7 +162,7 @@ async function afterPass(ctx: ScenarioContext, quietMs = 3_000): Promise<void> {
 /** Per sign, ms from t0 to its first `kind` after the mark; waits until all have it. */
 async function latencies(
   ctx: ScenarioContext,
-  kind: 'arrivals' | 'announcement',
+  kind: 'arrivals' | 'announcement' | 'announcementCleared',
   t0: () => number | undefined,
 ): Promise<{ times: number[]; start: number }> {
   const total = ctx.identities.length;
@@ -248,10 +249,93 @@ export async function fanOut(ctx: ScenarioContext): Promise<void> {
   }
 }
 
-/** An emergency for every stop with a sign, posted through the API: time to 99 % and 100 % of signs. */
+const EMERGENCY_TEXT = { en: 'Severe weather: all service suspended', zh: '恶劣天气：全线停运' };
+
+/**
+ * An emergency for every sign, posted through the API two ways in the same
+ * run: as it had to be before city-wide targets (one POST per stop with a
+ * sign) and as one POST to `{ city: true }` (one retained message on the city
+ * topic). Time to 99 % and 100 % of signs for each, beside a bare publisher
+ * pushing the same messages through the same broker where the broker lets
+ * it; then the city one is withdrawn and the clear timed the same way.
+ */
 export async function emergency(ctx: ScenarioContext): Promise<void> {
   const total = ctx.identities.length;
-  const scenario = 'emergency';
+  const before = await perStopEmergency(ctx);
+  const now = Math.floor(Date.now() / 1000);
+  const stopFloor = ctx.rig.clientsMayPublish
+    ? await floorOf(
+        ctx,
+        ctx.stopIds.map((stopId, i) => ({
+          topic: topics.stopAnnouncement(stopId),
+          payload: encodeMessage('stopAnnouncement', {
+            announcementId: `floor-${now}-${i}`,
+            text: EMERGENCY_TEXT,
+            priority: 'emergency',
+            expiresAt: now + 1800,
+          }),
+        })),
+      )
+    : undefined;
+
+  ctx.sim.mark(['announcement']);
+  const t0 = wallNow();
+  const res = await ctx.rig.api.post('/api/announcements', {
+    target: { city: true },
+    text: EMERGENCY_TEXT,
+    priority: 'emergency',
+    durationSeconds: 1800,
+  });
+  if (res.status !== 201) throw new Error(`posting to the city: ${res.status} ${await res.text()}`);
+  const postedMs = wallNow() - t0;
+  const { announcementId } = (await res.json()) as { announcementId: string };
+  const city = (await latencies(ctx, 'announcement', () => t0)).times;
+  ctx.log(`  1 city-wide announcement posted in ${postedMs.toFixed(0)} ms`);
+  const cityFloor = ctx.rig.clientsMayPublish
+    ? await floorOf(ctx, [
+        {
+          topic: topics.cityAnnouncement(),
+          payload: encodeMessage('cityAnnouncement', {
+            announcementId: `floor-city-${now}`,
+            text: EMERGENCY_TEXT,
+            priority: 'emergency',
+            expiresAt: now + 1800,
+          }),
+        },
+      ])
+    : undefined;
+
+  for (const [name, share] of [
+    ['99 %', 0.99],
+    ['100 %', 1],
+  ] as const) {
+    const of = (times: number[], from: number) => timeToShare(times, from, share, total);
+    emergencyFigure(ctx, `${name} of signs have it, one POST per stop (before)`, {
+      value: of(before.times, before.t0),
+      got: received(before.times),
+      floor: stopFloor && { name: `bare publisher per stop, ${name}`, value: of(...stopFloor) },
+    });
+    emergencyFigure(ctx, `${name} of signs have it, one city-wide POST`, {
+      value: of(city, t0),
+      got: received(city),
+      floor: cityFloor && { name: `bare publisher, city topic, ${name}`, value: of(...cityFloor) },
+    });
+  }
+
+  // Withdrawn: the one retained city message cleared, on every sign.
+  ctx.sim.mark(['announcementCleared']);
+  const w0 = wallNow();
+  const gone = await ctx.rig.api.request('DELETE', `/api/announcements/${announcementId}`);
+  if (gone.status !== 200) throw new Error(`withdrawing: ${gone.status} ${await gone.text()}`);
+  const cleared = (await latencies(ctx, 'announcementCleared', () => w0)).times;
+  emergencyFigure(ctx, '100 % of signs cleared it, one city-wide DELETE', {
+    value: timeToShare(cleared, w0, 1, total),
+    got: received(cleared),
+  });
+}
+
+/** Today's way without a city target: one POST per stop with a sign, eight at a time. */
+async function perStopEmergency(ctx: ScenarioContext): Promise<{ times: number[]; t0: number }> {
   ctx.sim.mark(['announcement']);
   const t0 = wallNow();
   let next = 0;
@@ -260,7 +344,7 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
       const stopId = ctx.stopIds[next++] as string;
       const res = await ctx.rig.api.post('/api/announcements', {
         target: { stopId },
-        text: { en: 'Severe weather: all service suspended', zh: '恶劣天气：全线停运' },
+        text: EMERGENCY_TEXT,
         priority: 'emergency',
         durationSeconds: 1800,
       });
@@ -269,51 +353,36 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: 8 }, post));
-  const postedMs = wallNow() - t0;
-  const { times } = await latencies(ctx, 'announcement', () => t0);
+  ctx.log(`  ${ctx.stopIds.length} announcements posted in ${(wallNow() - t0).toFixed(0)} ms`);
+  return { times: (await latencies(ctx, 'announcement', () => t0)).times, t0 };
+}
 
-  // Floor: the same announcements, retained on the same topics, from a bare publisher.
+/** The same retained messages from a bare publisher: when each sign had one, and when it began. */
+async function floorOf(
+  ctx: ScenarioContext,
+  messages: { topic: string; payload: string }[],
+): Promise<[number[], number]> {
   ctx.sim.mark(['announcement']);
-  const now = Math.floor(Date.now() / 1000);
-  const messages = ctx.stopIds.map((stopId, i) => ({
-    topic: topics.stopAnnouncement(stopId),
-    payload: encodeMessage('stopAnnouncement', {
-      announcementId: `floor-${now}-${i}`,
-      text: { en: 'Severe weather: all service suspended', zh: '恶劣天气：全线停运' },
-      priority: 'emergency',
-      expiresAt: now + 1800,
-    }),
-  }));
-  let floor: { times: number[]; f0: number } | undefined;
-  if (ctx.rig.clientsMayPublish) {
-    const f0 = wallNow();
-    await barePublish(ctx.rig.brokerUrl, ctx.rig.clientOptions('bench-publisher'), messages);
-    floor = { times: (await latencies(ctx, 'announcement', () => f0)).times, f0 };
-  }
+  const f0 = wallNow();
+  await barePublish(ctx.rig.brokerUrl, ctx.rig.clientOptions('bench-publisher'), messages);
+  return [(await latencies(ctx, 'announcement', () => f0)).times, f0];
+}
 
-  const done = received(times);
-  const note = done < total ? `${done} of ${total} signs got it` : undefined;
-  ctx.log(`  ${ctx.stopIds.length} announcements posted in ${postedMs.toFixed(0)} ms`);
-  for (const [name, share] of [
-    ['99 %', 0.99],
-    ['100 %', 1],
-  ] as const) {
-    figure(ctx, {
-      scenario,
-      name: `${name} of signs have it, from the first POST`,
-      value: timeToShare(times, t0, share, total),
-      unit: 'ms',
-      ...(floor
-        ? {
-            floor: {
-              name: `bare publisher, ${name}`,
-              value: timeToShare(floor.times, floor.f0, share, total),
-            },
-          }
-        : {}),
-      ...(note ? { note } : floor ? {} : { note: NO_FLOOR }),
-    });
-  }
+function emergencyFigure(
+  ctx: ScenarioContext,
+  name: string,
+  measured: { value: number; got: number; floor?: { name: string; value: number } | undefined },
+): void {
+  const total = ctx.identities.length;
+  const note = measured.got < total ? `${measured.got} of ${total} signs got it` : undefined;
+  figure(ctx, {
+    scenario: 'emergency',
+    name,
+    value: measured.value,
+    unit: 'ms',
+    ...(measured.floor ? { floor: measured.floor } : {}),
+    ...(note ? { note } : measured.floor ? {} : { note: NO_FLOOR }),
+  });
 }
 
 /** The broker restarts, losing everything retained: until every sign is back and resupplied. */
