@@ -139,6 +139,21 @@ describe('fleet console', () => {
     await page.click('#announce button[type="submit"]');
     await page.locator('#result', { hasText: 'Not sent' }).waitFor({ timeout: 5000 });
     expect(await page.locator('#result').textContent()).toContain('no-such-sign');
+    // A route the timetable lacks is refused with its id; the whole city needs no id at all.
+    await page.selectOption('select[name="targetKind"]', 'routeId');
+    await page.fill('input[name="targetId"]', 'NO-SUCH-ROUTE');
+    await page.click('#announce button[type="submit"]');
+    await page.locator('#result', { hasText: 'NO-SUCH-ROUTE' }).waitFor({ timeout: 5000 });
+    await page.selectOption('select[name="targetKind"]', 'city');
+    expect(await page.locator('input[name="targetId"]').isDisabled()).toBe(true);
+    await page.fill('input[name="en"]', 'Storm: all service suspended');
+    await page.selectOption('select[name="priority"]', 'emergency');
+    await page.click('#announce button[type="submit"]');
+    await waitFor(
+      'the city-wide emergency on the sign',
+      () => sign.sign.state().view?.announcement?.text.en === 'Storm: all service suspended',
+      10_000,
+    );
 
     await page.click('a[data-page="users"]');
     const refusal = page.locator('#users-result', { hasText: 'Not allowed' });

@@ -59,6 +59,13 @@ function signRow(sign) {
   );
 }
 
+/** The API's target for the chosen kind; a list of stops is split at commas and spaces. */
+function targetOf(kind, id) {
+  if (kind === 'city') return { city: true };
+  if (kind === 'stopIds') return { stopIds: id.split(/[\s,]+/).filter((s) => s !== '') };
+  return { [kind]: id.trim() };
+}
+
 function announcementForm(onSent) {
   const result = el('div', { className: 'result', id: 'result', role: 'status' });
   const form = el(
@@ -71,10 +78,13 @@ function announcementForm(onSent) {
         'select',
         { name: 'targetKind' },
         el('option', { value: 'stopId' }, t('announce.stop')),
+        el('option', { value: 'stopIds' }, t('announce.stops')),
+        el('option', { value: 'routeId' }, t('announce.route')),
+        el('option', { value: 'city' }, t('announce.city')),
         el('option', { value: 'deviceId' }, t('announce.sign')),
       ),
     ),
-    field(t('announce.targetId'), el('input', { name: 'targetId', required: true })),
+    field(t('announce.targetId'), el('input', { name: 'targetId' })),
     field(t('announce.en'), el('input', { name: 'en', maxlength: 200 })),
     field(t('announce.zh'), el('input', { name: 'zh', maxlength: 200 })),
     field(
@@ -94,6 +104,11 @@ function announcementForm(onSent) {
     el('button', { type: 'submit' }, t('announce.send')),
     result,
   );
+  // The whole city needs no id: the field is off while it is chosen.
+  const kind = form.querySelector('select[name="targetKind"]');
+  kind.addEventListener('change', () => {
+    form.querySelector('input[name="targetId"]').disabled = kind.value === 'city';
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const f = new FormData(form);
@@ -101,7 +116,7 @@ function announcementForm(onSent) {
     if (f.get('zh')) text.zh = f.get('zh');
     try {
       const answer = await api('POST', '/api/announcements', {
-        target: { [f.get('targetKind')]: f.get('targetId') },
+        target: targetOf(f.get('targetKind'), f.get('targetId') ?? ''),
         text,
         priority: f.get('priority'),
         durationSeconds: Number(f.get('minutes')) * 60,
