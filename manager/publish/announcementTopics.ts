@@ -16,6 +16,16 @@ export function placeTopic(place: AnnouncementPlace): string {
   return topics.cityAnnouncement();
 }
 
+/** The place an announcement topic of `kind` and `id` (from parseTopic) belongs to. */
+export function placeOf(
+  kind: 'deviceAnnouncement' | 'stopAnnouncement' | 'cityAnnouncement',
+  id: string,
+): AnnouncementPlace {
+  if (kind === 'deviceAnnouncement') return { deviceId: id };
+  if (kind === 'stopAnnouncement') return { stopId: id };
+  return { city: true };
+}
+
 /**
  * Topic → the records covering it, in the records' order; with `only`, just
  * those topics. Linear in the topics the records cover.

@@ -15,7 +15,7 @@ import {
   type AnnouncementRecord,
   type AnnouncementRepository,
 } from '../store/announcementRepository';
-import { placeTopic, recordsByTopic } from './announcementTopics';
+import { placeOf, placeTopic, recordsByTopic } from './announcementTopics';
 import type { SignRecord, SignRepository } from '../store/signRepository';
 
 export interface StopPublisherOptions {
@@ -191,9 +191,14 @@ export class StopPublisher {
       case 'deviceAnnouncement':
       case 'stopAnnouncement':
       case 'cityAnnouncement': {
-        // Sent again whatever was sent before: the current one, or a clear.
+        // Sent again whatever was sent before: the current one, or a clear. One indexed query for
+        // that one place, so a burst of drifted topics costs each its own, not every active one.
         const now = Math.floor(this.options.clock() / 1000);
-        const covering = recordsByTopic(await announcements.active(now), new Set([topic]));
+        const place = placeOf(parsed.kind, parsed.id);
+        const covering = recordsByTopic(
+          await announcements.activeFor(place, now),
+          new Set([topic]),
+        );
         return this.retainAnnouncement(topic, mostUrgent(covering.get(topic) ?? []), true);
       }
       default:
