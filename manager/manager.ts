@@ -431,6 +431,7 @@ export class Manager {
       });
       await dynsec.start();
       this.dynsec = dynsec;
+      await dynsec.grantCityTopic((await store.signs.list()).map((s) => s.deviceId));
       access = dynsec;
     } else {
       access = new UnmanagedBrokerAccess(logger);

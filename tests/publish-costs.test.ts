@@ -38,8 +38,11 @@ describe('publishing costs', () => {
 
   /** Messages by topic kind since the last reset, e.g. { config: 1 }. */
   const sentSoFar = (): Record<string, number> => Object.fromEntries(sent);
+  /** Topics cleared (an empty retained message) since the last reset. */
+  const cleared: string[] = [];
   const reset = (): void => {
     sent.clear();
+    cleared.length = 0;
     queries = 0;
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -103,7 +106,8 @@ describe('publishing costs', () => {
     await publisher.enqueue(async () => undefined);
 
     watcher = await mqtt.connectAsync(broker.url, { clientId: 'costs-watcher' });
-    watcher.on('message', (topic) => {
+    watcher.on('message', (topic, payload) => {
+      if (payload.length === 0) cleared.push(topic);
       const kind = topic.split('/').at(-1) ?? topic;
       sent.set(kind, (sent.get(kind) ?? 0) + 1);
     });
@@ -235,5 +239,29 @@ describe('publishing costs', () => {
     const cost = await postOnce({ city: true });
     expect(cost.sent).toEqual({ announcement: 1 });
     expect(cost.queries).toBe(2);
+  });
+
+  it('clears exactly the stops of a district when it expires, in the next pass', async () => {
+    const target = { stopIds: ['EXP-1', 'EXP-2'] };
+    await store.announcements.add({
+      announcementId: 'expiring',
+      target,
+      text: { en: 'Gone in a moment' },
+      priority: 'warning',
+      expiresAt: now() + 1,
+      createdAt: now(),
+    });
+    await publisher.announcementsChanged(target);
+    await waitFor('sent to both stops', () => sent.get('announcement') === 2);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    await settle();
+    reset();
+    await publisher.announcementsChanged();
+    await waitFor('both cleared', () => cleared.length === 2);
+    await settle();
+    expect(sentSoFar()).toEqual({ announcement: 2 });
+    expect(cleared.sort()).toEqual(
+      target.stopIds.map((id) => `${TOPIC_ROOT}/stop/${id}/announcement`),
+    );
   });
 });

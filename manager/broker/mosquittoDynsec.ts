@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import {
   signTopicGrant,
   TOPIC_ROOT,
+  topics,
   updateAgentTopicGrant,
   updateAgentUsername,
   type SignTopicGrant,
@@ -38,6 +39,15 @@ interface DynsecResponse {
 }
 
 export const signRoleName = (deviceId: string): string => `stopsign-sign-${deviceId}`;
+
+/**
+ * A role holding nothing, whose presence says every sign role already has the
+ * city-wide announcement topic (roles made before that topic existed lack it).
+ */
+export const CITY_GRANT_MARKER = 'stopsign-sign-roles-have-city';
+
+/** How many dynsec commands go in one control message when every sign is touched. */
+const COMMANDS_PER_MESSAGE = 200;
 
 export interface DynsecAcl {
   acltype: string;
@@ -144,6 +154,46 @@ export class MosquittoDynsecAccess implements BrokerAccess {
     if (!(await this.hasManagerRole())) {
       throw new Error(`Mosquitto account ${username} did not get the ${MANAGER_ROLE} role`);
     }
+  }
+
+  /**
+   * Gives every sign role made before the city-wide announcement topic
+   * existed that topic, once: later starts find the marker and send nothing.
+   * Returns how many roles were looked at.
+   */
+  async grantCityTopic(deviceIds: readonly string[]): Promise<number> {
+    const [marker] = await this.run([
+      { command: 'getRole', rolename: CITY_GRANT_MARKER, ignore: ['Role not found'] },
+    ]);
+    if (marker?.error === undefined) return 0;
+    const topic = topics.cityAnnouncement();
+    const commands: Command[] = deviceIds.flatMap((deviceId) =>
+      (['subscribeLiteral', 'unsubscribeLiteral'] as const).map((acltype) => ({
+        command: 'addRoleACL',
+        rolename: signRoleName(deviceId),
+        acltype,
+        topic,
+        allow: true,
+        // A sign never claimed has no role yet; one claimed since the upgrade has the topic.
+        ignore: ['Role not found', 'ACL with this topic already exists'],
+      })),
+    );
+    for (let i = 0; i < commands.length; i += COMMANDS_PER_MESSAGE) {
+      await this.run(commands.slice(i, i + COMMANDS_PER_MESSAGE));
+    }
+    await this.run([
+      {
+        command: 'createRole',
+        rolename: CITY_GRANT_MARKER,
+        textdescription: 'every stopsign sign role holds the city-wide announcement topic',
+        ignore: ['Role already exists'],
+      },
+    ]);
+    this.options.logger.info(
+      { signs: deviceIds.length },
+      'sign roles given the city-wide announcement topic',
+    );
+    return deviceIds.length;
   }
 
   private async hasManagerRole(): Promise<boolean> {
