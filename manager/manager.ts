@@ -337,6 +337,7 @@ export class Manager {
             clock,
           }),
           bytesServed: new Map(),
+          audit,
         },
         panelProfiles,
         glyphs: new GlyphCoverage(),
