@@ -7,7 +7,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { DepartureRequest, DepartureThreadData, DepartureThreadMessage } from './departureMessages';
+import type {
+  DepartureRequest,
+  DepartureThreadData,
+  DepartureThreadMessage,
+} from './departureMessages';
 import { DepartureQuery } from './departureQuery';
 import { readImportMeta, type ImportMeta } from './importMeta';
 
