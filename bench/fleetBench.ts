@@ -7,12 +7,13 @@
  *   npm run bench:fleet -- [--signs 10000] [--modes embedded,external]
  *     [--scenarios storm,fanout,emergency,restart,data] [--ramp 1000]
  *     [--processes 1] [--deadline-minutes 15] [--data-window 300]
- *     [--find-max 12000,16000,19000,19900]
+ *     [--find-max 12000,16000,19000,19900] [--clock-start 2025-11-12T08:00:00-04:00 | now]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseClockStart } from '../shared';
 import { boardingStops, fleetIdentities } from '../scripts/fleet/feedStops';
 import { buildTimetable, FleetRig, type RigMode } from '../scripts/fleet/rig';
 import { findMax } from './fleet/findMax';
@@ -39,6 +40,12 @@ const FEED = path.resolve(
   'halifax-2025.zip',
 );
 const PUBLISH_INTERVAL_SECONDS = 60;
+/**
+ * A weekday morning inside the feed's service (it runs to 2025-11-16): the
+ * managers and signs run on a clock starting here, so boards carry real
+ * departures and message sizes are those of a working day.
+ */
+const DEFAULT_CLOCK_START = '2025-11-12T08:00:00-04:00';
 
 export interface FleetBenchOptions {
   signs: number;
@@ -50,6 +57,8 @@ export interface FleetBenchOptions {
   dataWindowSeconds: number;
   findMax: number[];
   out: string;
+  /** Epoch ms the managers' and signs' clocks start at; undefined runs on the wall clock. */
+  clockStartMs?: number | undefined;
 }
 
 export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigure[] | undefined> {
@@ -78,6 +87,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
           .join('/')}`,
     );
     const wanted = (s: string) => options.scenarios.includes(s);
+    const clock = options.clockStartMs !== undefined ? { clockStartMs: options.clockStartMs } : {};
 
     for (const mode of options.modes) {
       if (!['storm', 'fanout', 'emergency', 'restart'].some(wanted)) break;
@@ -88,6 +98,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
         identities,
         timetableDb,
         env: { STOPSIGN_PUBLISH_INTERVAL_SECONDS: String(PUBLISH_INTERVAL_SECONDS) },
+        ...clock,
       });
       const watcher = new Watcher();
       const sim = new SimWorkers(options.processes);
@@ -135,6 +146,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
           publishIntervalSeconds: 20,
           figures,
           log,
+          ...clock,
         });
       }
     }
@@ -151,6 +163,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
           ramp: options.ramp,
           deadlineMs: options.deadlineMinutes * 60_000,
           log,
+          ...clock,
         });
         for (const o of outcomes) notes.push(`${mode}, ${o.signs} signs: ${o.summary}`);
       }
@@ -189,8 +202,16 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       'data-window': { type: 'string', default: '300' },
       'find-max': { type: 'string' },
       out: { type: 'string', default: 'var/bench/fleet' },
+      /** An ISO instant with a zone, or "now" for the wall clock. */
+      'clock-start': { type: 'string', default: DEFAULT_CLOCK_START },
     },
   });
+  const clockStart =
+    values['clock-start'] === 'now' ? undefined : parseClockStart(values['clock-start']);
+  if (typeof clockStart === 'string') {
+    console.error(`--clock-start: ${clockStart}`);
+    process.exit(2);
+  }
   const modes = list(values.modes).filter(
     (m): m is RigMode => m === 'embedded' || m === 'external',
   );
@@ -204,6 +225,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     dataWindowSeconds: Number(values['data-window']),
     findMax: list(values['find-max']).map(Number),
     out: values.out,
+    clockStartMs: clockStart,
   });
   process.exit(0);
 }

@@ -33,6 +33,8 @@ export interface FindMaxOptions {
   ramp: number;
   deadlineMs: number;
   log: (line: string) => void;
+  /** Epoch ms the managers' clocks start at (see RigOptions). */
+  clockStartMs?: number;
 }
 
 function openFiles(pid: number): { open: number; limit: number } {
@@ -62,6 +64,7 @@ export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
       identities,
       timetableDb: options.timetableDb,
       env: { STOPSIGN_PUBLISH_INTERVAL_SECONDS: '60' },
+      ...(options.clockStartMs !== undefined ? { clockStartMs: options.clockStartMs } : {}),
     });
     const sim = new SimWorkers(Math.ceil(signs / SIGNS_PER_PROCESS));
     const counter = await openOnlineCounter(rig.storeLocation);
@@ -70,7 +73,7 @@ export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
       const brokerPid = rig.brokerPid;
       const cpu0 = processCpuMs(brokerPid);
       const t0 = wallNow();
-      const since = Math.floor(t0 / 1000);
+      const since = Math.floor(rig.now() / 1000);
       let online = 0;
       let peakFiles = 0;
       await sim.start('signs', rig.simTarget, identities, options.ramp, {});

@@ -80,7 +80,8 @@ export async function connectStorm(ctx: ScenarioContext): Promise<void> {
     const cpu0 = processCpuMs(managerPid);
     const brokerCpu0 = mosquittoPid ? processCpuMs(mosquittoPid) : 0;
     const t0 = wallNow();
-    const since = Math.floor(t0 / 1000);
+    // The store records times on the managers' clock.
+    const since = Math.floor(ctx.rig.now() / 1000);
     await ctx.sim.start('signs', rig.simTarget, identities, rampPerSecond, {});
     let online = 0;
     const allOnline = await until(
@@ -179,13 +180,13 @@ async function latencies(
  * A TripUpdates feed with only its header, fresh: every board turns from
  * scheduled to live, so it is one update for every stop with a sign.
  */
-function freshHeaderOnlyFeed(): Uint8Array {
+function freshHeaderOnlyFeed(nowMs: number): Uint8Array {
   return bindings.transit_realtime.FeedMessage.encode(
     bindings.transit_realtime.FeedMessage.fromObject({
       header: {
         gtfsRealtimeVersion: '2.0',
         incrementality: 'FULL_DATASET',
-        timestamp: Math.floor(Date.now() / 1000),
+        timestamp: Math.floor(nowMs / 1000),
       },
       entity: [],
     }),
@@ -205,7 +206,7 @@ export async function fanOut(ctx: ScenarioContext): Promise<void> {
   const res = await ctx.rig.api.request(
     'POST',
     '/api/realtime?kind=tripUpdates',
-    Buffer.from(freshHeaderOnlyFeed()),
+    Buffer.from(freshHeaderOnlyFeed(ctx.rig.now())),
     { 'content-type': 'application/x-protobuf' },
   );
   if (res.status !== 202) throw new Error(`pushing the feed: ${res.status} ${await res.text()}`);
@@ -274,7 +275,7 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
 
   // Floor: the same announcements, retained on the same topics, from a bare publisher.
   ctx.sim.mark(['announcement']);
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(ctx.rig.now() / 1000);
   const messages = ctx.stopIds.map((stopId, i) => ({
     topic: topics.stopAnnouncement(stopId),
     payload: encodeMessage('stopAnnouncement', {

@@ -13,6 +13,8 @@ export interface SimTarget {
   credentialsFile: string;
   /** The CA the broker's certificate chains to. */
   caPem: string;
+  /** The managers' replay clock minus the wall clock, when they run on one. */
+  clockOffsetMs?: number;
 }
 
 export type ToWorker =

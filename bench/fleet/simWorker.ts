@@ -56,6 +56,7 @@ async function handle(message: ToWorker): Promise<void> {
         rampPerSecond: message.rampPerSecond,
         logger: pino({ level: 'silent' }),
         timing: message.timing,
+        ...(target.clockOffsetMs ? { clockOffsetMs: target.clockOffsetMs } : {}),
         observer: {
           connection: (sign, connected, at) => {
             if (connected) record(sign, 'connected', at);

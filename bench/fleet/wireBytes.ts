@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
-import { topics } from '../../shared';
+import { TOPIC_ROOT, topics } from '../../shared';
 import { FleetSimulator } from '../../scripts/fleet/fleetSimulator';
 import type { SimulatedIdentity } from '../../scripts/fleet/feedStops';
 import { RenderingSign } from '../../scripts/fleet/renderingSign';
@@ -28,6 +28,8 @@ export interface WireBytesOptions {
   publishIntervalSeconds: number;
   figures: FleetFigure[];
   log: (line: string) => void;
+  /** Epoch ms the managers' clocks start at (see RigOptions). */
+  clockStartMs?: number;
 }
 
 /** Relays every connection to the broker and counts what passes. */
@@ -101,6 +103,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
     identities,
     timetableDb: options.timetableDb,
     env: { STOPSIGN_PUBLISH_INTERVAL_SECONDS: String(options.publishIntervalSeconds) },
+    ...(options.clockStartMs !== undefined ? { clockStartMs: options.clockStartMs } : {}),
   });
   const relay = new CountingRelay();
   const logger = pino({ level: 'silent' });
@@ -125,6 +128,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
           reconnectMaxMs: 60_000,
           logger,
           credentials: await credentials(s.deviceId),
+          clock: () => rig.now(),
         }),
       );
     }
@@ -134,6 +138,7 @@ export async function wireBytes(options: WireBytesOptions): Promise<void> {
       rampPerSecond: 20,
       logger,
       credentials,
+      clockOffsetMs: rig.clockOffsetMs,
     });
     await Promise.all(rendered.map((r) => r.start()));
     await fleet.start();
@@ -220,15 +225,17 @@ async function retainedSizes(
 ): Promise<{ arrivals: number; schedule: number }> {
   const client = await mqtt.connectAsync(rig.brokerUrl, rig.clientOptions('bench-sizes'));
   const sizes = { arrivals: [] as number[], schedule: [] as number[] };
-  client.on('message', (topic, payload) => {
-    if (topic.endsWith('/arrivals')) sizes.arrivals.push(payload.length);
-    if (topic.endsWith('/schedule')) sizes.schedule.push(payload.length);
-  });
   const stops = [...new Set(identities.map((s) => s.stopId))];
-  await client.subscribeAsync(
-    stops.flatMap((id) => [topics.stopArrivals(id), topics.stopSchedule(id)]),
-    { qos: 0 },
-  );
+  const arrivalTopics = new Set(stops.map((id) => topics.stopArrivals(id)));
+  const scheduleTopics = new Set(stops.map((id) => topics.stopSchedule(id)));
+  client.on('message', (topic, payload) => {
+    if (arrivalTopics.has(topic)) sizes.arrivals.push(payload.length);
+    if (scheduleTopics.has(topic)) sizes.schedule.push(payload.length);
+  });
+  // Two wildcards, not a topic per stop: the broker caps subscriptions per client.
+  await client.subscribeAsync([`${TOPIC_ROOT}/stop/+/arrivals`, `${TOPIC_ROOT}/stop/+/schedule`], {
+    qos: 0,
+  });
   await sleep(2_000);
   await client.endAsync();
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

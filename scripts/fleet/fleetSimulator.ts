@@ -42,6 +42,8 @@ export interface FleetOptions {
   observer?: SignObserver;
   timing?: Partial<SignTiming>;
   firmware?: string;
+  /** Added to the wall clock: the manager's replay clock, when it runs on one. */
+  clockOffsetMs?: number;
 }
 
 export interface FleetCounts {
@@ -86,6 +88,7 @@ export class FleetSimulator {
         logger: this.options.logger,
         credentials: await credentials(identity.deviceId),
         observer: this.options.observer,
+        clock: offsetClock(this.options.clockOffsetMs),
       });
       this.signs.push(sign);
       await sign.start();
@@ -131,4 +134,9 @@ export class FleetSimulator {
       await Promise.all(this.signs.slice(i, i + 500).map((s) => s.stop()));
     }
   }
+}
+
+function offsetClock(offsetMs: number | undefined): (() => number) | undefined {
+  if (!offsetMs) return undefined;
+  return () => Date.now() + offsetMs;
 }

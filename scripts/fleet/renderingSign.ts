@@ -42,6 +42,8 @@ export interface RenderingSignOptions {
   reconnectMaxMs: number;
   logger: Logger;
   credentials?: SignCredentials | undefined;
+  /** Epoch ms; the managers' replay clock when they run on one. */
+  clock?: (() => number) | undefined;
 }
 
 export class RenderingSign {
@@ -65,9 +67,10 @@ export class RenderingSign {
       },
     );
     const credentials = options.credentials;
+    const clock = options.clock ?? Date.now;
     this.sign = new Sign({
       config,
-      clock: Date.now,
+      clock,
       logger: options.logger,
       render: renderBoard,
       toPng: (frame) => frameToPng(frame),
@@ -77,7 +80,7 @@ export class RenderingSign {
         deviceId: config.deviceId,
         brokerUrl: config.brokerUrl,
         firmwareVersion: config.firmwareVersion,
-        startedAt: Math.floor(Date.now() / 1000),
+        startedAt: Math.floor(clock() / 1000),
         reconnectMinMs: config.reconnectMinMs,
         reconnectMaxMs: config.reconnectMaxMs,
         logger: options.logger,

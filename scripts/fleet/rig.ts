@@ -53,6 +53,11 @@ export interface RigOptions {
   managers?: number;
   /** Extra STOPSIGN_* settings for the managers. */
   env?: Record<string, string>;
+  /**
+   * Epoch ms the managers' clocks start at (a day inside the feed's service, so
+   * boards are full); the signs are given the same clock through clockOffsetMs.
+   */
+  clockStartMs?: number;
 }
 
 /** Imports a feed once into `dir/timetable.db`, for rigs to copy. */
@@ -82,8 +87,36 @@ export class FleetRig {
   private adminApi: ManagerApi | undefined;
   private credentialsPath: string | undefined;
   readonly tls: FleetTls = fleetTls();
+  private offsetMs: number;
 
-  private constructor(private readonly options: RigOptions) {}
+  private constructor(private readonly options: RigOptions) {
+    this.offsetMs = options.clockStartMs === undefined ? 0 : options.clockStartMs - Date.now();
+  }
+
+  /** The managers' clock minus the wall clock (0 without a replay clock). */
+  get clockOffsetMs(): number {
+    return this.offsetMs;
+  }
+
+  /** Epoch ms on the managers' clock. */
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+
+  /**
+   * The clock setting for a manager started now: it holds its clock until it is
+   * ready, so it runs a start-up's length behind the rig, well inside any
+   * freshness limit.
+   */
+  private clockEnv(): Record<string, string> {
+    // The first manager starts at the instant itself; a later one (a second manager, a
+    // restart) where the rig's clock stands, falling behind by its own start-up time.
+    const start = this.options.clockStartMs;
+    if (start === undefined) return {};
+    return {
+      STOPSIGN_CLOCK_START: new Date(this.managers.length === 0 ? start : this.now()).toISOString(),
+    };
+  }
 
   static async start(options: RigOptions): Promise<FleetRig> {
     const rig = new FleetRig(options);
@@ -139,11 +172,17 @@ export class FleetRig {
   }
 
   /** What simulator processes need: the broker, the credentials file, the CA. */
-  get simTarget(): { brokerUrl: string; credentialsFile: string; caPem: string } {
+  get simTarget(): {
+    brokerUrl: string;
+    credentialsFile: string;
+    caPem: string;
+    clockOffsetMs?: number;
+  } {
     return {
       brokerUrl: this.brokerUrl,
       credentialsFile: this.credentialsFile,
       caPem: this.tls.caPem,
+      ...(this.clockOffsetMs ? { clockOffsetMs: this.clockOffsetMs } : {}),
     };
   }
 
@@ -182,7 +221,8 @@ export class FleetRig {
     }
     const manager = this.managers[0] as ManagerProcess;
     await manager.kill('SIGKILL');
-    this.managers[0] = await ManagerProcess.start(this.envs[0] as Record<string, string>, {
+    const env = { ...(this.envs[0] as Record<string, string>), ...this.clockEnv() };
+    this.managers[0] = await ManagerProcess.start(env, {
       logFile: path.join(this.options.dir, 'manager-0.restarted.log'),
     });
   }
@@ -243,8 +283,16 @@ export class FleetRig {
       };
       this.envs.push(env);
       this.managers.push(
-        await ManagerProcess.start(env, { logFile: path.join(dir, `manager-${i}.log`) }),
+        await ManagerProcess.start(
+          { ...env, ...this.clockEnv() },
+          { logFile: path.join(dir, `manager-${i}.log`) },
+        ),
       );
+      // A manager holds its replay clock at the instant until it is ready: from the first
+      // one's ready line on, the rig's clock is exactly its clock.
+      if (i === 0 && this.options.clockStartMs !== undefined) {
+        this.offsetMs = this.options.clockStartMs - Date.now();
+      }
     }
     this.adminApi = await adminApi(this.envs[0] as Record<string, string>, this.httpUrl, this.tls);
   }

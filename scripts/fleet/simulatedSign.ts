@@ -45,6 +45,8 @@ export interface SimulatedSignOptions {
   logger: Logger;
   credentials?: SignCredentials | undefined;
   observer?: SignObserver | undefined;
+  /** Epoch ms; a replay clock when the manager runs on one, so message times agree. */
+  clock?: (() => number) | undefined;
 }
 
 export class SimulatedSign {
@@ -61,9 +63,12 @@ export class SimulatedSign {
   private readonly link: ManagerLink;
   private client: MqttClient | undefined;
   private statusTimer: NodeJS.Timeout | undefined;
-  private readonly startedAt = Math.floor(Date.now() / 1000);
+  private readonly clock: () => number;
+  private readonly startedAt: number;
 
   constructor(private readonly options: SimulatedSignOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.startedAt = Math.floor(this.clock() / 1000);
     const credentials = options.credentials;
     this.link = new ManagerLink({
       deviceId: options.deviceId,
@@ -164,7 +169,7 @@ export class SimulatedSign {
    * without drawing it; true when it changed and the status went out.
    */
   private updateMode(): boolean {
-    const now = Date.now() / 1000;
+    const now = this.clock() / 1000;
     // An unchanged board is not sent again: the heartbeat vouches that it is still current.
     const vouchedAt = Math.max(this.arrivals?.generatedAt ?? 0, this.heartbeatCheckedAt ?? 0);
     const fresh = this.arrivals !== null && now - vouchedAt <= this.options.staleAfterSeconds;
