@@ -62,6 +62,16 @@ async function queryLoad(stops: string[], now: number, ask: Ask) {
   };
 }
 
+/** The loop turning with nothing to do for `ms`: what other load on the machine alone costs. */
+async function idleLoop(ms: number) {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const started = performance.now();
+  while (performance.now() - started < ms) await new Promise((r) => setImmediate(r));
+  loop.disable();
+  return { worstBlock: loop.max / 1e6 };
+}
+
 export async function benchEventLoop(rows = 10_000_000): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-loop-bench-'));
   const figures: Figure[] = [];
@@ -133,6 +143,7 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
     await worker.start();
     const offMain = await queryLoad(stops, now, (...q) => worker.departures(...q));
     await worker.stop();
+    const idle = await idleLoop(offMain.wallMs);
     const what = `hub 30 h slice of ${hubSlice} x5, ${stops.length} stops' next 8`;
     figures.push(
       {
@@ -145,6 +156,12 @@ export async function benchEventLoop(rows = 10_000_000): Promise<void> {
         value: offMain.worstBlock,
         unit: 'ms',
         baseline: { name: 'on the main thread', value: onMain.worstBlock },
+      },
+      {
+        name: 'worst event-loop block through the query thread, beside this machine idle',
+        value: offMain.worstBlock,
+        unit: 'ms',
+        baseline: { name: 'idle loop, as long, no queries', value: idle.worstBlock },
       },
       {
         name: 'p99 event-loop delay during those queries, through the query thread',

@@ -1,5 +1,5 @@
 /** What the manager and its departures query thread say to each other. */
-import type { ScheduledDeparture } from '../../shared';
+import type { DepartureColumns } from './departureColumns';
 
 export interface DepartureThreadData {
   /** The timetable file; the thread opens it read-only. */
@@ -18,5 +18,5 @@ export interface DepartureRequest {
 
 export type DepartureThreadMessage =
   | { kind: 'ready' }
-  | { kind: 'answer'; id: number; departures: ScheduledDeparture[] }
+  | { kind: 'answer'; id: number; departures: DepartureColumns }
   | { kind: 'failed'; id: number; message: string };

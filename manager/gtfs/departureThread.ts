@@ -12,6 +12,7 @@ import type {
   DepartureThreadData,
   DepartureThreadMessage,
 } from './departureMessages';
+import { columnBuffers, toColumns } from './departureColumns';
 import { DepartureQuery } from './departureQuery';
 import { readImportMeta, type ImportMeta } from './importMeta';
 
@@ -32,11 +33,14 @@ function answer(request: DepartureRequest): DepartureThreadMessage {
     }
     const { id, stopId, fromEpoch, untilEpoch, limit } = request;
     const departures = meta ? query.departures(meta, stopId, fromEpoch, untilEpoch, limit) : [];
-    return { kind: 'answer', id, departures };
+    return { kind: 'answer', id, departures: toColumns(departures) };
   } catch (err) {
     return { kind: 'failed', id: request.id, message: (err as Error).message };
   }
 }
 
-port.on('message', (request: DepartureRequest) => port.postMessage(answer(request)));
+port.on('message', (request: DepartureRequest) => {
+  const message = answer(request);
+  port.postMessage(message, message.kind === 'answer' ? columnBuffers(message.departures) : []);
+});
 port.postMessage({ kind: 'ready' } satisfies DepartureThreadMessage);

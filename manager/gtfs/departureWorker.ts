@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ScheduledDeparture } from '../../shared';
+import { fromColumns } from './departureColumns';
 import type {
   DepartureRequest,
   DepartureThreadData,
@@ -190,7 +191,7 @@ export class DepartureWorker implements DepartureLookup {
   private answered(message: DepartureThreadMessage): void {
     if (message.kind === 'ready' || message.id !== this.inFlight?.request.id) return;
     const pending = this.finishInFlight()!;
-    if (message.kind === 'answer') pending.resolve(message.departures);
+    if (message.kind === 'answer') pending.resolve(fromColumns(message.departures));
     else pending.reject(new DepartureQueryError(`departures query failed: ${message.message}`));
     this.pump();
   }
