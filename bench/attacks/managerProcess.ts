@@ -68,8 +68,12 @@ export async function startManagerProcess(
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(root, 'manager/main.ts')],
-    { cwd: root, env: managerEnv, stdio: ['ignore', 'ignore', 'ignore'] },
+    { cwd: root, env: managerEnv, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  // The last of what it printed on stderr, to say why it did not start.
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
   const httpUrl = `https://127.0.0.1:${httpPort}`;
   const dispatcher = new Agent({
     connect: { ca: tls.caPem },
@@ -77,7 +81,8 @@ export async function startManagerProcess(
     bodyTimeout: 0,
   });
   const trusted = (url: string, init: RequestInit = {}) => fetch(url, { ...init, dispatcher });
-  const deadline = Date.now() + 60_000;
+  // A start on a busy machine (TypeScript compiled on the fly) can take a minute or more.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     try {
       if ((await trusted(`${httpUrl}/api/health`)).ok) break;
@@ -85,7 +90,7 @@ export async function startManagerProcess(
       // not up yet
     }
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`manager from ${root} did not start`);
+      throw new Error(`manager from ${root} did not start: ${stderr.trim().slice(-600)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
