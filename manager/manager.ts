@@ -14,6 +14,7 @@ import { EmbeddedBrokerAccess } from './broker/embeddedAccess';
 import { EmbeddedBroker } from './broker/embeddedBroker';
 import { ClusterMembership } from './cluster/membership';
 import { SharedFleet, WholeFleet, type PublishShare } from './cluster/publishShare';
+import { StoreMutex } from './cluster/storeMutex';
 import { MosquittoDynsecAccess } from './broker/mosquittoDynsec';
 import { UnmanagedBrokerAccess } from './broker/unmanagedAccess';
 import { brokerLimitsOf, importLimitsOf, type ManagerConfig } from './config';
@@ -307,6 +308,17 @@ export class Manager {
         tickMs: config.rolloutTickSeconds * 1000,
         bundleUrl: (bundle) =>
           `${signFacingUrl()}/api/bundles/${encodeURIComponent(bundle.bundleId)}/file`,
+        ...(config.brokerMode === 'external'
+          ? {
+              mutex: new StoreMutex({
+                leases: store.leases,
+                name: `${config.managerGroup}:rollouts`,
+                holder: config.managerId,
+                leaseMs: config.memberLeaseSeconds * 1000,
+                clock,
+              }),
+            }
+          : {}),
       });
       this.rollouts = rollouts;
       rollouts.start();
@@ -333,6 +345,7 @@ export class Manager {
             clock,
           }),
           bytesServed: new Map(),
+          audit,
         },
         panelProfiles,
         glyphs: new GlyphCoverage(),

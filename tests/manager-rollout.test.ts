@@ -220,6 +220,17 @@ describe('rollouts', () => {
     const p = await progress(rollout.rolloutId);
     expect(p.signs.every((s) => s.state === 'canceled')).toBe(true);
     expect(p.signs).toHaveLength(25);
+    // Every step is in the audit log, newest first, with who took it; the refused pause is not.
+    const audit = (await (
+      await manager.api.get(`/api/audit?target=${rollout.rolloutId}`)
+    ).json()) as { events: { action: string; actor: string; after: { state: string } }[] };
+    expect(audit.events.map((e) => [e.action, e.after.state])).toEqual([
+      ['rollout.cancel', 'canceled'],
+      ['rollout.resume', 'running'],
+      ['rollout.pause', 'paused'],
+      ['rollout.create', 'running'],
+    ]);
+    expect(audit.events[0]?.actor).toMatch(/maintenance/);
   });
 
   it("lets a sign's update agent in on the sign's secret, beside the sign, to its own update topics only", async () => {

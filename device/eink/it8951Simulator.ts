@@ -8,7 +8,8 @@
  */
 import { createFrame, type IndexedFrame, type Rect } from '../render/frame';
 import type { GpioSimulator } from '../gpio/gpioSimulator';
-import { EinkRules, type EinkRefreshPolicy } from './einkRules';
+import type { EinkRefreshPolicy } from './einkRules';
+import { EinkSimulatorBase } from './einkSimulatorBase';
 import {
   It8951Command,
   It8951Mode,
@@ -40,11 +41,8 @@ const ARG_COUNT: Record<number, number> = {
 
 const IMAGE_BUFFER_ADDRESS = 0x001236e0;
 
-export class It8951Simulator implements SpiBus {
-  readonly rules: EinkRules;
-  temperatureC: number;
-  /** Glass indices: 0 paper white ... 15 black. */
-  readonly paper: IndexedFrame;
+/** The paper's glass indices: 0 paper white ... 15 black. */
+export class It8951Simulator extends EinkSimulatorBase implements SpiBus {
   private readonly buffer: IndexedFrame;
   private powered = false;
   private running = false;
@@ -57,17 +55,13 @@ export class It8951Simulator implements SpiBus {
   private loading: Rect | null = null;
   private pendingRead: number[] = [];
   private readonly registers = new Map<number, number>();
-  private opened = false;
-  private readonly refreshListeners: Array<() => void> = [];
   /** Every command word, in order. */
   readonly commands: number[] = [];
   /** Display modes of every refresh, in order. */
   readonly modes: number[] = [];
 
   constructor(private readonly options: It8951SimulatorOptions) {
-    this.rules = new EinkRules(options.policy, options.clock);
-    this.temperatureC = options.temperatureC ?? 20;
-    this.paper = createFrame(options.width, options.height);
+    super(options);
     this.buffer = createFrame(options.width, options.height);
     const { gpio, wiring } = options;
     gpio.setInput(wiring.busy, 1);
@@ -86,27 +80,6 @@ export class It8951Simulator implements SpiBus {
         this.setBusy(2);
       }
     });
-  }
-
-  /** Called after each refresh has changed the paper. */
-  onRefresh(listener: () => void): void {
-    this.refreshListeners.push(listener);
-  }
-
-  get violations(): string[] {
-    return this.rules.violations;
-  }
-
-  get refreshes(): { full: number; partial: number } {
-    return { ...this.rules.counts };
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
   }
 
   async write(bytes: Buffer): Promise<void> {
@@ -247,7 +220,7 @@ export class It8951Simulator implements SpiBus {
     this.rules.refresh(full ? 'full' : 'partial', this.temperatureC);
     if (full) this.knowsPaper = true;
     this.setBusy(full ? 20 : 8);
-    for (const listener of this.refreshListeners) listener();
+    this.refreshed();
   }
 
   private inside(area: Rect, what: string): void {

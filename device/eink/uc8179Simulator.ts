@@ -5,9 +5,10 @@
  * unpowered or in deep sleep without a reset, a partial refresh only with the
  * paper's true old image, and the refresh policy of the profile.
  */
-import { createFrame, type IndexedFrame, type Rect } from '../render/frame';
+import type { Rect } from '../render/frame';
 import type { GpioSimulator } from '../gpio/gpioSimulator';
-import { EinkRules, type EinkRefreshPolicy } from './einkRules';
+import type { EinkRefreshPolicy } from './einkRules';
+import { EinkSimulatorBase } from './einkSimulatorBase';
 import type { SpiBus } from './spiBus';
 import {
   DEEP_SLEEP_CHECK,
@@ -62,11 +63,8 @@ const SLEEP_PATH = new Set<number>([
   Uc8179Command.partialOut,
 ]);
 
-export class Uc8179Simulator implements SpiBus {
-  readonly rules: EinkRules;
-  temperatureC: number;
-  /** What the paper shows: glass indices (0 white, 1 black, 2 red). */
-  readonly paper: IndexedFrame;
+/** The paper's glass indices: 0 white, 1 black, 2 red. */
+export class Uc8179Simulator extends EinkSimulatorBase implements SpiBus {
   private readonly timing: Uc8179Timing;
   private powered = false;
   private deepSleep = true;
@@ -81,16 +79,12 @@ export class Uc8179Simulator implements SpiBus {
   private partialMode = false;
   private window: Rect | null = null;
   private powerOn = false;
-  private opened = false;
-  private readonly refreshListeners: Array<() => void> = [];
   /** Every command byte, for tests that want to see the sequence. */
   readonly commands: number[] = [];
 
   constructor(private readonly options: Uc8179SimulatorOptions) {
-    this.rules = new EinkRules(options.policy, options.clock);
-    this.temperatureC = options.temperatureC ?? 20;
+    super(options);
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
-    this.paper = createFrame(options.width, options.height);
     const { gpio, wiring } = options;
     gpio.setInput(wiring.busy, 1);
     gpio.onWrite(({ line, level }) => {
@@ -102,27 +96,6 @@ export class Uc8179Simulator implements SpiBus {
       if (line === wiring.reset && level === 1 && this.powered) this.reset();
       if (line === wiring.reset && level === 0) this.setBusy(this.timing.resetMs);
     });
-  }
-
-  /** Called after each refresh has changed the paper. */
-  onRefresh(listener: () => void): void {
-    this.refreshListeners.push(listener);
-  }
-
-  get violations(): string[] {
-    return this.rules.violations;
-  }
-
-  get refreshes(): { full: number; partial: number } {
-    return { ...this.rules.counts };
-  }
-
-  async open(): Promise<void> {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    this.opened = false;
   }
 
   async write(bytes: Buffer): Promise<void> {
@@ -232,7 +205,7 @@ export class Uc8179Simulator implements SpiBus {
       }
     }
     this.setBusy(this.partialMode ? this.timing.partialRefreshMs : this.timing.fullRefreshMs);
-    for (const listener of this.refreshListeners) listener();
+    this.refreshed();
   }
 
   private reset(): void {

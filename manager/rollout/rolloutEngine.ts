@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { topics, type RolloutSpec, type UpdateStatusData } from '../../shared';
+import type { StoreMutex } from '../cluster/storeMutex';
 import type { ScheduleSource } from '../gtfs/types';
 import type { FleetLink } from '../link/fleetLink';
 import type { SignRepository } from '../store/signRepository';
@@ -33,6 +34,12 @@ export interface RolloutEngineOptions {
   tickMs: number;
   /** The URL signs download a bundle from. */
   bundleUrl: (bundle: BundleRecord) => string;
+  /**
+   * Managers sharing a fleet: every step (a tick, a sign's report, an operator's
+   * action) reads and writes the rollout under this lock, so two managers never
+   * both offer a sign or both advance a stage. Alone, the in-process queue suffices.
+   */
+  mutex?: StoreMutex | undefined;
 }
 
 export class RolloutError extends Error {
@@ -302,7 +309,9 @@ export class RolloutEngine {
     return Math.floor(this.o.clock() / 1000);
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  private exclusive<T>(step: () => Promise<T>): Promise<T> {
+    const mutex = this.o.mutex;
+    const fn = mutex ? () => mutex.run(step) : step;
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
     return run;

@@ -10,7 +10,9 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { createRolloutRequest } from '../../shared';
+import type { AuditLog } from '../access/auditLog';
 import { isPublic, requires } from '../http/access/routeAccess';
+import { actor } from '../http/routes/replies';
 import { BundleRefused, type BundleIntake } from './bundleIntake';
 import { RolloutError, type RolloutEngine } from './rolloutEngine';
 import type { BundleRecord } from './rolloutModel';
@@ -22,6 +24,8 @@ export interface RolloutServices {
   intake: BundleIntake;
   /** Bytes of bundle files served, per bundle id: what the fleet's downloads cost. */
   bytesServed: Map<string, number>;
+  /** Who uploaded which bundle, and who started, paused, resumed, canceled or retried a rollout. */
+  audit: AuditLog;
 }
 
 function bundleSummary(b: BundleRecord, served: number) {
@@ -74,7 +78,13 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
     }
     try {
       const bundle = await s.intake.accept(Buffer.concat(chunks));
-      return reply.code(201).send(bundleSummary(bundle, 0));
+      const summary = bundleSummary(bundle, 0);
+      await s.audit.record(actor(request), {
+        action: 'bundle.upload',
+        target: { kind: 'bundle', id: bundle.bundleId },
+        after: { sha256: bundle.sha256, size: bundle.size, version: bundle.manifest.version },
+      });
+      return reply.code(201).send(summary);
     } catch (err) {
       if (err instanceof BundleRefused) {
         return reply
@@ -132,6 +142,11 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
     }
     try {
       const rollout = await s.engine.create(body.data);
+      await s.audit.record(actor(request), {
+        action: 'rollout.create',
+        target: { kind: 'rollout', id: rollout.rolloutId },
+        after: { spec: rollout.spec, version: rollout.version, state: rollout.state },
+      });
       return reply.code(201).send(rollout);
     } catch (err) {
       return fail(reply, err);
@@ -164,7 +179,13 @@ export function registerRolloutRoutes(app: FastifyInstance, s: RolloutServices):
       requires('maintenance', 'updates'),
       async (request, reply) => {
         try {
-          return await run(request.params.id);
+          const rollout = await run(request.params.id);
+          await s.audit.record(actor(request), {
+            action: `rollout.${action}`,
+            target: { kind: 'rollout', id: rollout.rolloutId },
+            after: { state: rollout.state, reason: rollout.reason },
+          });
+          return rollout;
         } catch (err) {
           return fail(reply, err);
         }
