@@ -10,7 +10,9 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { encodeMessage, topics } from '../shared';
+import { DepartureWorker } from '../manager/gtfs/departureWorker';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
+import { TimetableSchedule } from '../manager/gtfs/timetableSchedule';
 import { FleetLink } from '../manager/link/fleetLink';
 import { StopPublisher } from '../manager/publish/stopPublisher';
 import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from '../manager/realtime/arrivalBoards';
@@ -59,9 +61,13 @@ export async function benchRealtime(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-rt-'));
   const db = new Database(path.join(dir, 'manager.db'));
   db.pragma('journal_mode = WAL');
-  const schedule = new GtfsStore(db);
-  schedule.init();
-  await schedule.importZip(fs.readFileSync(ZIP), 'halifax');
+  const timetable = new GtfsStore(db);
+  timetable.init();
+  await timetable.importZip(fs.readFileSync(ZIP), 'halifax');
+  // Departures on their own thread, as the manager asks them.
+  const departures = new DepartureWorker({ dbPath: db.name });
+  await departures.start();
+  const schedule = new TimetableSchedule(timetable, departures);
   const lookup = new StaticLookup(db);
   lookup.init();
   const clock = { ms: HEADER_TIME * 1000 };
@@ -178,6 +184,7 @@ export async function benchRealtime(): Promise<void> {
   await settle();
   const unchangedMessages = received - before;
   const naive = await timeAsync(async () => {
+    await boards.prepare(stopIds, HEADER_TIME);
     for (const stopId of stopIds) {
       await link.publish(
         'stopArrivals',
@@ -231,6 +238,7 @@ export async function benchRealtime(): Promise<void> {
   for (let step = 0; step < polls; step++) {
     const now = HEADER_TIME + step * POLL_SECONDS;
     clock.ms = now * 1000;
+    await dayBoards.prepare(sample, now);
     for (const stopId of sample) {
       const board = dayBoards.build(stopId, now);
       const size =
@@ -264,6 +272,7 @@ export async function benchRealtime(): Promise<void> {
   await link.stop();
   await broker.close();
   await store.close();
+  await departures.stop();
   db.close();
   fs.rmSync(dir, { recursive: true, force: true });
   printFigures(`Realtime (Halifax, ${stopIds.length} stops, 17,041 stop-time updates)`, figures);

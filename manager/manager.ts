@@ -22,8 +22,10 @@ import { FleetMonitor } from './fleet/fleetMonitor';
 import { BackgroundImporter } from './gtfs/backgroundImport';
 import { coverageWarnings } from './gtfs/feedChecks';
 import { FeedImports } from './gtfs/feedImports';
+import { DepartureWorker } from './gtfs/departureWorker';
 import { GtfsStore } from './gtfs/gtfsStore';
-import type { ImportSummary } from './gtfs/types';
+import { TimetableSchedule } from './gtfs/timetableSchedule';
+import type { ImportSummary, ScheduleSource } from './gtfs/types';
 import type { RegisteredRoute } from './http/access/routeAccess';
 import { defaultAllowedHosts } from './http/hostCheck';
 import { HttpServer } from './http/httpServer';
@@ -64,6 +66,7 @@ const EMBEDDED_MANAGER_USER = 'manager:embedded';
 export class Manager {
   private store: SharedStore | undefined;
   private db: TimetableDatabase | undefined;
+  private departureWorker: DepartureWorker | undefined;
   private feeds: FeedSync | undefined;
   private broker: EmbeddedBroker | undefined;
   private membership: ClusterMembership | undefined;
@@ -103,8 +106,13 @@ export class Manager {
       const { signs, announcements } = store;
       const db = openTimetableDatabase(config.dataDir);
       this.db = db;
-      const schedule = new GtfsStore(db);
-      schedule.init();
+      const timetable = new GtfsStore(db);
+      timetable.init();
+      // Departures are worked out on a thread of their own, never on the broker's and HTTP's loop.
+      const departureWorker = new DepartureWorker({ dbPath: db.name });
+      this.departureWorker = departureWorker;
+      await departureWorker.start();
+      const schedule = new TimetableSchedule(timetable, departureWorker);
       const lookup = new StaticLookup(db);
       lookup.init();
       const realtime = new RealtimeService({
@@ -502,7 +510,7 @@ export class Manager {
    */
   private async importConfiguredFeed(
     gtfsPath: string,
-    schedule: GtfsStore,
+    schedule: ScheduleSource,
     signs: SignRepository,
     importNew: (bytes: Uint8Array, source: string, force: boolean) => Promise<ImportSummary>,
   ): Promise<void> {
@@ -551,6 +559,7 @@ export class Manager {
     await this.link?.stop().catch(() => undefined);
     await this.dynsec?.stop().catch(() => undefined);
     await this.broker?.stop();
+    await this.departureWorker?.stop();
     this.db?.close();
     await this.store?.close();
     this.rollouts = undefined;
@@ -559,6 +568,7 @@ export class Manager {
     this.dynsec = undefined;
     this.realtimeFeeds = this.realtimePublisher = undefined;
     this.db = this.store = undefined;
+    this.departureWorker = undefined;
   }
 }
 

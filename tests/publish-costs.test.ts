@@ -11,7 +11,9 @@ import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TOPIC_ROOT, type StoredTarget } from '../shared';
+import { DepartureWorker } from '../manager/gtfs/departureWorker';
 import { GtfsStore } from '../manager/gtfs/gtfsStore';
+import { TimetableSchedule } from '../manager/gtfs/timetableSchedule';
 import { FleetLink } from '../manager/link/fleetLink';
 import { StopPublisher } from '../manager/publish/stopPublisher';
 import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from '../manager/realtime/arrivalBoards';
@@ -31,6 +33,7 @@ describe('publishing costs', () => {
   let store: SharedStore;
   let link: FleetLink;
   let publisher: StopPublisher;
+  let departures: DepartureWorker | undefined;
   let watcher: MqttClient;
   let queries = 0;
   const sent = new Map<string, number>();
@@ -70,9 +73,13 @@ describe('publishing costs', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-costs-'));
     broker = await startBroker();
     timetable = new Database(path.join(dir, 'timetable.db'));
-    const schedule = new GtfsStore(timetable);
-    schedule.init();
-    await schedule.importZip(tinyGtfsZip(), 'tiny');
+    timetable.pragma('journal_mode = WAL');
+    const timetableStore = new GtfsStore(timetable);
+    timetableStore.init();
+    await timetableStore.importZip(tinyGtfsZip(), 'tiny');
+    departures = new DepartureWorker({ dbPath: timetable.name });
+    await departures.start();
+    const schedule = new TimetableSchedule(timetableStore, departures);
     store = await openSharedStore(
       { engine: 'sqlite', file: path.join(dir, 'manager.db') },
       { onQuery: () => (queries += 1) },
@@ -127,6 +134,7 @@ describe('publishing costs', () => {
     await publisher?.stop();
     await link?.stop();
     await store?.close();
+    await departures?.stop();
     timetable?.close();
     await broker?.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -46,6 +46,7 @@ beforeAll(async () => {
   files['frequencies.txt'] =
     'trip_id,start_time,end_time,headway_secs\nR1-0625,06:25:00,09:00:00,1800\n';
   rig = await realtimeRig(zipGtfs(files), NOW);
+  await rig.prepare();
   const result = rig.service.ingest(
     feed([
       // time over delay: the time says 5 min late, the delay field says 1.
@@ -130,11 +131,12 @@ describe('TripUpdates on the boards', () => {
         'test',
         'tripUpdates',
       );
+      await many.prepare(['CEN']);
       const rows = many.boards.build('CEN', NOW).arrivals;
       expect(rows.filter((a) => a.source === 'cancelled')).toHaveLength(2);
       expect(rows).toHaveLength(8);
     } finally {
-      many.close();
+      await many.close();
     }
   });
 

@@ -2,16 +2,30 @@
  * A manager started as its own process from a given checkout, so the same
  * attack can be measured on this code and on an earlier one in one run: peak
  * RSS from /proc, and the worst HTTP answer time while an attack runs (an
- * event loop blocked in the manager shows up as a late answer).
+ * event loop blocked in the manager shows up as a late answer). The manager
+ * runs as it is deployed: HTTPS and MQTT over TLS (the test CA's
+ * certificate), an admin's API token made with the checkout's operator CLI.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { Agent, fetch, type RequestInit, type Response } from 'undici';
+import { testTls } from '../../tests/helpers/testTls';
+
+/** The password of read-only observer:<name> MQTT accounts on the attacked broker. */
+export const OBSERVER_PASSWORD = 'observer password for the attacks';
 
 export interface ManagerProcess {
   httpUrl: string;
   brokerPort: number;
+  /** The CA that signed the manager's certificate (HTTPS and MQTT). */
+  caPem: string;
+  /** An admin's API token. */
+  token: string;
+  /** fetch on the manager, trusting its CA, as the admin unless headers say otherwise. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
   pid: number;
   alive(): boolean;
   /** MiB, from VmRSS. */
@@ -35,40 +49,63 @@ export async function startManagerProcess(
 ): Promise<ManagerProcess> {
   const httpPort = await freePort();
   const brokerPort = await freePort();
+  const tls = testTls();
+  const managerEnv = {
+    ...process.env,
+    STOPSIGN_HTTP_PORT: String(httpPort),
+    STOPSIGN_BROKER_PORT: String(brokerPort),
+    STOPSIGN_MANAGER_DATA_DIR: dataDir,
+    STOPSIGN_GTFS_PATH: gtfsPath,
+    STOPSIGN_PUBLISH_INTERVAL_SECONDS: '5',
+    STOPSIGN_TLS_CERT_FILE: tls.certFile,
+    STOPSIGN_TLS_KEY_FILE: tls.keyFile,
+    STOPSIGN_TLS_CA_FILE: tls.caFile,
+    STOPSIGN_BROKER_OBSERVER_PASSWORD: OBSERVER_PASSWORD,
+    // Operator passwords hashed cheaply: the attacks are not on the login.
+    STOPSIGN_SCRYPT_COST: '12',
+    ...env,
+  };
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(root, 'manager/main.ts')],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        STOPSIGN_HTTP_PORT: String(httpPort),
-        STOPSIGN_BROKER_PORT: String(brokerPort),
-        STOPSIGN_MANAGER_DATA_DIR: dataDir,
-        STOPSIGN_GTFS_PATH: gtfsPath,
-        STOPSIGN_PUBLISH_INTERVAL_SECONDS: '5',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    },
+    { cwd: root, env: managerEnv, stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + 60_000;
+  // The last of what it printed on stderr, to say why it did not start.
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (text: string) => (stderr = (stderr + text).slice(-2000)));
+  const httpUrl = `https://127.0.0.1:${httpPort}`;
+  const dispatcher = new Agent({
+    connect: { ca: tls.caPem },
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const trusted = (url: string, init: RequestInit = {}) => fetch(url, { ...init, dispatcher });
+  // A start on a busy machine (TypeScript compiled on the fly) can take a minute or more.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     try {
-      if ((await fetch(`${httpUrl}/api/health`)).ok) break;
+      if ((await trusted(`${httpUrl}/api/health`)).ok) break;
     } catch {
       // not up yet
     }
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      throw new Error(`manager from ${root} did not start`);
+      throw new Error(`manager from ${root} did not start: ${stderr.trim().slice(-600)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   const pid = child.pid ?? -1;
+  const token = await adminToken(root, managerEnv);
   return {
     httpUrl,
     brokerPort,
+    caPem: tls.caPem,
+    token,
+    fetch: (p, init = {}) =>
+      trusted(`${httpUrl}${p}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, ...init.headers },
+      }),
     pid,
     alive: () => child.exitCode === null && child.signalCode === null,
     rss: () => procMiB(pid, 'VmRSS'),
@@ -79,8 +116,31 @@ export async function startManagerProcess(
       const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(force);
+      await dispatcher.close();
     },
   };
+}
+
+/** An admin and their API token, made with the checkout's own operator CLI on the manager's store. */
+async function adminToken(root: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'manager/cli/operator.ts'), ...args],
+      { cwd: root, env },
+    );
+  await cli('create', '--username', 'attacks-admin', '--role', 'admin', '--json');
+  const { stdout } = await cli(
+    'token',
+    '--username',
+    'attacks-admin',
+    '--name',
+    'attacks',
+    '--json',
+  );
+  const { token } = JSON.parse(stdout) as { token?: string };
+  if (!token) throw new Error(`no token from the operator CLI: ${stdout.slice(0, 200)}`);
+  return token;
 }
 
 export function procMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -114,7 +174,7 @@ export function watch(manager: ManagerProcess): { stop(): Watch } {
     while (running) {
       openSince = performance.now();
       try {
-        await fetch(`${manager.httpUrl}/api/health`, { signal: AbortSignal.timeout(300_000) });
+        await manager.fetch('/api/health', { signal: AbortSignal.timeout(300_000) });
       } catch {
         result.failedAnswers += 1;
       }

@@ -7,8 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
+import https from 'node:https';
+import tls from 'node:tls';
+import type { Response } from 'undici';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +19,12 @@ import {
   writeSyntheticCity,
   writeZipBomb,
 } from '../../tests/helpers/syntheticFeeds';
-import { startManagerProcess, watch, type ManagerProcess } from './managerProcess';
+import {
+  OBSERVER_PASSWORD,
+  startManagerProcess,
+  watch,
+  type ManagerProcess,
+} from './managerProcess';
 
 const { values } = parseArgs({
   options: {
@@ -73,9 +79,7 @@ async function withManager(
   let survived = manager.alive();
   if (survived) {
     try {
-      survived = (
-        await fetch(`${manager.httpUrl}/api/health`, { signal: AbortSignal.timeout(10_000) })
-      ).ok;
+      survived = (await manager.fetch('/api/health', { signal: AbortSignal.timeout(10_000) })).ok;
     } catch {
       survived = false;
     }
@@ -92,16 +96,21 @@ async function withManager(
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** POSTs a zip with node:http, which, unlike fetch, waits as long as the manager takes. */
+/** POSTs a zip with node:https, which, unlike fetch, waits as long as the manager takes. */
 async function upload(m: ManagerProcess, file: string | Buffer): Promise<string> {
   const body = typeof file === 'string' ? fs.readFileSync(file) : file;
   const url = new URL('/api/gtfs', m.httpUrl);
   return new Promise((resolve) => {
-    const req = http.request(
+    const req = https.request(
       url,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/zip', 'content-length': body.length },
+        ca: m.caPem,
+        headers: {
+          'content-type': 'application/zip',
+          'content-length': body.length,
+          authorization: `Bearer ${m.token}`,
+        },
       },
       (res) => {
         let text = '';
@@ -148,15 +157,15 @@ async function main(): Promise<void> {
     return results.map((r) => r.slice(0, 3)).join(', ');
   });
 
-  await withManager('one 256 MB MQTT PUBLISH', {}, (m) => hugePublish(m.brokerPort, 256 * MiB));
+  await withManager('one 256 MB MQTT PUBLISH', {}, (m) => hugePublish(m, 256 * MiB));
 
   await withManager('Host: attacker.example', {}, async (m) => {
-    const res = await rawGet(m.httpUrl, '/api/signs', 'attacker.example');
+    const res = await rawGet(m, '/api/signs', 'attacker.example');
     return `${res.status}`;
   });
 
   await withManager('security headers on /', {}, async (m) => {
-    const res = await fetch(`${m.httpUrl}/`);
+    const res = await m.fetch('/');
     const names = [
       'content-security-policy',
       'x-content-type-options',
@@ -204,7 +213,7 @@ async function main(): Promise<void> {
 }
 
 function postJson(m: ManagerProcess, p: string, body: unknown): Promise<Response> {
-  return fetch(`${m.httpUrl}${p}`, {
+  return m.fetch(p, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -212,11 +221,15 @@ function postJson(m: ManagerProcess, p: string, body: unknown): Promise<Response
   });
 }
 
-function rawGet(base: string, p: string, host: string): Promise<{ status: number }> {
-  const url = new URL(p, base);
+/** A GET with a Host header of our choosing, over TLS as the manager speaks, with the admin's token. */
+function rawGet(m: ManagerProcess, p: string, host: string): Promise<{ status: number }> {
+  const url = new URL(p, m.httpUrl);
   return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(url.port), url.hostname, () =>
-      socket.write(`GET ${p} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+    const socket = tls.connect({ port: Number(url.port), host: url.hostname, ca: m.caPem }, () =>
+      socket.write(
+        `GET ${p} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${m.token}\r\n` +
+          'Connection: close\r\n\r\n',
+      ),
     );
     let text = '';
     socket.on('data', (d: Buffer) => (text += d.toString()));
@@ -225,17 +238,26 @@ function rawGet(base: string, p: string, host: string): Promise<{ status: number
   });
 }
 
-/** Connects, announces a PUBLISH of `bytes`, streams it until the broker hangs up or all is sent. */
-async function hugePublish(port: number, bytes: number): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const id = Buffer.from('attacker');
+/**
+ * Connects over TLS as a client the broker lets in (a read-only observer),
+ * announces a PUBLISH of `bytes`, streams it until the broker hangs up or all is sent.
+ */
+async function hugePublish(m: ManagerProcess, bytes: number): Promise<string> {
+  const socket = tls.connect({ port: m.brokerPort, host: '127.0.0.1', ca: m.caPem });
+  await new Promise((resolve) => socket.once('secureConnect', resolve));
+  const id = Buffer.from('observer:attacker');
+  const password = Buffer.from(OBSERVER_PASSWORD);
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+  // MQTT 3.1.1 CONNECT: clean session, username and password flags.
   const connect = Buffer.concat([
-    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, id.length]),
-    id,
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0xc2, 0, 60]),
+    field(id),
+    field(id),
+    field(password),
   ]);
   socket.write(Buffer.concat([Buffer.from([0x10, connect.length]), connect]));
-  await new Promise((resolve) => socket.once('data', resolve));
+  const connack = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+  if (connack[3] !== 0) return `CONNECT refused (return code ${connack[3]})`;
   const topic = Buffer.from('stopsign/v1/stop/S1/arrivals');
   let remaining = 2 + topic.length + bytes;
   const length: number[] = [];

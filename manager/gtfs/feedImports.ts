@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { BackgroundImporter, StopGuard } from './backgroundImport';
-import type { GtfsStore } from './gtfsStore';
 import { checkGtfsZip } from './importer';
 import type { ImportLimits } from './importLimits';
 import type { ImportSummary } from './types';
@@ -18,7 +17,8 @@ export class FeedImports {
 
   constructor(
     private readonly importer: BackgroundImporter,
-    private readonly schedule: GtfsStore,
+    /** What reads the timetable: told when the child committed a new feed. */
+    private readonly schedule: { reload(): void },
     private readonly logger: Logger,
     /** Where uploads are written before they are imported. */
     readonly uploadDir: string,

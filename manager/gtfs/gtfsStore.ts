@@ -11,7 +11,7 @@ import { readImportMeta } from './importMeta';
 import type { ImportMeta } from './importMeta';
 import type { ParsedFeedTables } from './parsedFeed';
 import { migrateGtfsSchema } from './schema';
-import type { ImportSummary, ScheduleSource, StopInfo } from './types';
+import type { ImportSummary, StopInfo } from './types';
 
 /** The most departures a schedule message carries. */
 const DEFAULT_LIMIT = 5000;
@@ -30,7 +30,12 @@ interface Prepared {
   stopsOfRoute: Statement<[number], { stop_id: string }>;
 }
 
-export class GtfsStore implements ScheduleSource {
+/**
+ * The timetable on one connection. Its departures() runs on the caller's
+ * thread: the importer and benchmarks use it; the manager asks the departures
+ * query thread through TimetableSchedule instead.
+ */
+export class GtfsStore {
   private prepared: Prepared | undefined;
   private meta: ImportMeta | undefined;
 

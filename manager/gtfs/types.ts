@@ -27,13 +27,16 @@ export interface ImportSummary {
 export interface ScheduleSource {
   hasSchedule(): boolean;
   stop(stopId: string): StopInfo | undefined;
-  /** Departures at the stop with fromEpoch <= time < untilEpoch, ascending by time. */
+  /**
+   * Departures at the stop with fromEpoch <= time < untilEpoch, ascending by
+   * time. Asynchronous: a big stop's slice is worked out off the event loop.
+   */
   departures(
     stopId: string,
     fromEpoch: number,
     untilEpoch: number,
     limit?: number,
-  ): ScheduledDeparture[];
+  ): Promise<ScheduledDeparture[]>;
   summary(): ImportSummary | undefined;
   /** The zone the timetable's times count in; undefined before the first import. */
   timezone(): string | undefined;

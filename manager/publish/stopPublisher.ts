@@ -183,7 +183,7 @@ export class StopPublisher {
         // stands now (dated now, so a sign holding the stranger's copy takes it), and becomes
         // what was last sent.
         const now = Math.floor(this.options.clock() / 1000);
-        const board = this.options.boards.build(parsed.id, now);
+        const board = await this.options.boards.buildNow(parsed.id, now);
         await link.publish('stopArrivals', topic, board, true);
         this.options.boards.markSent(board);
         return undefined;
@@ -260,7 +260,7 @@ export class StopPublisher {
     const reach = this.scheduleReach.get(stopId);
     // Refresh the offline slice once half of it has been used up.
     if (reach === undefined || reach - now < horizon / 2) {
-      const departures = schedule.departures(stopId, now, now + horizon, 5000);
+      const departures = await schedule.departures(stopId, now, now + horizon, 5000);
       await link.publish(
         'stopSchedule',
         topics.stopSchedule(stopId),

@@ -179,6 +179,8 @@ export function boardChanged(
 
 interface CachedWindow {
   refreshAt: number;
+  /** The timetable it was read from: a window of an older one is due at once. */
+  generation: number;
   until: number;
   departures: ScheduledDeparture[];
 }
@@ -198,6 +200,9 @@ function spread(stopId: string): number {
   return hash % WINDOW_REFRESH_SECONDS;
 }
 
+/** Window queries in flight at once: enough to hide the round trip to the query thread. */
+const PREPARE_CONCURRENCY = 4;
+
 /** Publishes in flight at once: MQTT keeps order per topic, and one round trip per board is slow. */
 const PUBLISH_CONCURRENCY = 256;
 
@@ -208,7 +213,8 @@ export async function publishChangedBoards(
   stopIds: readonly string[],
   now: number,
 ): Promise<number> {
-  const changed = stopIds.map((id) => boards.build(id, now)).filter((b) => boards.changed(b));
+  const { ready, failure } = await boards.prepare(stopIds, now);
+  const changed = ready.map((id) => boards.build(id, now)).filter((b) => boards.changed(b));
   for (let i = 0; i < changed.length; i += PUBLISH_CONCURRENCY) {
     await Promise.all(
       changed.slice(i, i + PUBLISH_CONCURRENCY).map(async (board) => {
@@ -217,17 +223,30 @@ export async function publishChangedBoards(
       }),
     );
   }
+  // The other stops went out; these are tried again in the next pass.
+  if (failure) throw failure;
   return changed.length;
+}
+
+/** What prepare() got ready, and why the rest could not be. */
+export interface PreparedBoards {
+  /** Stops whose boards build() can make now. */
+  ready: string[];
+  /** Set when some stop has no timetable window: the first reason, with how many failed. */
+  failure?: Error;
 }
 
 /**
  * Builds boards and remembers what each stop was last sent. The timetable part
- * of a board is read once every few minutes per stop, so a realtime update
- * touches no database for stops it already knows.
+ * of a board is read once every few minutes per stop, by prepare(), so a
+ * realtime update touches no database for stops it already knows, and build()
+ * itself never waits on a query.
  */
 export class ArrivalBoards {
   private readonly windows = new Map<string, CachedWindow>();
   private readonly sent = new Map<string, ArrivalsData>();
+  /** Bumped by each new timetable; windows keep serving build() until prepare() replaces them. */
+  private generation = 0;
 
   constructor(
     private readonly schedule: ScheduleSource,
@@ -235,24 +254,68 @@ export class ArrivalBoards {
     private readonly options: BoardOptions,
   ) {}
 
-  private departures(stopId: string, now: number): ScheduledDeparture[] {
-    const horizon = now + this.options.windowMinutes * 60;
-    const cached = this.windows.get(stopId);
-    if (cached && now < cached.refreshAt && cached.until >= horizon) return cached.departures;
-    const from = now - this.options.lookbackMinutes * 60;
-    const until = horizon + WINDOW_MARGIN_SECONDS;
-    const departures = this.schedule.departures(stopId, from, until, 1000);
-    const refreshAt = now + WINDOW_REFRESH_SECONDS + spread(stopId);
-    this.windows.set(stopId, { refreshAt, until, departures });
-    return departures;
+  /**
+   * Reads the timetable windows of `stopIds` that are missing or due, so
+   * build() can run on them without a query. A stop whose window could not be
+   * read keeps the one it had (the board stays buildable); one that never had
+   * a window is left out of `ready`.
+   */
+  async prepare(stopIds: readonly string[], now: number): Promise<PreparedBoards> {
+    const due = stopIds.filter((stopId) => this.due(stopId, now));
+    const errors: Error[] = [];
+    for (let i = 0; i < due.length; i += PREPARE_CONCURRENCY) {
+      await Promise.all(
+        due
+          .slice(i, i + PREPARE_CONCURRENCY)
+          .map((stopId) => this.refresh(stopId, now).catch((err: Error) => errors.push(err))),
+      );
+    }
+    const ready = stopIds.filter((stopId) => this.windows.has(stopId));
+    if (ready.length === stopIds.length) return { ready };
+    const missing = stopIds.length - ready.length;
+    const reason = errors[0]?.message ?? 'no timetable window';
+    return {
+      ready,
+      failure: new Error(`${missing} stop(s) have no timetable window yet: ${reason}`),
+    };
   }
 
+  private due(stopId: string, now: number): boolean {
+    const cached = this.windows.get(stopId);
+    const horizon = now + this.options.windowMinutes * 60;
+    return (
+      !cached ||
+      cached.generation !== this.generation ||
+      now >= cached.refreshAt ||
+      cached.until < horizon
+    );
+  }
+
+  private async refresh(stopId: string, now: number): Promise<void> {
+    const generation = this.generation;
+    const from = now - this.options.lookbackMinutes * 60;
+    const until = now + this.options.windowMinutes * 60 + WINDOW_MARGIN_SECONDS;
+    const departures = await this.schedule.departures(stopId, from, until, 1000);
+    const refreshAt = now + WINDOW_REFRESH_SECONDS + spread(stopId);
+    this.windows.set(stopId, { refreshAt, generation, until, departures });
+  }
+
+  /** One stop's board now, its window read first when due. */
+  async buildNow(stopId: string, now: number): Promise<ArrivalsData> {
+    const { failure } = await this.prepare([stopId], now);
+    if (failure) throw failure;
+    return this.build(stopId, now);
+  }
+
+  /** Synchronous, over the window prepare() read: no query here. */
   build(stopId: string, now: number): ArrivalsData {
+    const window = this.windows.get(stopId);
+    if (!window) throw new Error(`no timetable window for stop ${stopId}: prepare() it first`);
     const realtime = this.realtime();
     const data: ArrivalsData = {
       stopId,
       generatedAt: now,
-      arrivals: boardRows(stopId, now, this.departures(stopId, now), realtime, this.options),
+      arrivals: boardRows(stopId, now, window.departures, realtime, this.options),
     };
     if (realtime.predictions && realtime.feedTimestamp !== undefined) {
       data.feedTimestamp = realtime.feedTimestamp;
@@ -283,8 +346,8 @@ export class ArrivalBoards {
     for (const stopId of this.sent.keys()) if (!stopIds.has(stopId)) this.sent.delete(stopId);
   }
 
-  /** A new timetable: every cached window is out of date. */
+  /** A new timetable: every cached window is due (and serves build() until read again). */
   scheduleChanged(): void {
-    this.windows.clear();
+    this.generation += 1;
   }
 }

@@ -27,7 +27,8 @@ export interface RolloutEngineOptions {
   repo: RolloutRepository;
   link: FleetLink;
   signs: SignRepository;
-  schedule: ScheduleSource;
+  /** Only where a sign is: its stop's zone. */
+  schedule: Pick<ScheduleSource, 'stop'>;
   /** Epoch milliseconds. */
   clock: () => number;
   logger: Logger;

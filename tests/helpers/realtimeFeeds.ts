@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import bindings from 'gtfs-realtime-bindings';
 import pino from 'pino';
+import { DepartureWorker } from '../../manager/gtfs/departureWorker';
 import { GtfsStore } from '../../manager/gtfs/gtfsStore';
+import { TimetableSchedule } from '../../manager/gtfs/timetableSchedule';
 import { ArrivalBoards, DEFAULT_BOARD_OPTIONS } from '../../manager/realtime/arrivalBoards';
 import { RealtimeService } from '../../manager/realtime/realtimeService';
 import { StaticLookup } from '../../manager/realtime/staticLookup';
@@ -85,7 +87,9 @@ export interface RealtimeRig {
   db: Database.Database;
   /** Epoch seconds the rig's clock shows; tests move it. */
   now: { seconds: number };
-  close(): void;
+  /** Reads the timetable windows of these stops (all the feed's by default), as a publishing pass does. */
+  prepare(stopIds?: readonly string[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** A timetable imported into a temporary SQLite file, with realtime on a clock the test sets. */
@@ -110,7 +114,9 @@ export async function realtimeRig(
     logger: pino({ level: 'silent' }),
     staleAfterSeconds: 90,
   });
-  const boards = new ArrivalBoards(store, () => service.view(), {
+  const departures = new DepartureWorker({ dbPath: db.name });
+  await departures.start();
+  const boards = new ArrivalBoards(new TimetableSchedule(store, departures), () => service.view(), {
     ...DEFAULT_BOARD_OPTIONS,
     arrivalsPerStop,
     windowMinutes: 180,
@@ -122,7 +128,16 @@ export async function realtimeRig(
     boards,
     db,
     now: clock,
-    close() {
+    async prepare(stopIds) {
+      const all = db.prepare<[], { stop_id: string }>('SELECT stop_id FROM gtfs_stops').all();
+      const { failure } = await boards.prepare(
+        stopIds ?? all.map((row) => row.stop_id),
+        clock.seconds,
+      );
+      if (failure) throw failure;
+    },
+    async close() {
+      await departures.stop();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
     },
