@@ -214,6 +214,13 @@ describe('the manager reconciling its retained state', () => {
   }
 
   it('puts back its status and an announcement a stranger overwrote, within the bound', async () => {
+    // A witness on the topic sees the wipe land, however soon the manager then puts it back.
+    const witness = await mqtt.connectAsync(mosquitto.url, strangerOptions('witness'));
+    let wiped = false;
+    witness.on('message', (_topic, payload) => {
+      if (payload.length === 0) wiped = true;
+    });
+    await witness.subscribeAsync(topics.stopAnnouncement(STOP_CENTRAL), { qos: 1 });
     const stranger = await mqtt.connectAsync(mosquitto.url, strangerOptions('stranger'));
     const forgedOffline = encodeMessage('managerStatus', {
       state: 'offline',
@@ -226,8 +233,9 @@ describe('the manager reconciling its retained state', () => {
       qos: 1,
       retain: true,
     });
-    expect(await retained(topics.stopAnnouncement(STOP_CENTRAL))).toBeNull();
+    await waitFor('the stranger’s wipe delivered', () => wiped, 5_000, 20);
     await stranger.endAsync(true);
+    await witness.endAsync(true);
 
     await waitFor(
       'the manager online again and the announcement back',
