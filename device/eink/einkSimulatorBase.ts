@@ -3,10 +3,14 @@
  * counters, the paper, the bus being opened, and listeners told after each
  * refresh. Each controller adds its own protocol on top.
  */
+import type { GpioSimulator } from '../gpio/gpioSimulator';
 import { createFrame, type IndexedFrame } from '../render/frame';
 import { EinkRules, type EinkRefreshPolicy } from './einkRules';
 
 export interface EinkSimulatorBaseOptions {
+  gpio: GpioSimulator;
+  /** The controller's BUSY (or HRDY) line, which it drives. */
+  wiring: { busy: number };
   width: number;
   height: number;
   policy: EinkRefreshPolicy;
@@ -22,12 +26,20 @@ export abstract class EinkSimulatorBase {
   readonly paper: IndexedFrame;
   /** Whether the driver has opened the SPI bus. */
   protected opened = false;
+  /** BUSY asserted; the line, not a clock, is what the driver can see. */
+  protected busy = false;
+  private busyTimer: NodeJS.Timeout | undefined;
   private readonly refreshListeners: Array<() => void> = [];
+  private readonly gpio: GpioSimulator;
+  private readonly busyLine: number;
 
   constructor(options: EinkSimulatorBaseOptions) {
     this.rules = new EinkRules(options.policy, options.clock);
     this.temperatureC = options.temperatureC ?? 20;
     this.paper = createFrame(options.width, options.height);
+    this.gpio = options.gpio;
+    this.busyLine = options.wiring.busy;
+    this.gpio.setInput(this.busyLine, 1);
   }
 
   /** Called after each refresh has changed the paper. */
@@ -53,5 +65,16 @@ export abstract class EinkSimulatorBase {
 
   protected refreshed(): void {
     for (const listener of this.refreshListeners) listener();
+  }
+
+  /** Holds BUSY low for `ms`, as the controller does while it works. */
+  protected setBusy(ms: number): void {
+    this.busy = true;
+    this.gpio.setInput(this.busyLine, 0);
+    clearTimeout(this.busyTimer);
+    this.busyTimer = setTimeout(() => {
+      this.busy = false;
+      this.gpio.setInput(this.busyLine, 1);
+    }, ms);
   }
 }

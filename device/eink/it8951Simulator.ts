@@ -47,9 +47,6 @@ export class It8951Simulator extends EinkSimulatorBase implements SpiBus {
   private powered = false;
   private running = false;
   private knowsPaper = false;
-  /** BUSY asserted; the line, not a clock, is what the driver can see. */
-  private busy = false;
-  private busyTimer: NodeJS.Timeout | undefined;
   private command: number | null = null;
   private args: number[] = [];
   private loading: Rect | null = null;
@@ -64,7 +61,6 @@ export class It8951Simulator extends EinkSimulatorBase implements SpiBus {
     super(options);
     this.buffer = createFrame(options.width, options.height);
     const { gpio, wiring } = options;
-    gpio.setInput(wiring.busy, 1);
     gpio.onWrite(({ line, level }) => {
       if (line === wiring.power) {
         if (level === 0 && this.rules.awakeAfterRefresh)
@@ -235,16 +231,5 @@ export class It8951Simulator extends EinkSimulatorBase implements SpiBus {
         `${what} ${area.width}x${area.height}@${area.x},${area.y} outside the ${width}x${height} panel`,
       );
     }
-  }
-
-  private setBusy(ms: number): void {
-    const { gpio, wiring } = this.options;
-    this.busy = true;
-    gpio.setInput(wiring.busy, 0);
-    clearTimeout(this.busyTimer);
-    this.busyTimer = setTimeout(() => {
-      this.busy = false;
-      gpio.setInput(wiring.busy, 1);
-    }, ms);
   }
 }

@@ -68,9 +68,6 @@ export class Uc8179Simulator extends EinkSimulatorBase implements SpiBus {
   private readonly timing: Uc8179Timing;
   private powered = false;
   private deepSleep = true;
-  /** BUSY asserted; the line, not a clock, is what the driver can see. */
-  private busy = false;
-  private busyTimer: NodeJS.Timeout | undefined;
   private dc = 0;
   private command: number | null = null;
   private data: number[] = [];
@@ -86,7 +83,6 @@ export class Uc8179Simulator extends EinkSimulatorBase implements SpiBus {
     super(options);
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     const { gpio, wiring } = options;
-    gpio.setInput(wiring.busy, 1);
     gpio.onWrite(({ line, level }) => {
       if (line === wiring.dc) this.dc = level;
       if (line === wiring.power) {
@@ -222,16 +218,5 @@ export class Uc8179Simulator extends EinkSimulatorBase implements SpiBus {
       this.rules.fail('power cut after a refresh without deep sleep');
     this.reset();
     this.deepSleep = true;
-  }
-
-  private setBusy(ms: number): void {
-    const { gpio, wiring } = this.options;
-    this.busy = true;
-    gpio.setInput(wiring.busy, 0);
-    clearTimeout(this.busyTimer);
-    this.busyTimer = setTimeout(() => {
-      this.busy = false;
-      gpio.setInput(wiring.busy, 1);
-    }, ms);
   }
 }
