@@ -8,6 +8,7 @@
  *     [--scenarios storm,fanout,emergency,restart,data] [--ramp 1000]
  *     [--processes 1] [--deadline-minutes 15] [--data-window 300]
  *     [--find-max 12000,16000,19000,19900] [--clock-start 2025-11-12T08:00:00-04:00 | now]
+ *     [--keep-scratch]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -59,6 +60,8 @@ export interface FleetBenchOptions {
   out: string;
   /** Epoch ms the managers' and signs' clocks start at; undefined runs on the wall clock. */
   clockStartMs?: number | undefined;
+  /** Keep the managers' data and logs after the run, for looking into a failure. */
+  keepScratch?: boolean;
 }
 
 export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigure[] | undefined> {
@@ -169,7 +172,8 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
       }
     }
   } finally {
-    fs.rmSync(scratch, { recursive: true, force: true });
+    if (options.keepScratch) console.log(`\nmanagers' data and logs kept in ${scratch}`);
+    else fs.rmSync(scratch, { recursive: true, force: true });
   }
   const written = writeResults(outDir, figures, {
     startedAt,
@@ -204,6 +208,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       out: { type: 'string', default: 'var/bench/fleet' },
       /** An ISO instant with a zone, or "now" for the wall clock. */
       'clock-start': { type: 'string', default: DEFAULT_CLOCK_START },
+      'keep-scratch': { type: 'boolean', default: false },
     },
   });
   const clockStart =
@@ -226,6 +231,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     findMax: list(values['find-max']).map(Number),
     out: values.out,
     clockStartMs: clockStart,
+    keepScratch: values['keep-scratch'],
   });
   process.exit(0);
 }

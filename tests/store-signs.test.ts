@@ -81,6 +81,23 @@ describeEachEngine('sign repository', ({ freshStore }) => {
     expect(await signs.list()).toEqual([]);
   });
 
+  it('records a burst of statuses in one call, and names the signs nobody registered', async () => {
+    const { signs } = await freshStore();
+    for (const id of ['a', 'b', 'c']) await signs.register(id, 'CEN', undefined, 1);
+    const unregistered = await signs.recordStatuses([
+      { status: status('a', { mode: 'scheduled' }), seenAt: 20 },
+      { status: status('ghost'), seenAt: 21 },
+      { status: status('c'), seenAt: 22 },
+    ]);
+    expect(unregistered).toEqual(['ghost']);
+    const byId = new Map((await signs.list()).map((s) => [s.deviceId, s]));
+    expect(byId.get('a')).toMatchObject({ lastSeenAt: 20, lastStatus: { mode: 'scheduled' } });
+    expect(byId.get('b')?.lastSeenAt).toBeNull();
+    expect(byId.get('c')?.lastSeenAt).toBe(22);
+    expect(byId.has('ghost')).toBe(false);
+    expect(await signs.recordStatuses([])).toEqual([]);
+  });
+
   it('stores the last frame byte for byte, apart from the sign record', async () => {
     const { signs } = await freshStore();
     await signs.register('kiosk-1', 'CEN', undefined, 1);

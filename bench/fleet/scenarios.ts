@@ -279,11 +279,12 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
   ctx.log(`  1 city-wide announcement posted in ${postedMs.toFixed(0)} ms`);
 
   // Withdrawn: the one retained city message cleared, on every sign.
-  ctx.sim.mark(['announcementCleared']);
+  ctx.sim.mark(['announcementCleared', 'connected']);
   const w0 = wallNow();
   const gone = await ctx.rig.api.request('DELETE', `/api/announcements/${announcementId}`);
   if (gone.status !== 200) throw new Error(`withdrawing: ${gone.status} ${await gone.text()}`);
   const cleared = (await latencies(ctx, 'announcementCleared', () => w0)).times;
+  await explainMissing(ctx, 'the city clear', cleared);
 
   // The floors last: the manager puts back what a stranger retained on its topics, and that
   // correction must not queue in front of what is measured above. Times on the managers' clock.
@@ -334,6 +335,21 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
       value: timeToShare(...cityFloor, 1, total),
     },
   });
+}
+
+/** Of the signs that never got a message, how many lost their connection meanwhile. */
+async function explainMissing(ctx: ScenarioContext, what: string, times: number[]): Promise<void> {
+  const missing = times.flatMap((t, i) => (Number.isNaN(t) ? [i] : []));
+  if (missing.length === 0) return;
+  const reconnected = await ctx.sim.collect('connected');
+  const since = missing.filter((i) => !Number.isNaN(reconnected[i] ?? Number.NaN)).length;
+  const example = missing
+    .slice(0, 5)
+    .map((i) => ctx.identities[i]?.deviceId)
+    .join(', ');
+  ctx.log(
+    `  ${missing.length} signs never got ${what}; ${since} of them reconnected meanwhile (e.g. ${example})`,
+  );
 }
 
 /** Today's way without a city target: one POST per stop with a sign, eight at a time. */

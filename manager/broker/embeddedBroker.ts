@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { flatEmitter } from './flatEmitter';
 import { ClientQuotas, guardPacketSize, withQuotas, type BrokerLimits } from './brokerLimits';
 import { indexedRetainedPersistence } from './retainedIndex';
 import type { EmbeddedBrokerAccess } from './embeddedAccess';
@@ -27,6 +28,9 @@ export interface EmbeddedBrokerOptions {
   trustedClientIds: readonly string[];
 }
 
+/** aedes' default: messages in flight on its bus before the rest queue. */
+const AEDES_CONCURRENCY = 100;
+
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
@@ -42,6 +46,9 @@ export class EmbeddedBroker {
     const broker = await Aedes.createBroker({
       // Retained messages by exact topic: a fleet of signs connecting must not cost O(signs²).
       persistence: indexedRetainedPersistence(),
+      // aedes' own bus, minus the recursive drain that overflows when a fleet reconnects at once.
+      mq: flatEmitter(AEDES_CONCURRENCY),
+      concurrency: AEDES_CONCURRENCY,
       // Who may do what first, then how much of it.
       ...withQuotas(access.hooks(), quotas),
     });

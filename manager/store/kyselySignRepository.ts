@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { DeviceStatusData } from '../../shared';
-import type { SignRecord, SignRepository } from './signRepository';
+import type { SignRecord, SignRepository, StatusReport } from './signRepository';
 import type { SignsTable, StoreSchema } from './storeSchema';
 
 /** Everything but the frame, which only its own endpoint reads. */
@@ -86,12 +86,23 @@ export class KyselySignRepository implements SignRepository {
   }
 
   async recordStatus(status: DeviceStatusData, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('signs')
-      .set({ last_seen_at: now, last_status: JSON.stringify(status) })
-      .where('device_id', '=', status.deviceId)
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    return (await this.recordStatuses([{ status, seenAt: now }])).length === 0;
+  }
+
+  async recordStatuses(reports: readonly StatusReport[]): Promise<string[]> {
+    if (reports.length === 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      const unregistered: string[] = [];
+      for (const { status, seenAt } of reports) {
+        const result = await trx
+          .updateTable('signs')
+          .set({ last_seen_at: seenAt, last_status: JSON.stringify(status) })
+          .where('device_id', '=', status.deviceId)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) unregistered.push(status.deviceId);
+      }
+      return unregistered;
+    });
   }
 
   async recordFrame(deviceId: string, png: Buffer, renderedAt: number): Promise<boolean> {

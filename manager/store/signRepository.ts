@@ -14,6 +14,12 @@ export interface SignRecord {
   lastFrameAt: number | null;
 }
 
+/** A sign's status and when it was seen (epoch seconds). */
+export interface StatusReport {
+  status: DeviceStatusData;
+  seenAt: number;
+}
+
 export interface SignRepository {
   /** Registers or moves a sign; keeps what it last reported and, without a new one, its label. */
   register(
@@ -32,6 +38,11 @@ export interface SignRepository {
   stopIds(): Promise<string[]>;
   /** Returns false for a sign nobody registered: its status is kept out of the fleet. */
   recordStatus(status: DeviceStatusData, now: number): Promise<boolean>;
+  /**
+   * Many signs' statuses in one transaction (one commit, not one per sign);
+   * the device ids nobody registered come back, their statuses kept out.
+   */
+  recordStatuses(reports: readonly StatusReport[]): Promise<string[]>;
   recordFrame(deviceId: string, png: Buffer, renderedAt: number): Promise<boolean>;
   lastFrame(deviceId: string): Promise<Buffer | undefined>;
   /** Forgets the sign; false when there was none. */
