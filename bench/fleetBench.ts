@@ -60,7 +60,7 @@ export interface FleetBenchOptions {
   out: string;
   /** Epoch ms the managers' and signs' clocks start at; undefined runs on the wall clock. */
   clockStartMs?: number | undefined;
-  /** Keep the managers' data and logs after the run, for looking into a failure. */
+  /** Keep the managers' data and logs (and Mosquitto's notices) after the run, for looking into a failure. */
   keepScratch?: boolean;
 }
 
@@ -102,6 +102,7 @@ export async function benchFleet(options: FleetBenchOptions): Promise<FleetFigur
         timetableDb,
         env: { STOPSIGN_PUBLISH_INTERVAL_SECONDS: String(PUBLISH_INTERVAL_SECONDS) },
         ...clock,
+        brokerLog: options.keepScratch === true,
       });
       const watcher = new Watcher();
       const sim = new SimWorkers(options.processes);

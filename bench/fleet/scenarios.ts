@@ -339,10 +339,11 @@ export async function emergency(ctx: ScenarioContext): Promise<void> {
 
 /** Of the signs that never got a message, how many lost their connection meanwhile. */
 async function explainMissing(ctx: ScenarioContext, what: string, times: number[]): Promise<void> {
-  const missing = times.flatMap((t, i) => (Number.isNaN(t) ? [i] : []));
+  // Not a number (null, once through IPC) where a sign never got it.
+  const missing = times.flatMap((t, i) => (Number.isFinite(t) ? [] : [i]));
   if (missing.length === 0) return;
   const reconnected = await ctx.sim.collect('connected');
-  const since = missing.filter((i) => !Number.isNaN(reconnected[i] ?? Number.NaN)).length;
+  const since = missing.filter((i) => Number.isFinite(reconnected[i])).length;
   const example = missing
     .slice(0, 5)
     .map((i) => ctx.identities[i]?.deviceId)

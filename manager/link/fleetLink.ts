@@ -137,18 +137,7 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       logger.info({ url }, 'manager connected to MQTT broker');
       this.ledger.clear();
       void this.publishStatus('online');
-      client.subscribe(
-        [
-          share(fleetFilters.deviceStatus),
-          share(fleetFilters.deviceFrame),
-          share(fleetFilters.deviceUpdateStatus),
-          share(fleetFilters.deviceUpdateEvent),
-          topics.managerStatus(),
-          // What the managers retained, watched to see drift.
-          ...OWNED_FILTERS,
-        ],
-        { qos: 1 },
-      );
+      client.subscribe(subscriptions(share, sharedGroup !== undefined));
       this.emit('connected');
     });
     this.reconcile(logger);
@@ -365,4 +354,31 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
       'rejected message',
     );
   }
+}
+
+/**
+ * What the manager listens to. Statuses and frames are retained state, taken
+ * at QoS 0: a broker holds at most a few unacknowledged QoS 1 messages per
+ * client (Mosquitto: 20 in flight, 1,000 queued) and drops the rest, so a
+ * fleet reconnecting at once lost statuses behind the acknowledgements; at QoS
+ * 0 they go straight to the socket, and the newest is retained if one is
+ * missed. On MQTT 5, "no local" keeps the manager's own retained writes from
+ * coming back to it: they doubled what it received and, in a publishing pass,
+ * filled that same queue. Drift is what others write there.
+ */
+function subscriptions(
+  share: (filter: string) => string,
+  mqtt5: boolean,
+): Record<string, { qos: 0 | 1; nl?: boolean }> {
+  const notOwn = mqtt5 ? { nl: true } : {};
+  return {
+    [share(fleetFilters.deviceStatus)]: { qos: 0 },
+    [share(fleetFilters.deviceFrame)]: { qos: 0 },
+    // Update reports drive rollouts: each one counts, so each is acknowledged.
+    [share(fleetFilters.deviceUpdateStatus)]: { qos: 1 },
+    [share(fleetFilters.deviceUpdateEvent)]: { qos: 1 },
+    [topics.managerStatus()]: { qos: 1, ...notOwn },
+    // What the managers retained, watched to see drift.
+    ...Object.fromEntries(OWNED_FILTERS.map((filter) => [filter, { qos: 1 as const, ...notOwn }])),
+  };
 }

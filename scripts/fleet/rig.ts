@@ -58,6 +58,8 @@ export interface RigOptions {
    * boards are full); the signs are given the same clock through clockOffsetMs.
    */
   clockStartMs?: number;
+  /** Mosquitto's warnings and notices to `dir/mosquitto.log`, for looking into a run. */
+  brokerLog?: boolean;
 }
 
 /** Imports a feed once into `dir/timetable.db`, for rigs to copy. */
@@ -263,7 +265,12 @@ export class FleetRig {
         dynsecConfig(accounts, { readers: [this.reader], signs: signs.signs }),
         { mode: 0o600 },
       );
-      this.broker = await MosquittoBroker.start({ dir, tls: this.tls, dynsecFile });
+      this.broker = await MosquittoBroker.start({
+        dir,
+        tls: this.tls,
+        dynsecFile,
+        ...(this.options.brokerLog ? { logFile: path.join(dir, 'mosquitto.log') } : {}),
+      });
     } else {
       this.reader = { username: 'observer', password: randomSecret(24) };
       shared.STOPSIGN_BROKER_OBSERVER_PASSWORD = this.reader.password;

@@ -21,6 +21,8 @@ export interface MosquittoOptions {
   tls?: { certFile: string; keyFile: string; caFile: string };
   /** The dynamic-security plugin with this file's accounts and roles; no anonymous clients. */
   dynsecFile?: string;
+  /** Warnings and notices (dropped messages, lost clients) to this file; otherwise errors only. */
+  logFile?: string;
 }
 
 const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
@@ -51,6 +53,9 @@ export class MosquittoBroker {
       `persistence ${options.persistence ? 'true' : 'false'}`,
       `persistence_location ${options.dir}/`,
       'log_type error',
+      ...(options.logFile
+        ? ['log_type warning', 'log_type notice', `log_dest file ${options.logFile}`]
+        : []),
       // Thousands of signs reconnecting at once queue up in the listen backlog.
       'max_connections -1',
       ...(options.extraConfig ?? []),
