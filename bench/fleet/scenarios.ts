@@ -344,12 +344,17 @@ async function explainMissing(ctx: ScenarioContext, what: string, times: number[
   if (missing.length === 0) return;
   const reconnected = await ctx.sim.collect('connected');
   const since = missing.filter((i) => Number.isFinite(reconnected[i])).length;
-  const example = missing
-    .slice(0, 5)
-    .map((i) => ctx.identities[i]?.deviceId)
-    .join(', ');
+  const ids = missing.flatMap((i) => ctx.identities[i]?.deviceId ?? []);
+  const now = await ctx.sim.inspect(ids);
+  const connected = now.filter((s) => s.connected).length;
+  const holding = now.filter((s) => Object.keys(s.announcements).length > 0);
   ctx.log(
-    `  ${missing.length} signs never got ${what}; ${since} of them reconnected meanwhile (e.g. ${example})`,
+    `  ${missing.length} signs never got ${what}; ${since} of them reconnected meanwhile, ` +
+      `${connected} are connected now, ${holding.length} still hold an announcement ` +
+      `(e.g. ${holding
+        .slice(0, 3)
+        .map((s) => `${s.deviceId} at ${s.stopId}: ${JSON.stringify(s.announcements)}`)
+        .join('; ')})`,
   );
 }
 

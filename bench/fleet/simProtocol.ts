@@ -29,6 +29,7 @@ export type ToWorker =
     }
   | { cmd: 'mark'; kinds: MarkKind[] }
   | { cmd: 'collect'; requestId: number; kind: MarkKind }
+  | { cmd: 'inspect'; requestId: number; deviceIds: string[] }
   | { cmd: 'drop'; share: number }
   | { cmd: 'stop' };
 
@@ -36,5 +37,15 @@ export type FromWorker =
   | { type: 'counts'; counts: FleetCounts; rssMiB: number }
   | { type: 'started' }
   | { type: 'collected'; requestId: number; times: number[] }
+  | { type: 'inspected'; requestId: number; signs: SignSnapshot[] }
   | { type: 'stopped' }
   | { type: 'failed'; error: string };
+
+/** What a sign holds now, for explaining why it never got something. */
+export interface SignSnapshot {
+  deviceId: string;
+  connected: boolean;
+  stopId: string | null;
+  /** Announcement source → id of the announcement the sign holds from it. */
+  announcements: Record<string, string>;
+}

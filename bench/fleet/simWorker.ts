@@ -90,6 +90,19 @@ async function handle(message: ToWorker): Promise<void> {
       });
       return;
     }
+    case 'inspect': {
+      const wanted = new Set(message.deviceIds);
+      const signs = (fleet?.signs ?? [])
+        .filter((sign) => wanted.has(sign.deviceId))
+        .map((sign) => ({
+          deviceId: sign.deviceId,
+          connected: sign.connected,
+          stopId: sign.stopId,
+          announcements: Object.fromEntries(sign.announcements),
+        }));
+      send({ type: 'inspected', requestId: message.requestId, signs });
+      return;
+    }
     case 'drop':
       fleet?.dropShare(message.share);
       return;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FleetCounts, SignTiming } from '../../scripts/fleet/fleetSimulator';
 import type { SimulatedIdentity } from '../../scripts/fleet/feedStops';
-import type { FromWorker, MarkKind, SimTarget, ToWorker } from './simProtocol';
+import type { FromWorker, MarkKind, SignSnapshot, SimTarget, ToWorker } from './simProtocol';
 
 const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'simWorker.ts');
 
@@ -22,6 +22,7 @@ export class SimWorkers {
   private readonly workers: Worker[] = [];
   private nextRequest = 0;
   private readonly waiting = new Map<number, (times: number[]) => void>();
+  private readonly inspecting = new Map<number, (signs: SignSnapshot[]) => void>();
   private failure: string | undefined;
 
   constructor(private readonly processes: number) {}
@@ -53,6 +54,9 @@ export class SimWorkers {
             } else if (message.type === 'collected') {
               this.waiting.get(message.requestId)?.(message.times);
               this.waiting.delete(message.requestId);
+            } else if (message.type === 'inspected') {
+              this.inspecting.get(message.requestId)?.(message.signs);
+              this.inspecting.delete(message.requestId);
             } else if (message.type === 'failed') {
               this.failure = message.error;
             } else if (message.type === 'started') {
@@ -103,6 +107,21 @@ export class SimWorkers {
             const requestId = ++this.nextRequest;
             this.waiting.set(requestId, resolve);
             this.send(w.child, { cmd: 'collect', requestId, kind });
+          }),
+      ),
+    );
+    return parts.flat();
+  }
+
+  /** What these signs hold now (connected, stop, announcements), from whichever worker has them. */
+  async inspect(deviceIds: string[]): Promise<SignSnapshot[]> {
+    const parts = await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<SignSnapshot[]>((resolve) => {
+            const requestId = ++this.nextRequest;
+            this.inspecting.set(requestId, resolve);
+            this.send(w.child, { cmd: 'inspect', requestId, deviceIds });
           }),
       ),
     );
