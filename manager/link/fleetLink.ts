@@ -357,14 +357,15 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
 }
 
 /**
- * What the manager listens to. Statuses and frames are retained state, taken
- * at QoS 0: a broker holds at most a few unacknowledged QoS 1 messages per
- * client (Mosquitto: 20 in flight, 1,000 queued) and drops the rest, so a
- * fleet reconnecting at once lost statuses behind the acknowledgements; at QoS
- * 0 they go straight to the socket, and the newest is retained if one is
- * missed. On MQTT 5, "no local" keeps the manager's own retained writes from
- * coming back to it: they doubled what it received and, in a publishing pass,
- * filled that same queue. Drift is what others write there.
+ * What the manager listens to. Statuses, frames and the managers' own topics
+ * are retained state, taken at QoS 0: a broker holds at most a few
+ * unacknowledged QoS 1 messages per client (Mosquitto: 20 in flight, 1,000
+ * queued) and drops the rest, so a fleet reconnecting at once lost statuses
+ * behind the acknowledgements, and a stranger rewriting every stop's board
+ * lost drift reports; at QoS 0 they go straight to the socket, and the newest
+ * is retained if one is missed. On MQTT 5, "no local" keeps the manager's own
+ * retained writes from coming back to it: they doubled what it received and,
+ * in a publishing pass, filled that same queue. Drift is what others write.
  */
 function subscriptions(
   share: (filter: string) => string,
@@ -379,6 +380,6 @@ function subscriptions(
     [share(fleetFilters.deviceUpdateEvent)]: { qos: 1 },
     [topics.managerStatus()]: { qos: 1, ...notOwn },
     // What the managers retained, watched to see drift.
-    ...Object.fromEntries(OWNED_FILTERS.map((filter) => [filter, { qos: 1 as const, ...notOwn }])),
+    ...Object.fromEntries(OWNED_FILTERS.map((filter) => [filter, { qos: 0 as const, ...notOwn }])),
   };
 }
