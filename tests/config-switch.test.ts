@@ -7,9 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagerApi } from '../manager/cli/managerApi';
+import { topics } from '../shared';
 import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
 import {
   adminApi,
@@ -38,6 +40,8 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
   let api: ManagerApi;
   let databaseUrl = '';
   const tls = fleetTls();
+  /** An account allowed to write the managers' topics that is no manager (external only). */
+  const stranger = managerAccount(1);
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `stopsign-${mode}-`));
@@ -52,12 +56,13 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
       STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
       STOPSIGN_GTFS_PATH: gtfsPath,
       STOPSIGN_PUBLISH_INTERVAL_SECONDS: '2',
+      STOPSIGN_RECONCILE_SECONDS: '1',
     };
     if (mode === 'external') {
       pg = await PostgresServer.start();
       const account = managerAccount(0);
       const dynsecFile = path.join(dir, 'dynsec.json');
-      fs.writeFileSync(dynsecFile, dynsecConfig([account]));
+      fs.writeFileSync(dynsecFile, dynsecConfig([account], { readers: [stranger] }));
       broker = await MosquittoBroker.start({ dir, tls, dynsecFile });
       Object.assign(env, externalBrokerEnv(broker.url, account, tls));
       databaseUrl = await pg.createDatabase();
@@ -128,6 +133,45 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     await api.request('DELETE', `/api/announcements/${announcementId}`);
     await waitFor('the announcement gone', () => sign?.announcements.size === 0, 10_000, 50);
   });
+
+  // The manager no longer gets its own writes back on MQTT 5 and watches at QoS 0: a stranger's still reach it.
+  it.runIf(mode === 'external')(
+    "puts back an announcement that a stranger's retained write wiped",
+    async () => {
+      const sign = fleet.signs[0];
+      const res = await api.post('/api/announcements', {
+        target: { stopId: STOP_CENTRAL },
+        text: { en: 'Stop moved 50 m east' },
+        priority: 'warning',
+      });
+      const { announcementId } = (await res.json()) as { announcementId: string };
+      await waitFor('the announcement', () => sign?.announcements.size === 1, 10_000, 50);
+      const client = await mqtt.connectAsync(manager.brokerUrl, {
+        ...stranger,
+        clientId: stranger.username,
+        ca: tls.caPem,
+        protocolVersion: 5,
+      });
+      try {
+        await client.publishAsync(topics.stopAnnouncement(STOP_CENTRAL), '', {
+          qos: 1,
+          retain: true,
+        });
+        // The wipe lands on the sign first; the manager's correction follows within a second.
+        await waitFor('the wipe on the sign', () => sign?.announcements.size === 0, 10_000, 5);
+      } finally {
+        await client.endAsync();
+      }
+      await waitFor(
+        'the announcement back',
+        () => sign?.announcements.get(`stop:${STOP_CENTRAL}`) === announcementId,
+        10_000,
+        50,
+      );
+      await api.request('DELETE', `/api/announcements/${announcementId}`);
+      await waitFor('the announcement gone', () => sign?.announcements.size === 0, 10_000, 50);
+    },
+  );
 
   it('says in its health which broker and store it runs on, and nothing else differs', async () => {
     const health = (await (await api.get('/api/health')).json()) as {

@@ -85,12 +85,14 @@ export class FleetLink extends EventEmitter<FleetLinkEvents> {
   readonly rejections = new RejectionCounter();
   readonly received: ReceivedCounts = { statuses: 0, frames: 0 };
   private client: MqttClient | undefined;
-  private readonly ledger = new RetainedLedger();
+  private readonly ledger: RetainedLedger;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(private readonly options: FleetLinkOptions) {
     super();
+    // Sharing the fleet the link speaks MQTT 5 and asks for "no local": its own writes never return.
+    this.ledger = new RetainedLedger(options.sharedGroup === undefined);
   }
 
   get connected(): boolean {

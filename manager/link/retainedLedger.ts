@@ -12,16 +12,29 @@ export function digestOf(payload: Uint8Array | string): string {
 }
 
 export class RetainedLedger {
-  /** Topic → digests of the last two payloads the manager retained there (its echo may lag). */
+  /**
+   * Topic → digests of what the manager retained there: the last payload, and
+   * the one before while that one's echo may still be on its way.
+   */
   private readonly believed = new Map<string, string[]>();
   /** Topic → digest of the last payload the broker delivered, where it may differ. */
   private readonly seen = new Map<string, string>();
+
+  /**
+   * `echoes`: the broker sends the manager its own writes back (no "no local"
+   * on MQTT 3.1.1). Without them nothing of the manager's is on its way, so
+   * only the last payload is its own: a stranger writing back what the manager
+   * had there before (say, wiping an announcement just after one was cleared)
+   * is drift, not a late echo.
+   */
+  constructor(private readonly echoes = true) {}
 
   /** The manager retained `payload` on `topic` (an empty payload clears it). */
   published(topic: string, payload: Uint8Array | string): void {
     const digest = digestOf(payload);
     const previous = this.believed.get(topic)?.[0];
-    this.believed.set(topic, previous === undefined ? [digest] : [digest, previous]);
+    const keepPrevious = this.echoes && previous !== undefined && previous !== digest;
+    this.believed.set(topic, keepPrevious ? [digest, previous] : [digest]);
   }
 
   /**
@@ -33,8 +46,15 @@ export class RetainedLedger {
     const belief = this.believed.get(topic);
     if (belief === undefined && !mustOwn) return;
     const digest = digestOf(payload);
-    if (belief?.includes(digest)) this.seen.delete(topic);
-    else this.seen.set(topic, digest);
+    if (belief?.[0] === digest) {
+      // The last write's echo: the broker delivers a topic in order, so the one before has passed.
+      this.seen.delete(topic);
+      if (belief.length > 1) this.believed.set(topic, [digest]);
+    } else if (belief?.[1] === digest) {
+      this.seen.delete(topic);
+    } else {
+      this.seen.set(topic, digest);
+    }
   }
 
   /** Someone with the right to (another manager) wrote `topic`: no belief about it is kept. */
