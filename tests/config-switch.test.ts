@@ -134,10 +134,10 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     await waitFor('the announcement gone', () => sign?.announcements.size === 0, 10_000, 50);
   });
 
-  // The manager no longer gets its own writes back on MQTT 5 and watches at QoS 0: a stranger's still reach it.
-  it.runIf(mode === 'external')(
-    "puts back an announcement that a stranger's retained write wiped",
-    async () => {
+  // The manager no longer gets its own writes back on MQTT 5 and watches at QoS 0: a stranger's still
+  // reach it. Only an external broker lets an account that is no manager write the managers' topics.
+  if (mode === 'external') {
+    it("puts back an announcement that a stranger's retained write wiped", async () => {
       const sign = fleet.signs[0];
       const res = await api.post('/api/announcements', {
         target: { stopId: STOP_CENTRAL },
@@ -170,8 +170,8 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
       );
       await api.request('DELETE', `/api/announcements/${announcementId}`);
       await waitFor('the announcement gone', () => sign?.announcements.size === 0, 10_000, 50);
-    },
-  );
+    });
+  }
 
   it('says in its health which broker and store it runs on, and nothing else differs', async () => {
     const health = (await (await api.get('/api/health')).json()) as {
