@@ -158,7 +158,12 @@ export class ManualScheduler implements Scheduler {
 
 export function tempDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'stopsign-device-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // A speech player killed mid-utterance leaves its encoder writing a file for a few milliseconds:
+  // removal retries on ENOTEMPTY instead of failing the test that just passed.
+  return {
+    dir,
+    remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+  };
 }
 
 export interface LogLine {
