@@ -21,8 +21,8 @@ interface Worker {
 export class SimWorkers {
   private readonly workers: Worker[] = [];
   private nextRequest = 0;
-  private readonly waiting = new Map<number, (times: number[]) => void>();
-  private readonly inspecting = new Map<number, (signs: SignSnapshot[]) => void>();
+  /** Request id → the resolver of the worker's answer to it. */
+  private readonly waiting = new Map<number, (answer: number[] | SignSnapshot[]) => void>();
   private failure: string | undefined;
 
   constructor(private readonly processes: number) {}
@@ -51,12 +51,11 @@ export class SimWorkers {
             if (message.type === 'counts') {
               worker.counts = message.counts;
               worker.rssMiB = message.rssMiB;
-            } else if (message.type === 'collected') {
-              this.waiting.get(message.requestId)?.(message.times);
+            } else if (message.type === 'collected' || message.type === 'inspected') {
+              this.waiting.get(message.requestId)?.(
+                message.type === 'collected' ? message.times : message.signs,
+              );
               this.waiting.delete(message.requestId);
-            } else if (message.type === 'inspected') {
-              this.inspecting.get(message.requestId)?.(message.signs);
-              this.inspecting.delete(message.requestId);
             } else if (message.type === 'failed') {
               this.failure = message.error;
             } else if (message.type === 'started') {
@@ -99,29 +98,26 @@ export class SimWorkers {
   }
 
   /** Per sign, the wall-clock ms it first got `kind` since the mark; NaN when it has not. */
-  async collect(kind: MarkKind): Promise<number[]> {
-    const parts = await Promise.all(
-      this.workers.map(
-        (w) =>
-          new Promise<number[]>((resolve) => {
-            const requestId = ++this.nextRequest;
-            this.waiting.set(requestId, resolve);
-            this.send(w.child, { cmd: 'collect', requestId, kind });
-          }),
-      ),
-    );
-    return parts.flat();
+  collect(kind: MarkKind): Promise<number[]> {
+    return this.askAll<number>((requestId) => ({ cmd: 'collect', requestId, kind }));
   }
 
   /** What these signs hold now (connected, stop, announcements), from whichever worker has them. */
-  async inspect(deviceIds: string[]): Promise<SignSnapshot[]> {
+  inspect(deviceIds: string[]): Promise<SignSnapshot[]> {
+    return this.askAll<SignSnapshot>((requestId) => ({ cmd: 'inspect', requestId, deviceIds }));
+  }
+
+  /** Asks every worker, each under its own request id; their answers in worker order, joined. */
+  private async askAll<E extends number | SignSnapshot>(
+    request: (requestId: number) => ToWorker,
+  ): Promise<E[]> {
     const parts = await Promise.all(
       this.workers.map(
         (w) =>
-          new Promise<SignSnapshot[]>((resolve) => {
+          new Promise<E[]>((resolve) => {
             const requestId = ++this.nextRequest;
-            this.inspecting.set(requestId, resolve);
-            this.send(w.child, { cmd: 'inspect', requestId, deviceIds });
+            this.waiting.set(requestId, (answer) => resolve(answer as E[]));
+            this.send(w.child, request(requestId));
           }),
       ),
     );
