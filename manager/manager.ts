@@ -423,6 +423,8 @@ export class Manager {
         tls: config.brokerTls ? tls : undefined,
         limits: brokerLimitsOf(config),
         trustedClientIds: [EMBEDDED_MANAGER_USER],
+        onConnectionDropped: (address, detail) =>
+          access.refused.record('connection-limit', '', address, detail),
       });
       const port = await this.broker.start();
       const scheme = config.brokerTls ? 'mqtts' : 'mqtt';

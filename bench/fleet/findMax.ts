@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_BROKER_LIMITS } from '../../manager/broker/brokerLimits';
+import { connectionCap } from '../../manager/broker/openFileLimit';
 import { fleetIdentities } from '../../scripts/fleet/feedStops';
 import { peakRssMiB, processCpuMs } from '../../scripts/fleet/managerProcess';
 import { FleetRig, type RigMode } from '../../scripts/fleet/rig';
@@ -53,6 +55,23 @@ function ephemeralPorts(): number {
   return (high ?? 0) - (low ?? 0) + 1;
 }
 
+/** Whether an operator still gets an answer from the manager's API with the fleet connected. */
+async function apiAnswer(rig: FleetRig): Promise<string> {
+  const t0 = wallNow();
+  try {
+    const res = await Promise.race([
+      rig.api.get('/api/health'),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('no answer within 10 s')), 10_000).unref(),
+      ),
+    ]);
+    await res.body?.cancel();
+    return `the API answered ${res.status} in ${(wallNow() - t0).toFixed(0)} ms`;
+  } catch (err) {
+    return `the API did not answer: ${(err as Error).message}`;
+  }
+}
+
 export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
   const outcomes: MaxOutcome[] = [];
   for (const signs of [...options.sizes].sort((a, b) => a - b)) {
@@ -87,6 +106,7 @@ export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
         1_000,
       );
       const seconds = (wallNow() - t0) / 1000;
+      const api = await apiAnswer(rig);
       const files = openFiles(brokerPid);
       const cpuShare = (processCpuMs(brokerPid) - cpu0) / (seconds * 1000);
       const rss = peakRssMiB(brokerPid);
@@ -97,17 +117,26 @@ export async function findMax(options: FindMaxOptions): Promise<MaxOutcome[]> {
         .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
         .join('\n');
       const emfile = /EMFILE|too many open files/i.test(logs);
+      // The embedded broker stops short of the open-file limit, at its connection cap.
+      const cap =
+        options.mode === 'embedded'
+          ? connectionCap(DEFAULT_BROKER_LIMITS.maxConnections, files.limit)
+          : files.limit;
+      const atCap = options.mode === 'embedded' && cap < signs && online >= cap - 50;
       const measured =
-        `broker process: ${peakFiles} open files at most (limit ${files.limit}), ` +
+        `broker process: ${peakFiles} open files at most (limit ${files.limit}` +
+        `${options.mode === 'embedded' ? `, connection cap ${cap}` : ''}), ` +
         `peak RSS ${rss.toFixed(0)} MiB, ${(cpuShare * 100).toFixed(0)} % of a core; ` +
-        `${connected} connected at the simulator; ${ephemeralPorts()} ephemeral ports`;
+        `${connected} connected at the simulator; ${ephemeralPorts()} ephemeral ports; ${api}`;
       const why = held
         ? ''
-        : emfile || peakFiles >= files.limit - 50
-          ? 'gave out: open files (the broker process reached its limit)'
-          : rss > 0.8 * (os.totalmem() / 2 ** 20)
-            ? 'gave out: memory'
-            : 'gave out: time (CPU), not a limit: the deadline passed first';
+        : atCap
+          ? 'gave out: open files (the broker held its connection cap, kept below the open-file limit)'
+          : emfile || peakFiles >= files.limit - 50
+            ? 'gave out: open files (the broker process reached its limit)'
+            : rss > 0.8 * (os.totalmem() / 2 ** 20)
+              ? 'gave out: memory'
+              : 'gave out: time (CPU), not a limit: the deadline passed first';
       outcome = {
         signs,
         held,

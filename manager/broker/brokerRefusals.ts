@@ -11,7 +11,8 @@ export type RefusalReason =
   | 'client-id-mismatch'
   | 'throttled'
   | 'publish-denied'
-  | 'subscribe-denied';
+  | 'subscribe-denied'
+  | 'connection-limit';
 
 export interface RefusalSnapshot {
   total: number;

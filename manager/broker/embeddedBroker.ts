@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { flatEmitter } from './flatEmitter';
 import { ClientQuotas, guardPacketSize, withQuotas, type BrokerLimits } from './brokerLimits';
 import { indexedRetainedPersistence } from './retainedIndex';
+import { connectionCap, ownOpenFileLimit } from './openFileLimit';
 import type { EmbeddedBrokerAccess } from './embeddedAccess';
 
 /** Who may connect and use which topic: the hooks to create aedes with, and a look at its clients. */
@@ -26,16 +27,22 @@ export interface EmbeddedBrokerOptions {
   limits: BrokerLimits;
   /** Client ids allowed retained state beyond the per-client cap: the manager's own. */
   trustedClientIds: readonly string[];
+  /** Told of each connection closed on arrival because the broker holds its most. */
+  onConnectionDropped?: (address: string, detail: string) => void;
 }
 
 /** aedes' default: messages in flight on its bus before the rest queue. */
 const AEDES_CONCURRENCY = 100;
+/** Connections dropped at the cap are logged at most this often, with their count. */
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
   /** Connections refused for a packet over the size limit, for health and tests. */
   oversizedPackets = 0;
+  /** Connections closed on arrival because the broker held its most. */
+  droppedConnections = 0;
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -79,11 +86,24 @@ export class EmbeddedBroker {
       );
     }
     // Past this many, new connections are closed as they arrive.
-    server.maxConnections = limits.maxConnections;
+    const openFileLimit = ownOpenFileLimit();
+    server.maxConnections = connectionCap(limits.maxConnections, openFileLimit);
+    if (server.maxConnections < limits.maxConnections) {
+      logger.warn(
+        { maxConnections: server.maxConnections, configured: limits.maxConnections, openFileLimit },
+        'MQTT connections capped below the configured number to leave the manager open files; ' +
+          'raise the open-file limit (LimitNOFILE) to serve more signs',
+      );
+    }
+    this.followDrops(server, server.maxConnections, openFileLimit);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => {
         server.off('error', reject);
+        // A failed accept is the listener's problem, not the manager's: it keeps serving.
+        server.on('error', (err: Error) =>
+          logger.error({ err: err.message }, 'MQTT listener error'),
+        );
         resolve();
       });
     });
@@ -95,6 +115,26 @@ export class EmbeddedBroker {
       'embedded MQTT broker listening',
     );
     return port;
+  }
+
+  private followDrops(server: net.Server, cap: number, openFileLimit: number | undefined): void {
+    const { logger, onConnectionDropped } = this.options;
+    const detail = `the broker holds its most connections (${cap}; open-file limit ${openFileLimit ?? 'none'})`;
+    let sinceLog = 0;
+    let lastLog = 0;
+    server.on('drop', (data?: { remoteAddress?: string }) => {
+      this.droppedConnections += 1;
+      sinceLog += 1;
+      onConnectionDropped?.(data?.remoteAddress ?? 'unknown', detail);
+      const now = Date.now();
+      if (now - lastLog < DROP_LOG_INTERVAL_MS) return;
+      logger.warn(
+        { dropped: sinceLog, maxConnections: cap, openFileLimit },
+        'MQTT connections dropped at the cap',
+      );
+      lastLog = now;
+      sinceLog = 0;
+    });
   }
 
   async stop(): Promise<void> {

@@ -25,9 +25,19 @@ export class ManagerProcess {
   /** Starts a manager with `env` (STOPSIGN_* variables) and waits until it serves. */
   static async start(
     env: Record<string, string>,
-    options: { timeoutMs?: number; logFile?: string } = {},
+    options: {
+      timeoutMs?: number;
+      logFile?: string;
+      /** Runs it under this open-file limit (soft and hard), as a service's LimitNOFILE would. */
+      openFiles?: number;
+    } = {},
   ): Promise<ManagerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'manager/main.ts')], {
+    const node = [process.execPath, '--import', 'tsx', path.join(ROOT, 'manager/main.ts')];
+    const command =
+      options.openFiles === undefined
+        ? node
+        : ['prlimit', `--nofile=${options.openFiles}:${options.openFiles}`, '--', ...node];
+    const child = spawn(command[0] as string, command.slice(1), {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
