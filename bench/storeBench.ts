@@ -1,6 +1,8 @@
 /**
  * Opening the shared store on each engine: a new store (every migration
  * applied) beside a restart on a current schema (checked, nothing applied).
+ * Recording an announcement to a district of 5,000 stops before it is sent:
+ * in batches beside one statement per stop (how it was first written).
  * PostgreSQL is Debian's, started here from its binaries like in the tests.
  */
 import fs from 'node:fs';
@@ -40,6 +42,42 @@ async function measure(
   };
 }
 
+const DISTRICT = 5_000;
+
+/** A district's deliveries recorded in batches, beside one statement per stop, on a fresh store. */
+async function districtRecord(engine: string, location: StoreLocation): Promise<Figure> {
+  const store = await openSharedStore(location);
+  try {
+    const district = (name: string) =>
+      Array.from({ length: DISTRICT }, (_, i) => ({
+        topic: `stopsign/v2/stop/${name}-${i}/announcement`,
+        announcementId: name,
+      }));
+    const deliveries = store.announcementDeliveries;
+    await deliveries.record(district('warm-up'));
+    let started = performance.now();
+    const changed = await deliveries.record(district('batched'));
+    const batched = performance.now() - started;
+    started = performance.now();
+    let oneByOne = 0;
+    for (const delivery of district('one-by-one')) {
+      oneByOne += (await deliveries.record([delivery])).size;
+    }
+    const single = performance.now() - started;
+    if (changed.size !== DISTRICT || oneByOne !== DISTRICT) {
+      throw new Error('bench: a district topic was not recorded as changed');
+    }
+    return {
+      name: `${engine}: record an announcement on ${DISTRICT.toLocaleString('en')} stops`,
+      value: batched,
+      unit: 'ms',
+      baseline: { name: 'one statement per stop', value: single },
+    };
+  } finally {
+    await store.close();
+  }
+}
+
 export async function benchStore(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-bench-store-'));
   const figures: Figure[] = [];
@@ -51,6 +89,9 @@ export async function benchStore(): Promise<void> {
         engine: 'sqlite',
         file: path.join(dir, `store-${++files}.db`),
       })),
+    );
+    figures.push(
+      await districtRecord('SQLite', { engine: 'sqlite', file: path.join(dir, 'district.db') }),
     );
     let server: PostgresServer | undefined;
     try {
@@ -67,6 +108,12 @@ export async function benchStore(): Promise<void> {
             url: await pg.createDatabase(),
           })),
         );
+        figures.push(
+          await districtRecord('PostgreSQL', {
+            engine: 'postgres',
+            url: await pg.createDatabase(),
+          }),
+        );
       } finally {
         await pg.stop();
       }
@@ -74,7 +121,7 @@ export async function benchStore(): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  printFigures('Shared store start-up (migrations)', figures);
+  printFigures('Shared store: start-up (migrations), a district announcement', figures);
 }
 
 // Run on its own: tsx bench/storeBench.ts

@@ -5,6 +5,7 @@
  * one database asking at the same moment.
  */
 import { expect, it } from 'vitest';
+import type { AnnouncementDeliveryRepository } from '../manager/store/announcementDeliveryRepository';
 import { openSharedStore } from '../manager/store/sharedStore';
 import { describeEachEngine } from './helpers/storeEngines';
 
@@ -144,34 +145,60 @@ describeEachEngine('publishing rounds', ({ engine, freshLocation, freshStore }) 
 });
 
 describeEachEngine('announcement deliveries', ({ engine, freshLocation, freshStore }) => {
+  /** Records one topic; true when the caller should send it. */
+  const recordOne = async (
+    deliveries: AnnouncementDeliveryRepository,
+    topic: string,
+    announcementId: string,
+  ): Promise<boolean> => (await deliveries.record([{ topic, announcementId }])).has(topic);
+
   it('says to send a change once, and not again when it is recorded already', async () => {
-    const { announcementDeliveries } = await freshStore();
+    const { announcementDeliveries: d } = await freshStore();
     const topic = 'stopsign/v1/stop/CEN/announcement';
-    expect(await announcementDeliveries.record(topic, 'x')).toBe(true);
-    expect(await announcementDeliveries.record(topic, 'x')).toBe(false);
-    expect(await announcementDeliveries.record(topic, 'y')).toBe(true);
-    expect(await announcementDeliveries.record(topic, '')).toBe(true);
-    expect(await announcementDeliveries.record(topic, '')).toBe(false);
+    expect(await recordOne(d, topic, 'x')).toBe(true);
+    expect(await recordOne(d, topic, 'x')).toBe(false);
+    expect(await recordOne(d, topic, 'y')).toBe(true);
+    expect(await recordOne(d, topic, '')).toBe(true);
+    expect(await recordOne(d, topic, '')).toBe(false);
     // A topic never recorded is cleared once, too.
-    expect(await announcementDeliveries.record('stopsign/v1/device/k1/announcement', '')).toBe(
-      true,
-    );
+    expect(await recordOne(d, 'stopsign/v1/device/k1/announcement', '')).toBe(true);
+  });
+
+  it('records a district of thousands of topics at once and names only those that changed', async () => {
+    const { announcementDeliveries: d } = await freshStore();
+    const district = Array.from({ length: 1_200 }, (_, i) => ({
+      topic: `stopsign/v2/stop/S${i}/announcement`,
+      announcementId: 'flood',
+    }));
+    expect((await d.record(district)).size).toBe(1_200);
+    expect((await d.record(district)).size).toBe(0);
+    // Withdrawn on every stop but the first ten, which another notice still covers.
+    const after = district.map((x, i) => ({ ...x, announcementId: i < 10 ? 'detour' : '' }));
+    const changed = await d.record([...after, after[0]!]);
+    expect(changed.size).toBe(1_200);
+    expect([...(await d.carrying()).values()]).toEqual(Array(10).fill('detour'));
+    await d.overwrite(district.slice(0, 600));
+    expect((await d.carrying()).size).toBe(600);
   });
 
   it('lists the topics carrying an announcement; overwrite records whatever was there', async () => {
-    const { announcementDeliveries } = await freshStore();
-    await announcementDeliveries.record('t1', 'a1');
-    await announcementDeliveries.record('t2', 'a2');
-    await announcementDeliveries.record('t2', '');
-    await announcementDeliveries.overwrite('t3', 'a3');
-    await announcementDeliveries.overwrite('t1', 'a1');
-    expect(await announcementDeliveries.carrying()).toEqual(
+    const { announcementDeliveries: d } = await freshStore();
+    await d.record([
+      { topic: 't1', announcementId: 'a1' },
+      { topic: 't2', announcementId: 'a2' },
+    ]);
+    await d.record([{ topic: 't2', announcementId: '' }]);
+    await d.overwrite([
+      { topic: 't3', announcementId: 'a3' },
+      { topic: 't1', announcementId: 'a1' },
+    ]);
+    expect(await d.carrying()).toEqual(
       new Map([
         ['t1', 'a1'],
         ['t3', 'a3'],
       ]),
     );
-    expect(await announcementDeliveries.record('t3', 'a3')).toBe(false);
+    expect(await recordOne(d, 't3', 'a3')).toBe(false);
   });
 
   if (engine === 'postgres') {
@@ -181,10 +208,22 @@ describeEachEngine('announcement deliveries', ({ engine, freshLocation, freshSto
       try {
         for (let i = 0; i < 30; i++) {
           const results = await Promise.all(
-            stores.map((s) => s.announcementDeliveries.record(`topic-${i % 3}`, `ann-${i}`)),
+            stores.map((s) => recordOne(s.announcementDeliveries, `topic-${i % 3}`, `ann-${i}`)),
           );
           expect(results.filter(Boolean)).toHaveLength(1);
         }
+        // Two managers recording the same district at once: each stop is sent by exactly one.
+        const district = Array.from({ length: 1_500 }, (_, i) => ({
+          topic: `district-${i}`,
+          announcementId: 'storm',
+        }));
+        const [a, b] = await Promise.all(
+          stores.map((s, n) =>
+            s.announcementDeliveries.record(n === 0 ? district : [...district].reverse()),
+          ),
+        );
+        expect(a!.size + b!.size).toBe(1_500);
+        expect([...a!].filter((t) => b!.has(t))).toEqual([]);
       } finally {
         await Promise.all(stores.map((s) => s.close()));
       }

@@ -8,7 +8,10 @@
  * managers briefly disagree about who is alive.
  */
 import { EventEmitter } from 'node:events';
-import type { AnnouncementDeliveryRepository } from '../store/announcementDeliveryRepository';
+import type {
+  AnnouncementDelivery,
+  AnnouncementDeliveryRepository,
+} from '../store/announcementDeliveryRepository';
 import type { LeaseRepository } from '../store/leaseRepository';
 import type { StopRoundRepository } from '../store/stopRoundRepository';
 import type { ClusterMembership } from './membership';
@@ -31,10 +34,10 @@ export interface PublishShare extends EventEmitter<PublishShareEvents> {
   claimStops(stopIds: readonly string[], nowMs: number): Promise<string[]>;
   /** Whether this manager sweeps the retained topic and re-sends it after a reconnect. */
   ownsTopic(topic: string): boolean;
-  /** Records that `topic` carries `announcementId` ('' cleared); true when the caller should send it. */
-  recordAnnouncement(topic: string, announcementId: string): Promise<boolean>;
-  /** Records it whatever was recorded (a re-send after a reconnect). */
-  overwriteAnnouncement(topic: string, announcementId: string): Promise<void>;
+  /** Records what each topic carries ('' cleared); gives back the topics the caller should send. */
+  recordAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<Set<string>>;
+  /** Records them whatever was recorded (a re-send after a reconnect). */
+  overwriteAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<void>;
   /** Topics recorded as carrying an announcement, with its id. */
   carrying(): Promise<Map<string, string>>;
   /**
@@ -63,14 +66,18 @@ export class WholeFleet extends EventEmitter<PublishShareEvents> implements Publ
     return true;
   }
 
-  async recordAnnouncement(topic: string, announcementId: string): Promise<boolean> {
-    if (this.sent.get(topic) === announcementId) return false;
-    this.sent.set(topic, announcementId);
-    return true;
+  async recordAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<Set<string>> {
+    const changed = new Set<string>();
+    for (const { topic, announcementId } of deliveries) {
+      if (this.sent.get(topic) === announcementId) continue;
+      this.sent.set(topic, announcementId);
+      changed.add(topic);
+    }
+    return changed;
   }
 
-  async overwriteAnnouncement(topic: string, announcementId: string): Promise<void> {
-    this.sent.set(topic, announcementId);
+  async overwriteAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<void> {
+    for (const { topic, announcementId } of deliveries) this.sent.set(topic, announcementId);
   }
 
   async carrying(): Promise<Map<string, string>> {
@@ -132,12 +139,12 @@ export class SharedFleet extends EventEmitter<PublishShareEvents> implements Pub
     return this.options.membership.owns(`topic:${topic}`);
   }
 
-  recordAnnouncement(topic: string, announcementId: string): Promise<boolean> {
-    return this.options.deliveries.record(topic, announcementId);
+  recordAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<Set<string>> {
+    return this.options.deliveries.record(deliveries);
   }
 
-  overwriteAnnouncement(topic: string, announcementId: string): Promise<void> {
-    return this.options.deliveries.overwrite(topic, announcementId);
+  overwriteAnnouncements(deliveries: readonly AnnouncementDelivery[]): Promise<void> {
+    return this.options.deliveries.overwrite(deliveries);
   }
 
   carrying(): Promise<Map<string, string>> {

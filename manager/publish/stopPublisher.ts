@@ -18,6 +18,9 @@ import {
 import { placeOf, placeTopic, recordsByTopic } from './announcementTopics';
 import type { SignRecord, SignRepository } from '../store/signRepository';
 
+/** Retained announcements published at once: a district's go out together, not one round trip each. */
+const PUBLISH_IN_FLIGHT = 200;
+
 export interface StopPublisherOptions {
   link: FleetLink;
   schedule: ScheduleSource;
@@ -159,9 +162,10 @@ export class StopPublisher {
       const targetTopics = placesOf(target).map(placeTopic);
       const active = await this.options.announcements.activeFor(target, now);
       const byTopic = recordsByTopic(active, new Set(targetTopics));
-      for (const topic of targetTopics) {
-        await this.retainAnnouncement(topic, mostUrgent(byTopic.get(topic) ?? []), false);
-      }
+      const due = new Map(
+        targetTopics.map((topic) => [topic, mostUrgent(byTopic.get(topic) ?? [])] as const),
+      );
+      await this.deliverAnnouncements(due, false);
     });
   }
 
@@ -199,7 +203,10 @@ export class StopPublisher {
           await announcements.activeFor(place, now),
           new Set([topic]),
         );
-        return this.retainAnnouncement(topic, mostUrgent(covering.get(topic) ?? []), true);
+        return this.deliverAnnouncements(
+          new Map([[topic, mostUrgent(covering.get(topic) ?? [])]]),
+          true,
+        );
       }
       default:
         // Alerts are the realtime publisher's to put back; nothing else is retained here.
@@ -300,27 +307,52 @@ export class StopPublisher {
       ? (await announcements.targets()).map(placeTopic)
       : [...carrying.keys()];
     for (const topic of held) if (!byTopic.has(topic)) byTopic.set(topic, []);
+    const due = new Map<string, AnnouncementRecord | undefined>();
     for (const [topic, records] of byTopic) {
       if (!this.share.ownsTopic(topic)) continue;
       const current = mostUrgent(records);
       // Unchanged since it was last sent (by any manager): no store write needed to know that.
       if (!what.resend && (carrying.get(topic) ?? '') === (current?.announcementId ?? '')) continue;
-      await this.retainAnnouncement(topic, current, what.resend);
+      due.set(topic, current);
     }
+    await this.deliverAnnouncements(due, what.resend);
   }
 
   /**
-   * Publishes `current` as the topic's retained announcement (or clears it),
-   * unless it was sent there already; with `resend`, whatever was sent before.
+   * Publishes each topic's announcement (or clears the topic) unless it was
+   * sent there already; with `resend`, whatever was sent before. Recorded
+   * before they are sent, in batches, and sent together: a district is
+   * thousands of topics.
    */
+  private async deliverAnnouncements(
+    due: ReadonlyMap<string, AnnouncementRecord | undefined>,
+    resend: boolean,
+  ): Promise<void> {
+    if (due.size === 0) return;
+    const deliveries = [...due].map(([topic, current]) => ({
+      topic,
+      announcementId: current?.announcementId ?? '',
+    }));
+    let send = [...due];
+    if (resend) await this.share.overwriteAnnouncements(deliveries);
+    else {
+      const changed = await this.share.recordAnnouncements(deliveries);
+      send = send.filter(([topic]) => changed.has(topic));
+    }
+    for (let i = 0; i < send.length; i += PUBLISH_IN_FLIGHT) {
+      await Promise.all(
+        send
+          .slice(i, i + PUBLISH_IN_FLIGHT)
+          .map(([topic, current]) => this.retainAnnouncement(topic, current)),
+      );
+    }
+  }
+
+  /** Publishes `current` as the topic's retained announcement, or clears the topic. */
   private async retainAnnouncement(
     topic: string,
     current: AnnouncementRecord | undefined,
-    resend: boolean,
   ): Promise<void> {
-    const retainedId = current?.announcementId ?? '';
-    if (resend) await this.share.overwriteAnnouncement(topic, retainedId);
-    else if (!(await this.share.recordAnnouncement(topic, retainedId))) return;
     if (current) {
       await this.options.link.publish(
         'deviceAnnouncement',

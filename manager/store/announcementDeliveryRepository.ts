@@ -3,14 +3,21 @@
  * every manager: whoever records a change first sends it, so a post, a
  * withdrawal or an expiry goes out once however many managers notice it.
  */
+export interface AnnouncementDelivery {
+  topic: string;
+  /** '' once the topic is cleared. */
+  announcementId: string;
+}
+
 export interface AnnouncementDeliveryRepository {
   /**
-   * Records that `topic` carries `announcementId` ('' once cleared). True when
-   * this call changed the record (the caller sends); false when it carried it already.
+   * Records that each topic carries its announcement, a batch at a time (a
+   * district is thousands of topics). Gives back the topics this call changed
+   * (the caller sends those); the others carried theirs already.
    */
-  record(topic: string, announcementId: string): Promise<boolean>;
-  /** Records it whatever was recorded: after a reconnect the broker may have lost it. */
-  overwrite(topic: string, announcementId: string): Promise<void>;
+  record(deliveries: readonly AnnouncementDelivery[]): Promise<Set<string>>;
+  /** Records them whatever was recorded: after a reconnect the broker may have lost them. */
+  overwrite(deliveries: readonly AnnouncementDelivery[]): Promise<void>;
   /** Every topic recorded as carrying an announcement, with its id. */
   carrying(): Promise<Map<string, string>>;
 }
