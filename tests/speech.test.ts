@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpioSimulator } from '../device/gpio/gpioSimulator';
@@ -182,7 +182,34 @@ describe('speaking through espeak-ng', () => {
     const slow = audioOf(path.join(temp.dir, 'utterance-0.wav'));
     expect(slow.seconds / enAudio.seconds).toBeGreaterThan(1.25);
   });
+
+  it('cut off, stops what the audio command started too, not only the command', async () => {
+    const temp = tempDir();
+    cleanups.push(() => temp.remove());
+    // An audio command that is a wrapper script: its player is its child, not itself.
+    const player = path.join(temp.dir, 'wrapper.sh');
+    const pidFile = path.join(temp.dir, 'player.pid');
+    writeFileSync(player, `#!/bin/sh\nsleep 30 <&0 &\necho $! > "${pidFile}"\nwait\n`);
+    chmodSync(player, 0o755);
+    const speaker = new Speaker({ ttsCommand: DEFAULT_TTS_COMMAND, audioCommand: player });
+    const [, en] = speakBoard(BOARD);
+    const speaking = speaker.speak([en!], { rate: SPEECH_RATE.normal, volume: 70 });
+    await waitFor('the wrapper to start its player', () => existsSync(pidFile), 5_000, 20);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    speaker.cancel();
+    expect(await speaking).toBe('interrupted');
+    await waitFor('the player to end', () => !running(pid), 5_000, 20);
+  });
 });
+
+/** Whether `pid` is a live process (a zombie waiting for its parent is not). */
+function running(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 describe('the passenger button', () => {
   it('speaks once per debounced press, starts again on a press while speaking, slows down on a long press', async () => {

@@ -74,7 +74,7 @@ export class Speaker {
   cancel(): void {
     this.session++;
     this.active = false;
-    for (const child of this.children.splice(0)) child.kill('SIGKILL');
+    for (const child of this.children.splice(0)) killGroup(child);
   }
 
   private play(utterance: Utterance, settings: SpeakSettings, index: number): Promise<void> {
@@ -94,8 +94,12 @@ export class Speaker {
     const [ttsFile, ...ttsArgs] = splitCommand(this.options.ttsCommand).map(fill);
     const [audioFile, ...audioArgs] = splitCommand(this.options.audioCommand).map(fill);
     if (!ttsFile || !audioFile) return Promise.reject(new Error('empty speech command'));
-    const tts = spawn(ttsFile, ttsArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const player = spawn(audioFile, audioArgs, { stdio: ['pipe', 'ignore', 'pipe'] });
+    // Each in its own process group, so cutting it off also stops what a wrapper script started.
+    const tts = spawn(ttsFile, ttsArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const player = spawn(audioFile, audioArgs, {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      detached: true,
+    });
     this.children.push(tts, player);
     tts.stdout.pipe(player.stdin);
     player.stdin.on('error', () => {}); // a killed player closes its end early
@@ -114,12 +118,25 @@ export class Speaker {
       .then(
         () => undefined,
         (err: unknown) => {
-          for (const child of [tts, player]) child.kill('SIGKILL');
+          for (const child of [tts, player]) killGroup(child);
           throw err;
         },
       )
       .finally(() => {
         this.children = this.children.filter((c) => c !== tts && c !== player);
       });
+  }
+}
+
+/**
+ * SIGKILL to the child's whole process group (it leads one: spawned detached),
+ * which outlives the leader while a child of the leader still runs.
+ */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid === undefined) throw new Error('never started');
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
