@@ -22,7 +22,7 @@ export type SignTiming = Pick<
   | 'connectTimeoutMs'
 >;
 
-/** The real sign's defaults (device/config.ts), except a shorter connect timeout for a loaded host. */
+/** The real sign's defaults (device/config.ts), except a longer connect timeout (the sign's is 10 s) for a host running thousands. */
 export const DEFAULT_SIGN_TIMING: SignTiming = {
   statusIntervalMs: 60_000,
   staleAfterSeconds: 120,
