@@ -16,15 +16,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagerApi } from '../manager/cli/managerApi';
 import { decodeMessage, parseTopic, TOPIC_ROOT, topics } from '../shared';
 import { dynsecConfig, type BrokerAccount } from '../scripts/lib/dynsecFile';
 import { MosquittoBroker } from '../scripts/lib/mosquitto';
-import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
+import type { FleetSimulator } from '../scripts/fleet/fleetSimulator';
 import {
   adminApi,
+  claimedFleet,
   externalBrokerEnv,
   fleetTls,
   managerAccount,
@@ -226,16 +226,13 @@ describe('two managers sharing one fleet', () => {
         identities.filter((_, i) => i % 2 === 1),
       )),
     };
-    fleet = new FleetSimulator({
+    fleet = claimedFleet({
       brokerUrl: broker.url,
       identities,
-      credentials: async (deviceId) => {
-        const found = credentials[deviceId];
-        return found ? { ...found, ca: tls.caPem } : undefined;
-      },
+      credentials,
+      tls,
       rampPerSecond: 50,
-      logger: pino({ level: 'silent' }),
-      timing: { statusIntervalMs: 1000, staleAfterSeconds: 5, reconnectMinMs: 200 },
+      timing: { staleAfterSeconds: 5 },
     });
     await fleet.start();
     await waitFor('every sign live', () => fleet.counts().live === STOPS.length, 60_000, 100);

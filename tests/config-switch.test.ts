@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagerApi } from '../manager/cli/managerApi';
 import { topics } from '../shared';
-import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
+import type { FleetSimulator } from '../scripts/fleet/fleetSimulator';
 import {
   adminApi,
+  claimedFleet,
   externalBrokerEnv,
   fleetTls,
   managerAccount,
@@ -72,17 +72,7 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
     api = await adminApi(env, manager.httpUrl, tls);
     const identities = [{ deviceId: 'kiosk-1', stopId: STOP_CENTRAL }];
     const credentials = await provisionByClaim(api, identities);
-    fleet = new FleetSimulator({
-      brokerUrl: manager.brokerUrl,
-      identities,
-      credentials: async (deviceId) => {
-        const found = credentials[deviceId];
-        return found ? { ...found, ca: tls.caPem } : undefined;
-      },
-      rampPerSecond: 10,
-      logger: pino({ level: 'silent' }),
-      timing: { statusIntervalMs: 1000, reconnectMinMs: 200 },
-    });
+    fleet = claimedFleet({ brokerUrl: manager.brokerUrl, identities, credentials, tls });
   }, 120_000);
 
   afterAll(async () => {

@@ -9,13 +9,12 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionCap, parseOpenFileLimit } from '../manager/broker/openFileLimit';
 import type { ManagerApi } from '../manager/cli/managerApi';
-import { FleetSimulator } from '../scripts/fleet/fleetSimulator';
 import {
   adminApi,
+  claimedFleet,
   fleetTls,
   provisionByClaim,
   securedManagerEnv,
@@ -100,17 +99,7 @@ describe('an embedded manager with more connections than open files', () => {
     for (const socket of flood.splice(0)) socket.destroy();
     const identities = [{ deviceId: 'kiosk-1', stopId: STOP_CENTRAL }];
     const credentials = await provisionByClaim(api, identities);
-    const fleet = new FleetSimulator({
-      brokerUrl: manager.brokerUrl,
-      identities,
-      credentials: async (deviceId) => {
-        const found = credentials[deviceId];
-        return found ? { ...found, ca: tls.caPem } : undefined;
-      },
-      rampPerSecond: 10,
-      logger: pino({ level: 'silent' }),
-      timing: { statusIntervalMs: 1000, reconnectMinMs: 200 },
-    });
+    const fleet = claimedFleet({ brokerUrl: manager.brokerUrl, identities, credentials, tls });
     try {
       await fleet.start();
       await waitFor('the sign live', () => fleet.signs[0]?.mode === 'live', 30_000, 50);

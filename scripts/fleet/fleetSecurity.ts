@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { createOperator, createToken, openAdminTools } from '../../manager/cli/adminTools';
 import { ManagerApi } from '../../manager/cli/managerApi';
 import { loadManagerConfig } from '../../manager/config';
@@ -16,6 +17,7 @@ import type { SharedStore } from '../../manager/store/sharedStore';
 import { testTls, type TestTls } from '../../tests/helpers/testTls';
 import type { BrokerAccount, ProvisionedSign } from '../lib/dynsecFile';
 import type { SimulatedIdentity } from './feedStops';
+import { FleetSimulator, type SignTiming } from './fleetSimulator';
 
 export type FleetTls = TestTls;
 
@@ -139,4 +141,31 @@ export async function provisionByClaim(
     credentials[s.deviceId] = { username: mqtt.username, password: mqtt.password };
   }
   return credentials;
+}
+
+/**
+ * Simulated signs holding the credentials their claims gave and trusting the
+ * fleet's CA, quiet, with a status a second and quick reconnects: the small
+ * fleets tests watch.
+ */
+export function claimedFleet(options: {
+  brokerUrl: string;
+  identities: readonly SimulatedIdentity[];
+  credentials: Record<string, BrokerAccount>;
+  tls: FleetTls;
+  rampPerSecond?: number;
+  timing?: Partial<SignTiming>;
+}): FleetSimulator {
+  const { credentials, tls } = options;
+  return new FleetSimulator({
+    brokerUrl: options.brokerUrl,
+    identities: options.identities,
+    credentials: async (deviceId) => {
+      const found = credentials[deviceId];
+      return found ? { ...found, ca: tls.caPem } : undefined;
+    },
+    rampPerSecond: options.rampPerSecond ?? 10,
+    logger: pino({ level: 'silent' }),
+    timing: { statusIntervalMs: 1000, reconnectMinMs: 200, ...options.timing },
+  });
 }
