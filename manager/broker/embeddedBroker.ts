@@ -41,8 +41,6 @@ export class EmbeddedBroker {
   private server: net.Server | undefined;
   /** Connections refused for a packet over the size limit, for health and tests. */
   oversizedPackets = 0;
-  /** Connections closed on arrival because the broker held its most. */
-  droppedConnections = 0;
 
   constructor(private readonly options: EmbeddedBrokerOptions) {}
 
@@ -123,7 +121,6 @@ export class EmbeddedBroker {
     let sinceLog = 0;
     let lastLog = 0;
     server.on('drop', (data?: { remoteAddress?: string }) => {
-      this.droppedConnections += 1;
       sinceLog += 1;
       onConnectionDropped?.(data?.remoteAddress ?? 'unknown', detail);
       const now = Date.now();
