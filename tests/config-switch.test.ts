@@ -19,14 +19,14 @@ import {
   fleetTls,
   managerAccount,
   provisionByClaim,
-  securedManagerEnv,
 } from '../scripts/fleet/fleetSecurity';
 import { ManagerProcess } from '../scripts/fleet/managerProcess';
 import { dynsecConfig } from '../scripts/lib/dynsecFile';
 import { MosquittoBroker } from '../scripts/lib/mosquitto';
 import { openSharedStore } from '../manager/store/sharedStore';
 import { waitFor } from './helpers/deviceFixtures';
-import { STOP_CENTRAL, tinyGtfsZip } from './helpers/gtfsFixture';
+import { STOP_CENTRAL } from './helpers/gtfsFixture';
+import { loopbackManagerEnv } from './helpers/managerEnv';
 import { PostgresServer } from './helpers/postgres';
 
 type Mode = 'embedded' | 'external';
@@ -45,17 +45,10 @@ describe.each<Mode>(['embedded', 'external'])('a manager configured %s', (mode) 
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), `stopsign-${mode}-`));
-    const gtfsPath = path.join(dir, 'tiny.zip');
-    fs.writeFileSync(gtfsPath, tinyGtfsZip());
     // Everything both modes share; the external one adds the broker (its URL, the manager's
     // account there, its CA) and the database.
     const env: Record<string, string> = {
-      ...securedManagerEnv(tls),
-      STOPSIGN_HTTP_PORT: '0',
-      STOPSIGN_BROKER_PORT: '0',
-      STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
-      STOPSIGN_GTFS_PATH: gtfsPath,
-      STOPSIGN_PUBLISH_INTERVAL_SECONDS: '2',
+      ...loopbackManagerEnv(dir, tls),
       STOPSIGN_RECONCILE_SECONDS: '1',
     };
     if (mode === 'external') {

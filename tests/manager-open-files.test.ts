@@ -12,16 +12,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionCap, parseOpenFileLimit } from '../manager/broker/openFileLimit';
 import type { ManagerApi } from '../manager/cli/managerApi';
-import {
-  adminApi,
-  claimedFleet,
-  fleetTls,
-  provisionByClaim,
-  securedManagerEnv,
-} from '../scripts/fleet/fleetSecurity';
+import { adminApi, claimedFleet, fleetTls, provisionByClaim } from '../scripts/fleet/fleetSecurity';
 import { ManagerProcess } from '../scripts/fleet/managerProcess';
 import { waitFor } from './helpers/deviceFixtures';
-import { STOP_CENTRAL, tinyGtfsZip } from './helpers/gtfsFixture';
+import { STOP_CENTRAL } from './helpers/gtfsFixture';
+import { loopbackManagerEnv } from './helpers/managerEnv';
 
 /** Open files the manager may have; the broker keeps 256 of them for the rest of the manager. */
 const OPEN_FILES = 600;
@@ -50,16 +45,7 @@ describe('an embedded manager with more connections than open files', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stopsign-open-files-'));
-    const gtfsPath = path.join(dir, 'tiny.zip');
-    fs.writeFileSync(gtfsPath, tinyGtfsZip());
-    const env = {
-      ...securedManagerEnv(tls),
-      STOPSIGN_HTTP_PORT: '0',
-      STOPSIGN_BROKER_PORT: '0',
-      STOPSIGN_MANAGER_DATA_DIR: path.join(dir, 'manager'),
-      STOPSIGN_GTFS_PATH: gtfsPath,
-      STOPSIGN_PUBLISH_INTERVAL_SECONDS: '2',
-    };
+    const env = loopbackManagerEnv(dir, tls);
     manager = await ManagerProcess.start(env, { openFiles: OPEN_FILES });
     api = await adminApi(env, manager.httpUrl, tls);
   }, 60_000);
