@@ -194,8 +194,9 @@ describe('speaking through espeak-ng', () => {
     const speaker = new Speaker({ ttsCommand: DEFAULT_TTS_COMMAND, audioCommand: player });
     const [, en] = speakBoard(BOARD);
     const speaking = speaker.speak([en!], { rate: SPEECH_RATE.normal, volume: 70 });
-    await waitFor('the wrapper to start its player', () => existsSync(pidFile), 5_000, 20);
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const pidIn = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
+    await waitFor('the wrapper to start its player', () => pidIn() > 0, 5_000, 20);
+    const pid = pidIn();
     speaker.cancel();
     expect(await speaking).toBe('interrupted');
     await waitFor('the player to end', () => !running(pid), 5_000, 20);

@@ -102,7 +102,11 @@ export class Speaker {
     });
     this.children.push(tts, player);
     tts.stdout.pipe(player.stdin);
-    player.stdin.on('error', () => {}); // a killed player closes its end early
+    // A killed player closes its end early; what the voice still writes is then drained, or its
+    // stream never ends, the voice never counts as closed, and this utterance never settles.
+    const drain = () => tts.stdout.resume();
+    player.stdin.on('error', drain);
+    player.stdin.on('close', drain);
     const exited = (child: ChildProcess, name: string) =>
       new Promise<void>((resolve, reject) => {
         let stderr = '';
